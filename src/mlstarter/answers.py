@@ -1,0 +1,277 @@
+"""A template's questions, the validation of every answer, their precedence, and the answers file.
+
+Answers are validated before anything is rendered. Free text reaches the files literally: mlstarter
+renders only the template's own defaults, never a value the user typed (cookiecutter would render
+`{{ 7*7 }}` into `49`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import keyword
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from mlstarter import __version__
+from mlstarter.errors import AnswerError, CatalogError, UsageError
+
+RECORD_FILE = ".mlstarter.yml"
+LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "none")
+COMMON_QUESTIONS = (
+    "project_name",
+    "project_slug",
+    "package_name",
+    "description",
+    "author_name",
+    "author_email",
+    "github_username",
+    "license",
+    "copyright_year",
+)
+
+# Names a generated package must not take: it would shadow a library the starters import.
+RESERVED_PACKAGES = frozenset(
+    {
+        "src", "test", "tests", "torch", "transformers", "tokenizers", "datasets", "accelerate",
+        "tensorflow", "tf", "tfpyth", "taos", "taosrest", "taosws", "monai", "nibabel", "cv2",
+        "numpy", "scipy", "sklearn", "pandas", "matplotlib", "yaml", "requests", "mlstarter",
+    }
+)  # fmt: skip
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: re.Pattern[str]
+    says: str
+
+
+RULES = {
+    "project_slug": Rule(
+        re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"),
+        "must be lowercase letters and digits in dash-separated words, starting with a letter "
+        "(like 'my-project')",
+    ),
+    "package_name": Rule(
+        re.compile(r"[a-z][a-z0-9_]*"),
+        "must be a lowercase Python identifier starting with a letter (like 'my_project')",
+    ),
+    "author_email": Rule(re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "must be an email address"),
+    "github_username": Rule(
+        re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"),
+        "must be a GitHub user name (letters, digits, single dashes, at most 39)",
+    ),
+    "copyright_year": Rule(re.compile(r"(?:19|20|21)\d\d"), "must be a four-digit year"),
+}
+MAX_TEXT = 300
+MAX_NAME = 64
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a template: its name, raw default, choices and help text."""
+
+    name: str
+    default: object
+    help: str
+    choices: tuple[str, ...] = ()
+
+    @property
+    def is_bool(self) -> bool:
+        return isinstance(self.default, bool)
+
+
+@dataclass
+class TemplateSpec:
+    """What a template asks, and the private settings cookiecutter needs to render it."""
+
+    path: Path
+    questions: list[Question]
+    private: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return str(self.private.get("_template_version", "0"))
+
+    @property
+    def names(self) -> list[str]:
+        return [q.name for q in self.questions]
+
+    def question(self, name: str) -> Question:
+        return next(q for q in self.questions if q.name == name)
+
+
+def load_template(path: Path) -> TemplateSpec:
+    """Read a template's `cookiecutter.json` into questions, in the order the template asks them."""
+    file = path / "cookiecutter.json"
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CatalogError(f"{file}: cannot read the template's questions ({exc})") from exc
+    prompts = raw.get("__prompts__", {})
+    questions: list[Question] = []
+    private: dict[str, object] = {}
+    for name, default in raw.items():
+        if name.startswith("_"):
+            private[name] = default
+            continue
+        help_text = prompts.get(name, name.replace("_", " ").capitalize())
+        if isinstance(help_text, dict):  # cookiecutter's per-choice prompt form
+            help_text = help_text.get("__prompt__", name)
+        if isinstance(default, list):
+            if not default or not all(isinstance(c, str) for c in default):
+                raise CatalogError(f"{file}: question '{name}' must list its choices as strings")
+            questions.append(Question(name, default[0], str(help_text), tuple(default)))
+        elif isinstance(default, str | bool):
+            questions.append(Question(name, default, str(help_text)))
+        else:
+            raise CatalogError(f"{file}: question '{name}' has an unsupported default {default!r}")
+    missing = [n for n in COMMON_QUESTIONS if n not in {q.name for q in questions}]
+    if missing:
+        raise CatalogError(f"{file}: the template does not ask {', '.join(missing)}")
+    return TemplateSpec(path, questions, private)
+
+
+def check_value(question: Question, value: object) -> object:
+    """The value in its stored form, or an AnswerError saying what is wrong with it."""
+    name = question.name
+    if question.is_bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"y", "yes", "true", "1", "on"}:
+            return True
+        if text in {"n", "no", "false", "0", "off"}:
+            return False
+        raise AnswerError(f"{name}: '{value}' is not yes or no")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise AnswerError(f"{name}: expected text, got {type(value).__name__}")
+    text = str(value)
+    if question.choices:
+        if text not in question.choices:
+            allowed = ", ".join(question.choices)
+            raise AnswerError(f"{name}: '{text}' is not one of the allowed values: {allowed}")
+        return text
+    if _CONTROL.search(text):
+        raise AnswerError(f"{name}: must be a single line without control characters")
+    if len(text) > MAX_TEXT:
+        raise AnswerError(f"{name}: at most {MAX_TEXT} characters")
+    if name == "project_name" and not text.strip():
+        raise AnswerError("project_name: must not be empty")
+    rule = RULES.get(name)
+    if rule and not rule.pattern.fullmatch(text):
+        raise AnswerError(f"{name}: '{text}' {rule.says}")
+    if name in {"project_slug", "package_name"} and len(text) > MAX_NAME:
+        raise AnswerError(f"{name}: at most {MAX_NAME} characters")
+    if name == "package_name":
+        if keyword.iskeyword(text) or text in sys.stdlib_module_names:
+            raise AnswerError(f"package_name: '{text}' would shadow Python's own '{text}'")
+        if text in RESERVED_PACKAGES:
+            raise AnswerError(f"package_name: '{text}' would shadow the library '{text}'")
+    return text
+
+
+def check_names(spec: TemplateSpec, given: Mapping[str, object], source: str) -> None:
+    """Every given name is a question of the template; a typo names the closest question."""
+    for name in given:
+        if name not in spec.names:
+            close = difflib.get_close_matches(name, spec.names, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise AnswerError(f"{source}: unknown answer '{name}'{hint}")
+
+
+Asker = Callable[[Question, object], object]
+
+
+def resolve_answers(
+    spec: TemplateSpec, given: Mapping[str, object], ask: Asker | None = None
+) -> dict[str, object]:
+    """All answers, in question order: given values (literal), else the template default.
+
+    With `ask`, every question is put to the user with that value as its default; `ask` returns
+    a value that passed `check_value` (it re-asks on its own). Defaults are rendered with the
+    answers before them, so `project_slug` follows `project_name`.
+    """
+    check_names(spec, given, "answers")
+    checked = {name: check_value(spec.question(name), value) for name, value in given.items()}
+    answers: dict[str, object] = {}
+    for question in spec.questions:
+        if question.name in checked:
+            value = checked[question.name]
+        else:
+            value = _render_default(spec, question, answers)
+        if ask is not None:
+            value = ask(question, value)
+        try:
+            answers[question.name] = check_value(question, value)
+        except AnswerError as exc:
+            if question.name in checked or ask is not None:
+                raise
+            raise AnswerError(
+                f"{exc} (derived from the answers before it; set it with "
+                f"--set {question.name}=...)"
+            ) from None
+    return answers
+
+
+def _render_default(spec: TemplateSpec, question: Question, answers: dict[str, object]) -> object:
+    if not isinstance(question.default, str) or "{" not in question.default:
+        return question.default
+    # cookiecutter's environment, for its slugify and now extensions; imported here, not at start-up.
+    from cookiecutter.environment import StrictEnvironment
+
+    env = StrictEnvironment(context={"cookiecutter": {**spec.private, **answers}})
+    return env.from_string(question.default).render(cookiecutter={**spec.private, **answers})
+
+
+def parse_set_options(items: list[str]) -> dict[str, str]:
+    """`--set NAME=VALUE` options as a mapping; the last one wins for a repeated name."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set '{item}': expected NAME=VALUE")
+        pairs[name.strip()] = value
+    return pairs
+
+
+def read_answers_file(path: Path, template_key: str) -> dict[str, object]:
+    """Answers from a YAML or JSON file: a plain mapping, or a `.mlstarter.yml` record."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--answers {path}: cannot read it ({exc.strerror})") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--answers {path}: not valid YAML or JSON") from exc
+    if isinstance(data, dict) and isinstance(data.get("answers"), dict):
+        made_for = data.get("template")
+        if made_for and made_for != template_key:
+            raise AnswerError(
+                f"--answers {path}: it records template '{made_for}', not '{template_key}'"
+            )
+        data = data["answers"]
+    if not isinstance(data, dict):
+        raise UsageError(f"--answers {path}: expected a mapping of NAME: VALUE")
+    return {str(k): ("" if v is None else v) for k, v in data.items()}
+
+
+def render_record(template_key: str, spec: TemplateSpec, answers: Mapping[str, object]) -> str:
+    """The text of `.mlstarter.yml`: how the repo was made, enough to make it again."""
+    header = (
+        "# How this repository was generated. Make it again, byte for byte, with:\n"
+        f"#   mlstarter new {template_key} --answers {RECORD_FILE} --no-input\n"
+    )
+    record = {
+        "mlstarter_version": __version__,
+        "template": template_key,
+        "template_version": spec.version,
+        "answers": dict(answers),
+    }
+    return header + yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=1000)
