@@ -215,8 +215,7 @@ def resolve_answers(
             if question.name in checked or ask is not None:
                 raise
             raise AnswerError(
-                f"{exc} (derived from the answers before it; set it with "
-                f"--set {question.name}=...)"
+                f"{exc} (derived from the answers before it; set it with --set {question.name}=...)"
             ) from None
     return answers
 
@@ -224,7 +223,7 @@ def resolve_answers(
 def _render_default(spec: TemplateSpec, question: Question, answers: dict[str, object]) -> object:
     if not isinstance(question.default, str) or "{" not in question.default:
         return question.default
-    # cookiecutter's environment, for its slugify and now extensions; imported here, not at start-up.
+    # cookiecutter's environment, for its slugify and now extensions (imported here, not at start).
     from cookiecutter.environment import StrictEnvironment
 
     env = StrictEnvironment(context={"cookiecutter": {**spec.private, **answers}})

@@ -149,8 +149,10 @@ def _parse_entry(path: Path, root: Path, index: int, entry: object) -> Project:
         if not isinstance(value, str) or not value.strip():
             raise fail(field, "is missing or not a non-empty string")
     frameworks = entry.get("frameworks")
-    if not isinstance(frameworks, list) or not frameworks or not all(
-        isinstance(f, str) and f for f in frameworks
+    if (
+        not isinstance(frameworks, list)
+        or not frameworks
+        or not all(isinstance(f, str) and f for f in frameworks)
     ):
         raise fail("frameworks", "must be a non-empty list of names")
     if entry["hardware"] not in HARDWARE:

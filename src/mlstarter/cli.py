@@ -101,9 +101,7 @@ def list_projects(
         projects = catalog.projects
         if domain is not None:
             if domain not in catalog.domains:
-                raise UsageError(
-                    f"unknown domain '{domain}' (known: {', '.join(catalog.domains)})"
-                )
+                raise UsageError(f"unknown domain '{domain}' (known: {', '.join(catalog.domains)})")
             projects = [p for p in projects if p.domain == domain]
         if as_json:
             _emit_json({"projects": [p.card() for p in projects]})
@@ -220,9 +218,7 @@ def new(
         catalog = load_catalog()
         if key is None:
             if not interactive:
-                raise MissingAnswerError(
-                    f"no project given: name one of {', '.join(catalog.keys)}"
-                )
+                raise MissingAnswerError(f"no project given: name one of {', '.join(catalog.keys)}")
             key = _ask_project(catalog)
         project = catalog.get(key)
         spec = answers_mod.load_template(project.template_dir)
@@ -247,7 +243,7 @@ def new(
         }
         if dry_run:
             generate.refuse_existing(out / slug, force)
-            state = generate.target_state(out, slug) if out.is_dir() else "free"
+            state = generate.target_state(out, slug)
             files = generate.preview(project.key, spec, answers)
             payload.update(dry_run=True, files=files, target=state)
             if as_json:
@@ -309,7 +305,7 @@ def _ask_project(catalog: Catalog) -> str:
             return catalog.projects[int(reply) - 1].key
         if reply in catalog.keys:
             return reply
-        console.print(f"[red]'{reply}' is not a number from 1 to {len(catalog.keys)} or a key[/red]")
+        console.print(f"[red]'{reply}': type a number from 1 to {len(catalog.keys)} or a key[/red]")
 
 
 def _ask_question(question: Any, default: object) -> object:
@@ -332,8 +328,11 @@ def _ask_question(question: Any, default: object) -> object:
             for n, choice in enumerate(question.choices, start=1):
                 console.print(f"  {n}. {choice}", markup=False)
             picked = Prompt.ask(
-                "  choose", console=console, default=str(question.choices.index(default) + 1)
-                if default in question.choices else "1",
+                "  choose",
+                console=console,
+                default=str(question.choices.index(default) + 1)
+                if default in question.choices
+                else "1",
             ).strip()
             reply = (
                 question.choices[int(picked) - 1]

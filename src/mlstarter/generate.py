@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mlstarter.answers import RECORD_FILE, TemplateSpec, render_record
@@ -104,9 +104,7 @@ def render_tree(
         )
     except (CookiecutterException, TemplateError) as exc:
         raise TreeCheckError(f"template '{template_key}' failed to render: {exc}") from exc
-    (project / RECORD_FILE).write_text(
-        render_record(template_key, spec, answers), encoding="utf-8"
-    )
+    (project / RECORD_FILE).write_text(render_record(template_key, spec, answers), encoding="utf-8")
     return project
 
 
@@ -191,7 +189,7 @@ def _move_into_place(project: Path, target: Path, force: bool) -> Path | None:
 
 
 def _backup_path(target: Path) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     candidate = target.with_name(f"{target.name}.backup-{stamp}")
     n = 1
     while candidate.exists():
