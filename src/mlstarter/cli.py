@@ -73,6 +73,11 @@ def _fail(message: str, code: int, as_json: bool, verbose: bool) -> None:
     raise typer.Exit(code)
 
 
+def stdin_is_terminal() -> bool:
+    """Whether questions can be asked (tests replace this to drive the prompts)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def _version(value: bool) -> None:
     if value:
         sys.stdout.write(f"mlstarter {__version__}\n")
@@ -210,7 +215,7 @@ def new(
         from mlstarter import generate
 
         interactive = not no_input
-        if interactive and not sys.stdin.isatty():
+        if interactive and not stdin_is_terminal():
             raise MissingAnswerError(
                 "stdin is not a terminal, so nothing can be asked: add --no-input "
                 "(answers then come from --answers, --set and the template defaults)"

@@ -1,0 +1,387 @@
+"""Every command and every exit code of the CLI contract, through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from mlstarter import __version__, cli, generate
+from mlstarter.cli import app
+
+from .conftest import tree_bytes
+
+KEY = "python-autocomplete"
+
+
+def new(runner, *args, input=None):
+    return runner.invoke(app, ["new", *args], input=input)
+
+
+def one_line_error(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+# --- list / info / version -------------------------------------------------------------------
+
+
+def test_list_shows_every_project_in_a_table(runner, catalog):
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0
+    for project in catalog.projects:
+        assert project.key in result.stderr
+    assert result.stdout == ""
+
+
+def test_list_json_is_one_object_with_every_card(runner, catalog):
+    result = runner.invoke(app, ["list", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert [p["key"] for p in data["projects"]] == catalog.keys
+    assert {"title", "domain", "hardware", "summary", "upstream"} <= set(data["projects"][0])
+
+
+def test_list_filters_by_domain(runner, catalog):
+    domain = catalog.projects[0].domain
+    data = json.loads(runner.invoke(app, ["list", "--domain", domain, "--json"]).stdout)
+    assert data["projects"] and all(p["domain"] == domain for p in data["projects"])
+
+
+def test_list_unknown_domain_is_a_usage_error(runner):
+    result = runner.invoke(app, ["list", "--domain", "astrology"])
+    assert result.exit_code == 2
+    assert "known:" in one_line_error(result)
+
+
+def test_info_prints_the_card(runner):
+    result = runner.invoke(app, ["info", KEY])
+    assert result.exit_code == 0
+    for label in ("summary", "problem", "success metric", "frameworks", "install size", "upstream"):
+        assert label in result.stderr
+
+
+def test_info_json_lists_the_questions(runner):
+    data = json.loads(runner.invoke(app, ["info", KEY, "--json"]).stdout)
+    names = [q["name"] for q in data["questions"]]
+    assert names[:3] == ["project_name", "project_slug", "package_name"]
+    license_q = next(q for q in data["questions"] if q["name"] == "license")
+    assert license_q["choices"] == ["MIT", "Apache-2.0", "BSD-3-Clause", "none"]
+
+
+def test_info_unknown_key_suggests_the_closest(runner):
+    result = runner.invoke(app, ["info", "python-autocomplet"])
+    assert result.exit_code == 2
+    assert "did you mean 'python-autocomplete'" in one_line_error(result)
+
+
+def test_version(runner):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.stdout
+
+
+def test_unknown_flag_is_typers_usage_error(runner):
+    assert runner.invoke(app, ["new", KEY, "--no-input", "--frobnicate"]).exit_code == 2
+
+
+# --- new: success paths ----------------------------------------------------------------------
+
+
+def test_new_no_input_creates_the_repo_and_its_record(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    repo = tmp_path / "python-autocomplete"
+    assert (repo / "README.md").is_file()
+    record = yaml.safe_load((repo / ".mlstarter.yml").read_text())
+    assert record["template"] == KEY
+    assert record["mlstarter_version"] == __version__
+    assert record["answers"]["package_name"] == "python_autocomplete"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["python-autocomplete"]
+
+
+def test_new_json_prints_exactly_one_object(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["ok"] is True and data["path"] == str(tmp_path / "python-autocomplete")
+    assert data["files"] > 5 and data["answers"]["license"] == "MIT"
+
+
+def test_new_creates_a_missing_output_dir(runner, tmp_path):
+    out = tmp_path / "a" / "b"
+    assert new(runner, KEY, "--no-input", "-o", str(out)).exit_code == 0
+    assert (out / "python-autocomplete" / "Makefile").is_file()
+
+
+def test_set_overrides_answers_file_which_overrides_defaults(runner, tmp_path):
+    answers = tmp_path / "answers.yml"
+    answers.write_text("author_name: From File\nlicense: BSD-3-Clause\n")
+    result = new(
+        runner, KEY, "--no-input", "-o", str(tmp_path / "out"), "--answers", str(answers),
+        "--set", "license=none", "--json",
+    )  # fmt: skip
+    data = json.loads(result.stdout)
+    assert data["answers"]["author_name"] == "From File"
+    assert data["answers"]["license"] == "none"
+    assert not (tmp_path / "out" / "python-autocomplete" / "LICENSE").exists()
+
+
+def test_answers_file_may_be_json(runner, tmp_path):
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"project_name": "Json Answers"}))
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--answers", str(answers))
+    assert result.exit_code == 0
+    assert (tmp_path / "json-answers").is_dir()
+
+
+def test_record_reproduces_the_repo_byte_for_byte(runner, tmp_path):
+    first = tmp_path / "first"
+    args = ["--no-input", "--set", "project_name=Café Ölçü", "--set", "author_name=O'Brien"]
+    assert new(runner, KEY, *args, "-o", str(first)).exit_code == 0
+    (made,) = first.iterdir()
+    again = tmp_path / "again"
+    record = made / ".mlstarter.yml"
+    result = new(runner, KEY, "--no-input", "--answers", str(record), "-o", str(again))
+    assert result.exit_code == 0, result.stderr
+    assert tree_bytes(made) == tree_bytes(again / made.name)
+
+
+def test_dry_run_lists_the_files_and_writes_nothing(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path / "out"), "--dry-run", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert "README.md" in data["files"] and ".mlstarter.yml" in data["files"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_git_makes_one_initial_commit(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--git", "--json")
+    assert result.exit_code == 0, result.stderr
+    repo = tmp_path / "python-autocomplete"
+    log = subprocess.run(
+        ["git", "log", "--format=%an <%ae>"], cwd=repo, capture_output=True, text=True
+    )
+    assert log.stdout.strip().splitlines() == ["Your Name <you@example.com>"]
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True)
+    assert status.stdout == b""
+    assert json.loads(result.stdout)["git_commit"]
+
+
+def test_force_moves_the_existing_repo_to_a_backup(runner, tmp_path):
+    assert new(runner, KEY, "--no-input", "-o", str(tmp_path)).exit_code == 0
+    repo = tmp_path / "python-autocomplete"
+    (repo / "my-notes.txt").write_text("precious")
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--force", "--json")
+    assert result.exit_code == 0
+    backup = json.loads(result.stdout)["backup"]
+    assert backup and (tmp_path / backup.split("/")[-1] / "my-notes.txt").read_text() == "precious"
+    assert not (repo / "my-notes.txt").exists()
+
+
+def test_an_empty_existing_folder_is_used(runner, tmp_path):
+    (tmp_path / "python-autocomplete").mkdir()
+    assert new(runner, KEY, "--no-input", "-o", str(tmp_path)).exit_code == 0
+    assert (tmp_path / "python-autocomplete" / "README.md").is_file()
+
+
+def test_interactive_menu_and_questions(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
+    # menu: pick 1; then accept every default but the project name and the license (choice 4)
+    replies = ["1", "Interactive Demo", "", "", "", "", "", "", "4", ""]
+    result = new(runner, "-o", str(tmp_path), "--json", input="\n".join(replies) + "\n")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["project"] == KEY
+    assert data["answers"]["project_slug"] == "interactive-demo"
+    assert data["answers"]["license"] == "none"
+    assert "Which featured project" in result.stderr
+
+
+def test_interactive_reasks_an_invalid_answer(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
+    replies = ["Demo", "Bad Slug!", "demo-ok"] + [""] * 8
+    result = new(runner, KEY, "-o", str(tmp_path), "--json", input="\n".join(replies) + "\n")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["answers"]["project_slug"] == "demo-ok"
+    assert "must be lowercase" in result.stderr
+
+
+# --- new: every failure exit code ------------------------------------------------------------
+
+
+def test_without_a_terminal_and_without_no_input_exit_4_at_once(runner, tmp_path):
+    result = new(runner, KEY, "-o", str(tmp_path))
+    assert result.exit_code == 4
+    assert "--no-input" in one_line_error(result)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_key_with_no_input_is_exit_4(runner, tmp_path):
+    result = new(runner, "--no-input", "-o", str(tmp_path))
+    assert result.exit_code == 4
+    assert KEY in one_line_error(result)
+
+
+def test_real_subprocess_with_closed_stdin_never_hangs(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "mlstarter", "new", KEY, "-o", str(tmp_path)],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 4
+    assert "--no-input" in done.stderr
+
+
+def test_unknown_key_is_exit_2(runner, tmp_path):
+    result = new(runner, "pytorch-transformerz", "--no-input", "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert "unknown project" in one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [
+        ("licence=MIT", "did you mean 'license'"),
+        ("license=GPL-3.0", "allowed values: MIT, Apache-2.0, BSD-3-Clause, none"),
+        ("project_slug=../escape", "project_slug"),
+        ("project_slug=My Project", "project_slug"),
+        ("package_name=import", "package_name"),
+        ("package_name=json", "shadow"),
+        ("package_name=torch", "shadow"),
+        ("package_name=has-dash", "package_name"),
+        ("author_email=not-an-email", "author_email"),
+        ("github_username=-bad-", "github_username"),
+        ("project_name=", "project_name"),
+        ("copyright_year=20266", "copyright_year"),
+    ],
+)
+def test_bad_answers_are_exit_3_and_write_nothing(runner, tmp_path, setting, says):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--set", setting)
+    assert result.exit_code == 3, result.stderr
+    assert says in one_line_error(result)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_multi_line_answer_is_refused(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--set", "description=a\nb")
+    assert result.exit_code == 3
+    assert "single line" in one_line_error(result)
+
+
+def test_a_derived_default_that_fails_says_how_to_fix_it(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--set", "project_name=2048")
+    assert result.exit_code == 3
+    assert "--set project_slug=" in one_line_error(result)
+
+
+def test_malformed_set_is_a_usage_error(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--set", "license")
+    assert result.exit_code == 2
+    assert "NAME=VALUE" in one_line_error(result)
+
+
+def test_missing_answers_file_is_a_usage_error(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "--answers", str(tmp_path / "nope.yml"))
+    assert result.exit_code == 2
+    assert "cannot read" in one_line_error(result)
+
+
+def test_answers_file_with_an_unknown_name_is_exit_3(runner, tmp_path):
+    answers = tmp_path / "a.yml"
+    answers.write_text("autor_name: Typo\n")
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path / "o"), "--answers", str(answers))
+    assert result.exit_code == 3
+    assert "did you mean 'author_name'" in one_line_error(result)
+
+
+def test_record_of_another_template_is_refused(runner, tmp_path):
+    record = tmp_path / ".mlstarter.yml"
+    record.write_text("template: medicalnet\nanswers:\n  project_name: X\n")
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path / "o"), "--answers", str(record))
+    assert result.exit_code == 3
+    assert "medicalnet" in one_line_error(result)
+
+
+def test_existing_target_is_exit_5_and_untouched(runner, tmp_path):
+    repo = tmp_path / "python-autocomplete"
+    repo.mkdir()
+    (repo / "mine.py").write_text("print('mine')\n")
+    before = tree_bytes(tmp_path)
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path))
+    assert result.exit_code == 5
+    assert "--force" in one_line_error(result)
+    assert tree_bytes(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["python-autocomplete"]
+
+
+def test_dry_run_also_refuses_an_existing_target(runner, tmp_path):
+    (tmp_path / "python-autocomplete").mkdir()
+    (tmp_path / "python-autocomplete" / "x").write_text("x")
+    assert new(runner, KEY, "--no-input", "-o", str(tmp_path), "--dry-run").exit_code == 5
+
+
+def test_tree_check_failure_is_exit_6_and_leaves_nothing(runner, tmp_path, tiny_templates):
+    tiny_templates("{{cookiecutter.project_slug}}/leak.txt", "{% raw %}{{ cookiecutter.x }}{% endraw %}")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = new(runner, "tiny", "--no-input", "-o", str(out))
+    assert result.exit_code == 6
+    assert "leak.txt" in one_line_error(result)
+    assert list(out.iterdir()) == []
+
+
+def test_internal_error_is_exit_1_one_line_and_traceback_with_verbose(runner, tmp_path, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(generate, "bake", boom)
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path))
+    assert result.exit_code == 1
+    assert "internal error: RuntimeError: kaboom" in result.stderr
+    assert "Traceback" not in result.stderr
+    verbose = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--verbose")
+    assert verbose.exit_code == 1 and "Traceback" in verbose.stderr
+
+
+def test_errors_under_json_still_give_one_json_object(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--set", "license=GPL", "--json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert data == {"ok": False, "error": data["error"], "exit_code": 3}
+
+
+def test_broken_catalog_names_file_entry_and_field(runner, tiny_templates):
+    catalog_file = tiny_templates.root / "catalog.yaml"
+    catalog_file.write_text(catalog_file.read_text().replace("    hardware: cpu\n", ""))
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 1
+    line = result.stderr.splitlines()[0]
+    assert "catalog.yaml" in line and "entry 1 (tiny)" in line and "'hardware'" in line
+
+
+# --- start-up --------------------------------------------------------------------------------
+
+PROBE = """
+import json, sys
+sys.argv = ["mlstarter", *sys.argv[1:]]
+from mlstarter.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"cookiecutter", "jinja2"})
+print(json.dumps(heavy))
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["info", KEY]])
+def test_help_list_and_info_import_neither_cookiecutter_nor_jinja2(args):
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [], done.stderr
