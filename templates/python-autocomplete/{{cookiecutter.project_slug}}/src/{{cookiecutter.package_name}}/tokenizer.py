@@ -167,8 +167,8 @@ def tokenize_prefix(text: str) -> Prefix:
     ``<dedent>`` tokens, as it will once the line holds code.
     """
     infos, error = _read_tokens(text)
+    infos = _without_invented_end(infos)
     end = _end_position(text)
-    infos = [info for info in infos if not _invented_at_end(info, end)]
     last = _last_meaningful(infos)
     in_literal = (
         (last is not None and last.type == tokenize.COMMENT and last.end == end)
@@ -181,7 +181,8 @@ def tokenize_prefix(text: str) -> Prefix:
     if not in_literal and last is not None and last.type == tokenize.NAME and last.end == end:
         partial = tokens.pop().text
     last_line = text.rsplit("\n", 1)[-1]
-    at_line_start = not partial and not last_line.strip() and (not tokens or tokens[-1].text in LAYOUT)
+    line_is_empty = not last_line.strip() and (not tokens or tokens[-1].text in LAYOUT)
+    at_line_start = not partial and line_is_empty
     if at_line_start and "\n" in text:
         tokens.extend(_typed_indentation(last_line, indent_levels(tokens)))
     return Prefix(tokens, partial, at_line_start=at_line_start, in_literal=in_literal)
@@ -214,9 +215,20 @@ def _end_position(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1])
 
 
-def _invented_at_end(info: tokenize.TokenInfo, end: tuple[int, int]) -> bool:
-    layout = info.type in (tokenize.NEWLINE, tokenize.DEDENT)
-    return layout and info.string == "" and info.start >= end
+def _without_invented_end(infos: list[tokenize.TokenInfo]) -> list[tokenize.TokenInfo]:
+    """Drop the NEWLINE and DEDENT tokens ``tokenize`` adds when the text ends mid-block."""
+    kept = list(infos)
+    index = len(kept) - 1
+    while index >= 0:
+        info = kept[index]
+        if info.type in (tokenize.NL, tokenize.ENDMARKER):
+            index -= 1
+        elif info.type in (tokenize.NEWLINE, tokenize.DEDENT) and info.string == "":
+            del kept[index]
+            index -= 1
+        else:
+            break
+    return kept
 
 
 def _last_meaningful(infos: list[tokenize.TokenInfo]) -> tokenize.TokenInfo | None:
