@@ -206,6 +206,9 @@ def new(
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Make it a git repo with one initial commit.")
     ] = False,
+    verify_after: Annotated[
+        bool, typer.Option("--verify", help="Run `mlstarter verify` on the new repo.")
+    ] = False,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -263,10 +266,95 @@ def new(
             backup=str(result.backup) if result.backup else None,
             git_commit=result.git_commit,
         )
+        if not as_json:
+            _print_created(project, result, answers)
+        if verify_after:
+            report = _run_verify(result.path, None, as_json)
+            payload["verify"] = report.as_dict()
+            if not report.ok:
+                if as_json:
+                    _emit_json({**payload, "ok": False, "exit_code": 7})
+                raise typer.Exit(7)
         if as_json:
             _emit_json(payload)
-        else:
-            _print_created(project, result, answers)
+
+
+@app.command()
+def verify(
+    path: Annotated[Path, typer.Argument(help="A generated repo.")],
+    venv: Annotated[
+        Path | None,
+        typer.Option("--venv", metavar="DIR", help="Reuse (or create) this venv; kept afterwards."),
+    ] = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Prove a generated repo works: fresh venv, install, its tests offline, its smoke run."""
+    with _reported(as_json, verbose):
+        if not path.is_dir():
+            raise UsageError(f"{path}: no such folder")
+        report = _run_verify(path, venv, as_json)
+        if as_json:
+            payload = report.as_dict()
+            if not report.ok:
+                payload["exit_code"] = 7
+            _emit_json(payload)
+        if not report.ok:
+            raise typer.Exit(7)
+
+
+def _run_verify(path: Path, venv: Path | None, as_json: bool) -> Any:
+    """Verify with a live display on stderr; print the summary unless --json; return the report."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from mlstarter import verify as verify_mod
+
+    console = _stderr()
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=12),
+        TextColumn("{task.completed}/{task.total} steps"), TimeElapsedColumn(),
+        TextColumn("[dim]{task.fields[last]}"), console=console, transient=True,
+    )  # fmt: skip
+    total = 3 if venv is not None and (venv / "bin" / "python").exists() else 4
+    task = progress.add_task("verify", total=total, last="")
+
+    def on_event(kind: str, name: str, text: str) -> None:
+        if kind == "start":
+            progress.update(task, description=name, last="")
+        elif kind == "line" and text.strip():
+            progress.update(task, last=text.strip()[:60])
+        elif kind == "end":
+            progress.advance(task)
+            mark = "[green]ok[/green]" if text == "ok" else f"[red]failed ({text})[/red]"
+            progress.console.print(f"  {name}: {mark}")
+
+    console.print(f"Verifying {path.resolve()}")
+    with progress:
+        report = verify_mod.verify(path, venv, on_event)
+    if not as_json:
+        _print_verify_summary(report)
+    failed = report.failed_step
+    if failed is not None:
+        sys.stderr.write("\n".join(failed.tail) + "\n")
+        sys.stderr.write(f"error: verification failed at step '{failed.name}'\n")
+    return report
+
+
+def _print_verify_summary(report: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="verification", box=None, header_style="bold", title_justify="left")
+    table.add_column("step")
+    table.add_column("result")
+    table.add_column("seconds", justify="right")
+    for step in report.steps:
+        result = "[green]pass[/green]" if step.ok else f"[red]fail (exit {step.returncode})[/red]"
+        table.add_row(step.name, result, f"{step.seconds:.1f}")
+    console = _stderr()
+    console.print(table)
+    metrics = (report.smoke or {}).get("metrics")
+    if isinstance(metrics, dict) and metrics:
+        console.print("smoke metrics: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
 
 
 def _print_dry_run(target: Path, files: list[str], state: str) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .taxonomy import SEP, ROOT, Taxonomy, close_under_prefixes, level
+from .taxonomy import ROOT, SEP, Taxonomy, close_under_prefixes, level
 
 KEYS = ("doc_label", "doc_token", "doc_keyword", "doc_topic")
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -212,9 +212,11 @@ class Vocab:
 
     @classmethod
     def build(cls, docs: Iterable[Document], min_count: int = 1, max_size: int = 50_000) -> Vocab:
-        """Count tokens of ``docs`` and keep those seen ``min_count`` times, ``max_size`` at most."""
+        """Count tokens of ``docs``; keep those seen ``min_count`` times, ``max_size`` at most."""
         counts = Counter(tok for doc in docs for tok in doc.tokens)
-        kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
+        kept = sorted(
+            (t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t)
+        )
         return cls(kept[:max_size])
 
     def __len__(self) -> int:

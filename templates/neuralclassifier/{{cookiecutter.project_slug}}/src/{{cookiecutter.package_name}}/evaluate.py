@@ -27,7 +27,9 @@ def _scores(tp: Counter, fp: Counter, fn: Counter, labels: Iterable[str]) -> dic
     labels = list(labels)
     stp, sfp, sfn = (sum(c[x] for x in labels) for c in (tp, fp, fn))
     gold_labels = [x for x in labels if tp[x] + fn[x] > 0]
-    macro = sum(f1(tp[x], fp[x], fn[x]) for x in gold_labels) / len(gold_labels) if gold_labels else 0.0
+    macro = (
+        sum(f1(tp[x], fp[x], fn[x]) for x in gold_labels) / len(gold_labels) if gold_labels else 0.0
+    )
     return {
         "micro_f1": round(f1(stp, sfp, sfn), 4),
         "macro_f1": round(macro, 4),

@@ -16,7 +16,11 @@ from .data import Document, write_corpus
 from .taxonomy import ROOT, SEP, Taxonomy
 
 TREE: dict[str, dict[str, list[str]]] = {
-    "Science": {"Physics": ["Optics", "Quantum"], "Biology": ["Genetics", "Ecology"], "Chemistry": []},
+    "Science": {
+        "Physics": ["Optics", "Quantum"],
+        "Biology": ["Genetics", "Ecology"],
+        "Chemistry": [],
+    },
     "Sports": {"Football": ["Soccer", "Rugby"], "Tennis": [], "Cycling": []},
     "Business": {"Markets": ["Stocks", "Bonds"], "Industry": [], "Startups": []},
     "Arts": {"Music": ["Jazz", "Opera"], "Film": [], "Literature": []},

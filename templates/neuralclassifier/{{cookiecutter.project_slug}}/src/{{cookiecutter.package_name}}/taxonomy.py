@@ -112,7 +112,9 @@ class Taxonomy:
                     if other in part:
                         hint = f" (levels are joined by {SEP!r}, not {other!r})"
                         break
-                return f"label {label!r}: node {part!r} (level {depth}) is not in the taxonomy{hint}"
+                return (
+                    f"label {label!r}: node {part!r} (level {depth}) is not in the taxonomy{hint}"
+                )
             if self.parent[part] != expected:
                 return (
                     f"label {label!r}: node {part!r} is a child of {self.parent[part]!r} in the "
@@ -197,7 +199,9 @@ class Taxonomy:
         kids: dict[str, list[str]] = {}
         for child, parent in self.parent.items():
             kids.setdefault(parent, []).append(child)
-        lines = ["\t".join([parent, *kids[parent]]) for parent in [ROOT, *self.nodes] if parent in kids]
+        lines = [
+            "\t".join([parent, *kids[parent]]) for parent in [ROOT, *self.nodes] if parent in kids
+        ]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
 

@@ -98,7 +98,9 @@ class Classifier:
         self.model.eval()
         chunks = []
         for start in range(0, len(docs), batch_size):
-            tokens = encode_tokens(docs[start : start + batch_size], self.vocab, self.config.max_len)
+            tokens = encode_tokens(
+                docs[start : start + batch_size], self.vocab, self.config.max_len
+            )
             chunks.append(torch.sigmoid(self.model(tokens)))
         return torch.cat(chunks) if chunks else torch.zeros(0, len(self.labels))
 
@@ -108,7 +110,9 @@ class Classifier:
         probs = self.predict_proba(docs)
         out = []
         for row in probs:
-            chosen = {self.labels.labels[j] for j in torch.nonzero(row > threshold).flatten().tolist()}
+            chosen = {
+                self.labels.labels[j] for j in torch.nonzero(row > threshold).flatten().tolist()
+            }
             out.append(chosen or {self.labels.labels[int(row.argmax())]})
         return out
 
@@ -138,7 +142,9 @@ class Classifier:
         model = TextCNN(**blob["hparams"])
         model.load_state_dict(blob["state_dict"])
         model.eval()
-        return cls(model, Vocab(blob["vocab"]), LabelSpace(blob["labels"]), TrainConfig(**blob["config"]))
+        return cls(
+            model, Vocab(blob["vocab"]), LabelSpace(blob["labels"]), TrainConfig(**blob["config"])
+        )
 
 
 @dataclass
@@ -163,7 +169,12 @@ def fit(train: Sequence[Document], dev: Sequence[Document], config: TrainConfig)
     vocab = Vocab.build(train, config.min_count, config.max_vocab)
     labels = LabelSpace.for_docs(train, config.mode)
     model = TextCNN(
-        len(vocab), len(labels), config.embed_dim, config.kernel_sizes, config.num_kernels, config.dropout
+        len(vocab),
+        len(labels),
+        config.embed_dim,
+        config.kernel_sizes,
+        config.num_kernels,
+        config.dropout,
     )
     clf = Classifier(model, vocab, labels, config)
     x = encode_tokens(train, vocab, config.max_len)
@@ -191,7 +202,9 @@ def fit(train: Sequence[Document], dev: Sequence[Document], config: TrainConfig)
             optimizer.step()
             total += float(loss) * len(idx)
         dev_f1 = hierarchical_scores([d.labels for d in dev], clf.predict(dev))["micro_f1"]
-        history.append({"epoch": epoch, "loss": round(total / len(train), 5), "dev_micro_f1": dev_f1})
+        history.append(
+            {"epoch": epoch, "loss": round(total / len(train), 5), "dev_micro_f1": dev_f1}
+        )
         log.info("epoch %d  loss %.4f  dev micro-F1 %.4f", epoch, total / len(train), dev_f1)
         if dev_f1 > best_f1:
             best_f1, best_epoch = dev_f1, epoch
@@ -222,8 +235,10 @@ def fit_tfidf_baseline(
     gen = _seed(seed)
     vocab = Vocab.build(train, min_count)
     labels = LabelSpace.for_docs(train, "hierarchical")
-    ids = {name: [vocab.encode(d.tokens, 10**9) for d in docs] for name, docs in
-           (("train", train), ("dev", dev), ("test", test))}
+    ids = {
+        name: [vocab.encode(d.tokens, 10**9) for d in docs]
+        for name, docs in (("train", train), ("dev", dev), ("test", test))
+    }
     tfidf = TfidfIndex(ids["train"], len(vocab))
     y = encode_targets(train, labels, "hierarchical")
     model = TfidfLogisticRegression(len(vocab), len(labels))

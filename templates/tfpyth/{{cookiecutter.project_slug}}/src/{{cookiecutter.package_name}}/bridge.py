@@ -141,9 +141,7 @@ class TFModule(nn.Module):
                 raise TypeError(f"variables must be tf.Variable, got {type(variable).__name__}")
         self.fn = fn
         self.variables = variables
-        self.tf_params = nn.ParameterList(
-            [nn.Parameter(tf_to_torch(v).clone()) for v in variables]
-        )
+        self.tf_params = nn.ParameterList([nn.Parameter(tf_to_torch(v).clone()) for v in variables])
 
     @classmethod
     def from_tf_module(cls, module: tf.Module) -> TFModule:
@@ -152,9 +150,7 @@ class TFModule(nn.Module):
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         params = tuple(self.tf_params)
-        needs_grad = torch.is_grad_enabled() and any(
-            t.requires_grad for t in (*inputs, *params)
-        )
+        needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in (*inputs, *params))
         if not needs_grad:
             self.sync_to_tf()
             output = tf_to_torch(self.fn(*[torch_to_tf(t) for t in inputs]))

@@ -117,7 +117,9 @@ class HybridModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of shape (batch, n_classes) for ``x`` of shape (batch, n_features)."""
         if x.ndim != 2 or x.shape[1] != self.n_features:
-            raise ValueError(f"expected input of shape (batch, {self.n_features}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"expected input of shape (batch, {self.n_features}), got {tuple(x.shape)}"
+            )
         return self.head(self.extractor(x))
 
 

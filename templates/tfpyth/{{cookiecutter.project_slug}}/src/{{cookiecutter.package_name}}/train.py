@@ -47,7 +47,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         model = values.get("model", {})
-        return cls(**{**values, "model": ModelConfig(**{**model, "hidden": tuple(model["hidden"])})})
+        return cls(
+            **{**values, "model": ModelConfig(**{**model, "hidden": tuple(model["hidden"])})}
+        )
 
 
 @dataclass
@@ -107,7 +109,9 @@ def predict(forward: Forward, x: torch.Tensor, batch_size: int = 1024) -> np.nda
     return torch.cat(out).numpy()
 
 
-def train_dlpack(split: Split, config: TrainConfig, out_dir: str | Path | None = None) -> TrainResult:
+def train_dlpack(
+    split: Split, config: TrainConfig, out_dir: str | Path | None = None
+) -> TrainResult:
     """Train the hybrid model through the DLPack bridge, in this process.
 
     Writes ``model.pt`` into ``out_dir`` when given.
