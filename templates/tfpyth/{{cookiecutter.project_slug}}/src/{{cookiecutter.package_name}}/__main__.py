@@ -1,9 +1,9 @@
 """The command line; progress goes to stderr, the result is one JSON line on stdout.
 
-    python -m {{ cookiecutter.package_name }} smoke      # both bridges on the bundled digits
-    python -m {{ cookiecutter.package_name }} train      # real mode: --bridge, --dataset mnist
-    python -m {{ cookiecutter.package_name }} evaluate   # a checkpoint, through the DLPack bridge
-    python -m {{ cookiecutter.package_name }} bench      # interop cost, numpy copy vs DLPack
+python -m {{ cookiecutter.package_name }} smoke      # both bridges on the bundled digits
+python -m {{ cookiecutter.package_name }} train      # real mode: --bridge, --dataset mnist
+python -m {{ cookiecutter.package_name }} evaluate   # a checkpoint, through the DLPack bridge
+python -m {{ cookiecutter.package_name }} bench      # interop cost, numpy copy vs DLPack
 """
 
 from __future__ import annotations

@@ -20,20 +20,29 @@ from torch.utils import dlpack as torch_dlpack
 
 TFFunction = Callable[..., tf.Tensor]
 
+# TensorFlow's CPU kernels map tensors with Eigen and abort the whole process (not an exception)
+# when a buffer is not aligned to this many bytes. torch's allocator aligns fresh tensors to 64;
+# numpy arrays (16-byte aligned) and offset views may not be.
+TF_ALIGNMENT = 64
+
 
 def torch_to_tf(tensor: torch.Tensor) -> tf.Tensor:
     """Return a TensorFlow tensor that shares memory with ``tensor`` (no copy).
 
-    A tensor that requires grad is detached first (TensorFlow only sees the values). A
-    non-contiguous tensor (a transpose, an ``expand``) has no DLPack layout TensorFlow accepts, so
-    it is made contiguous first: that one case copies. Raises ``TypeError`` for anything that is
-    not a ``torch.Tensor``.
+    A tensor that requires grad is detached first (TensorFlow only sees the values). Two cases
+    copy instead, because TensorFlow cannot use the memory as it is: a non-contiguous tensor (a
+    transpose, an ``expand``: no DLPack layout TensorFlow accepts) and a CPU tensor whose data
+    does not start on a ``TF_ALIGNMENT``-byte boundary (a row slice, a tensor made from a numpy
+    array), on which TensorFlow's kernels would abort the process. Raises ``TypeError`` for
+    anything that is not a ``torch.Tensor``.
     """
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"torch_to_tf expects a torch.Tensor, got {type(tensor).__name__}")
     tensor = tensor.detach()
     if not tensor.is_contiguous():
         tensor = tensor.contiguous()
+    if tensor.device.type == "cpu" and tensor.data_ptr() % TF_ALIGNMENT:
+        tensor = tensor.clone()  # torch's allocator returns 64-byte aligned memory
     return tf.experimental.dlpack.from_dlpack(torch_dlpack.to_dlpack(tensor))
 
 

@@ -95,7 +95,7 @@ def fit(
             loss = nn.functional.cross_entropy(forward(x[index]), y[index])
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(index)
+            total += loss.item() * len(index)
             count += len(index)
         losses.append(total / count)
         log.info("epoch %d/%d  loss %.4f", epoch + 1, config.epochs, losses[-1])

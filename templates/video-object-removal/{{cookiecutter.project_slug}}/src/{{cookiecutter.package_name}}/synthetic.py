@@ -58,13 +58,12 @@ def make_background(height: int, width: int, rng: np.random.Generator) -> np.nda
     return np.clip(bg, 0, 255)
 
 
-def make_object(height: int, width: int) -> np.ndarray:
-    """A distinctive rigid object, ``(height, width, 3)`` uint8: a checkerboard with a border."""
-    yy, xx = np.mgrid[0:height, 0:width]
-    checker = ((yy // 6 + xx // 6) % 2).astype(bool)
-    obj = np.empty((height, width, 3), dtype=np.uint8)
-    obj[checker] = (30, 40, 230)
-    obj[~checker] = (240, 220, 30)
+def make_object(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """A distinctive rigid object, ``(height, width, 3)`` uint8: saturated random blocks
+    (not periodic, so correlation trackers have one clear peak) inside a dark border."""
+    cells = rng.integers(0, 4, size=(height // 8 + 1, width // 8 + 1))
+    palette = np.array([(30, 40, 230), (240, 220, 30), (40, 200, 60), (250, 250, 250)], dtype=np.uint8)
+    obj = palette[np.kron(cells, np.ones((8, 8), dtype=int))[:height, :width]]
     obj[:3, :] = obj[-3:, :] = obj[:, :3] = obj[:, -3:] = (20, 20, 20)
     return obj
 
@@ -73,43 +72,50 @@ def make_clip(
     n_frames: int = 48,
     height: int = 240,
     width: int = 320,
-    object_size: tuple[int, int] = (48, 40),
+    object_size: tuple[int, int] = (56, 44),
+    growth: float = 0.3,
+    speed: float = 5.0,
     noise: float = 2.0,
     seed: int = 0,
     fps: float = 24.0,
 ) -> SyntheticClip:
     """Make a deterministic clip: same arguments, same bytes.
 
-    ``object_size`` is ``(w, h)``. The object travels a Lissajous path that stays inside the
-    frame and uncovers every background pixel in some frames, so a static-camera fill has data.
+    ``object_size`` is the object's ``(w, h)`` on the first frame; it grows linearly to
+    ``(1 + growth)`` times that on the last frame (it approaches the camera), so trackers that
+    cannot follow a change of scale fall behind. The object's centre travels a Lissajous path
+    inside the frame at a peak speed of ``speed`` pixels a frame; ``noise`` is the standard
+    deviation of the per-frame sensor noise.
     """
     if n_frames < 2:
         raise ValueError(f"n_frames must be >= 2; got {n_frames}")
     ow, oh = object_size
-    if not (0 < ow < width // 2 and 0 < oh < height // 2):
-        raise ValueError(f"object_size {object_size} must be smaller than half the frame")
+    big_w, big_h = int(round(ow * (1 + growth))), int(round(oh * (1 + growth)))
+    if not (0 < ow and 0 < oh and big_w < width // 2 and big_h < height // 2):
+        raise ValueError(f"object_size {object_size} (x{1 + growth:.2f}) must fit in half the frame")
     rng = np.random.default_rng(seed)
     background = make_background(height, width, rng)
-    obj = make_object(oh, ow)
+    texture = make_object(big_h, big_w, rng)
 
-    margin_x, margin_y = ow // 2 + 4, oh // 2 + 4
     cx0, cy0 = width / 2, height / 2
-    ax, ay = width / 2 - margin_x - ow / 2, height / 2 - margin_y - oh / 2
+    ax, ay = width / 2 - big_w / 2 - 4, height / 2 - big_h / 2 - 4
+    omega = speed / float(np.hypot(ax, 2 * ay))  # peak speed of the path is ``speed``
     frames, clean, boxes, masks = [], [], [], []
     for t in range(n_frames):
-        phase = 2 * np.pi * t / n_frames
-        cx = cx0 + ax * np.sin(phase)
-        cy = cy0 + ay * np.sin(2 * phase + 0.5)
-        x, y = int(round(cx - ow / 2)), int(round(cy - oh / 2))
+        scale = 1 + growth * t / (n_frames - 1)
+        w, h = int(round(ow * scale)), int(round(oh * scale))
+        cx = cx0 + ax * np.sin(omega * t)
+        cy = cy0 + ay * np.sin(2 * omega * t + 0.5)
+        x, y = int(round(cx - w / 2)), int(round(cy - h / 2))
         sensor = rng.normal(0, noise, size=background.shape).astype(np.float32)
         plate = np.clip(background + sensor, 0, 255).astype(np.uint8)
         frame = plate.copy()
-        frame[y : y + oh, x : x + ow] = obj
+        frame[y : y + h, x : x + w] = cv2.resize(texture, (w, h), interpolation=cv2.INTER_AREA)
         mask = np.zeros((height, width), dtype=bool)
-        mask[y : y + oh, x : x + ow] = True
+        mask[y : y + h, x : x + w] = True
         frames.append(frame)
         clean.append(plate)
-        boxes.append((x, y, ow, oh))
+        boxes.append((x, y, w, h))
         masks.append(mask)
     return SyntheticClip(
         frames=np.stack(frames), clean=np.stack(clean), boxes=boxes, masks=np.stack(masks), fps=fps
