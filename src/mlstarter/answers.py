@@ -243,34 +243,46 @@ def parse_set_options(items: list[str]) -> dict[str, str]:
 
 def read_answers_file(path: Path, template_key: str) -> dict[str, object]:
     """Answers from a YAML or JSON file: a plain mapping, or a `.mlstarter.yml` record."""
+    return read_answers_and_flavor(path, template_key)[0]
+
+
+def read_answers_and_flavor(path: Path, template_key: str) -> tuple[dict[str, object], str | None]:
+    """The answers of a file, and the flavor it records (a `.mlstarter.yml` does; None if not)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UsageError(f"--answers {path}: cannot read it ({exc.strerror})") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UsageError(f"--answers {path}: not valid YAML or JSON") from exc
+    flavor = None
     if isinstance(data, dict) and isinstance(data.get("answers"), dict):
         made_for = data.get("template")
         if made_for and made_for != template_key:
             raise AnswerError(
                 f"--answers {path}: it records template '{made_for}', not '{template_key}'"
             )
+        flavor = data.get("flavor")
         data = data["answers"]
     if not isinstance(data, dict):
         raise UsageError(f"--answers {path}: expected a mapping of NAME: VALUE")
-    return {str(k): ("" if v is None else v) for k, v in data.items()}
+    return {str(k): ("" if v is None else v) for k, v in data.items()}, flavor
 
 
-def render_record(template_key: str, spec: TemplateSpec, answers: Mapping[str, object]) -> str:
+def render_record(
+    template_key: str, spec: TemplateSpec, answers: Mapping[str, object], flavor: str = "showcase"
+) -> str:
     """The text of `.mlstarter.yml`: how the repo was made, enough to make it again."""
+    again = f"mlstarter new {template_key} --answers {RECORD_FILE} --no-input"
+    if flavor != "showcase":
+        again += f" --flavor {flavor}"
     header = (
-        "# How this repository was generated. Make it again, byte for byte, with:\n"
-        f"#   mlstarter new {template_key} --answers {RECORD_FILE} --no-input\n"
+        f"# How this repository was generated. Make it again, byte for byte, with:\n#   {again}\n"
     )
     record = {
         "mlstarter_version": __version__,
         "template": template_key,
         "template_version": spec.version,
+        "flavor": flavor,
         "answers": dict(answers),
     }
     return header + yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=1000)

@@ -8,6 +8,7 @@ that generate, so `--help`, `list` and `info` start fast.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import traceback
@@ -206,6 +207,14 @@ def new(
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Make it a git repo with one initial commit.")
     ] = False,
+    flavor: Annotated[
+        str | None,
+        typer.Option(
+            "--flavor",
+            help="showcase (complete, the default), assignment (core bodies left to write), "
+            "or solution (complete, regions marked).",
+        ),
+    ] = None,
     verify_after: Annotated[
         bool, typer.Option("--verify", help="Run `mlstarter verify` on the new repo.")
     ] = False,
@@ -231,13 +240,17 @@ def new(
         project = catalog.get(key)
         spec = answers_mod.load_template(project.template_dir)
         given: dict[str, object] = {}
+        recorded_flavor = None
         if answers_file is not None:
-            from_file = answers_mod.read_answers_file(answers_file, project.key)
+            from_file, recorded_flavor = answers_mod.read_answers_and_flavor(
+                answers_file, project.key
+            )
             answers_mod.check_names(spec, from_file, f"--answers {answers_file}")
             given.update(from_file)
         from_set = answers_mod.parse_set_options(set_values or [])
         answers_mod.check_names(spec, from_set, "--set")
         given.update(from_set)
+        flavor = check_flavor(flavor or recorded_flavor or "showcase")
         ask = _ask_question if interactive else None
         answers = answers_mod.resolve_answers(spec, given, ask)
         slug = str(answers["project_slug"])
@@ -246,20 +259,24 @@ def new(
             "ok": True,
             "project": project.key,
             "template_version": spec.version,
+            "flavor": flavor,
             "path": str(out / slug),
             "answers": answers,
         }
         if dry_run:
             generate.refuse_existing(out / slug, force)
             state = generate.target_state(out, slug)
-            files = generate.preview(project.key, spec, answers)
+            files = generate.preview(project.key, spec, answers, flavor)
             payload.update(dry_run=True, files=files, target=state)
             if as_json:
                 _emit_json(payload)
             else:
                 _print_dry_run(out / slug, files, state)
             return
-        result = generate.bake(project.key, spec, answers, out, force=force, git=git)
+        grader = out / f"{slug}-grader" if flavor == "assignment" else None
+        result = generate.bake(
+            project.key, spec, answers, out, force=force, git=git, flavor=flavor, grader=grader
+        )
         payload.update(
             dry_run=False,
             files=len(result.files),
@@ -277,6 +294,125 @@ def new(
                 raise typer.Exit(7)
         if as_json:
             _emit_json(payload)
+
+
+@app.command()
+def batch(
+    roster: Annotated[Path, typer.Argument(help="CSV (with a header) or YAML list of students.")],
+    project: Annotated[
+        str | None, typer.Option("--project", help="Project for rows without a 'project' column.")
+    ] = None,
+    flavor: Annotated[
+        str, typer.Option("--flavor", help="showcase, assignment or solution.")
+    ] = "showcase",
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Folder for the repos and the summary.")
+    ] = Path("."),
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Rows baked at once.")] = (
+        min(4, os.cpu_count() or 1)
+    ),
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="NAME=VALUE", help="Answer for every row (repeatable)."),
+    ] = None,
+    answers_file: Annotated[
+        Path | None, typer.Option("--answers", metavar="FILE", help="Answers for every row.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Regenerate existing repos (old ones to backups).")
+    ] = False,
+    git: Annotated[
+        bool, typer.Option("--git/--no-git", help="Make each repo a git repo, one commit.")
+    ] = False,
+    remote: Annotated[
+        str | None,
+        typer.Option(
+            "--remote",
+            metavar="URL",
+            help="Push each repo to URL; {student_id} is replaced. Implies --git.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """One repo per roster row, in parallel, each atomic; a summary of every row."""
+    with _reported(as_json, verbose):
+        from mlstarter import answers as answers_mod
+        from mlstarter import batch as batch_mod
+
+        check_flavor(flavor)
+        if remote is not None:
+            if "{student_id}" not in remote:
+                raise UsageError(
+                    "--remote must contain {student_id}, or every repo goes to one URL"
+                )
+            git = True
+        catalog = load_catalog()
+        if project is not None:
+            catalog.get(project)
+        rows = batch_mod.read_roster(roster)
+        base, _ = batch_mod.base_answers(
+            answers_file, answers_mod.parse_set_options(set_values or []), project
+        )
+        out = output_dir.expanduser().resolve()
+        planned, failed = batch_mod.plan_rows(
+            rows, catalog, out, project, base, flavor, force, git, remote
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        outcomes = list(failed)
+        for outcome in failed:
+            sys.stderr.write(f"line {outcome.line}: {outcome.reason}\n")
+        outcomes += _run_batch_with_progress(batch_mod, planned, jobs)
+        outcomes.sort(key=lambda o: o.line)
+        json_path, csv_path = batch_mod.write_summary(out, outcomes)
+        bad = [o for o in outcomes if o.status == "failed"]
+        counts = {s: sum(o.status == s for o in outcomes) for s in
+                  ("generated", "regenerated", "skipped", "failed")}  # fmt: skip
+        if as_json:
+            _emit_json({
+                "ok": not bad, "counts": counts, "summary": str(json_path),
+                "rows": [vars(o) for o in outcomes],
+                **({"exit_code": bad[0].exit_code} if bad else {}),
+            })  # fmt: skip
+        else:
+            _print_batch_summary(outcomes, counts, json_path, csv_path)
+        if bad:
+            raise typer.Exit(bad[0].exit_code)
+
+
+def _run_batch_with_progress(batch_mod: Any, planned: list[Any], jobs: int) -> list[Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    console = _stderr()
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task("generating", total=len(planned))
+
+        def done(outcome: Any) -> None:
+            progress.advance(task)
+            if outcome.status == "failed":
+                progress.console.print(f"line {outcome.line}: {outcome.reason}", markup=False)
+
+        return batch_mod.run_batch(planned, jobs, done)
+
+
+def _print_batch_summary(outcomes: list[Any], counts: dict[str, int], *paths: Path) -> None:
+    from rich.table import Table
+
+    console = _stderr()
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("line", "student", "project", "status", "reason / path"):
+        table.add_column(column)
+    for o in outcomes:
+        style = {"failed": "red", "skipped": "dim"}.get(o.status, "green")
+        table.add_row(str(o.line), o.student_id, o.project, f"[{style}]{o.status}[/{style}]",
+                      o.reason or o.path)  # fmt: skip
+    console.print(table)
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) +
+                  f"; summary: {paths[0]} and {paths[1]}")  # fmt: skip
 
 
 @app.command()
@@ -355,6 +491,15 @@ def _print_verify_summary(report: Any) -> None:
     metrics = (report.smoke or {}).get("metrics")
     if isinstance(metrics, dict) and metrics:
         console.print("smoke metrics: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
+
+
+def check_flavor(flavor: str) -> str:
+    """The flavor, or a usage error listing the allowed ones."""
+    from mlstarter.flavors import FLAVORS
+
+    if flavor not in FLAVORS:
+        raise UsageError(f"--flavor '{flavor}': choose one of {', '.join(FLAVORS)}")
+    return flavor
 
 
 def _print_dry_run(target: Path, files: list[str], state: str) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mlstarter.answers import RECORD_FILE, TemplateSpec, render_record
 from mlstarter.errors import MlstarterError, TargetExistsError, TreeCheckError, UsageError
+from mlstarter.flavors import apply_flavor
 
 LEFTOVER_MARKERS = ("{{ cookiecutter.", "{{cookiecutter.")
 STAGING_PREFIX = ".mlstarter-staging-"
@@ -42,6 +43,8 @@ def bake(
     *,
     force: bool = False,
     git: bool = False,
+    flavor: str = "showcase",
+    grader: Path | None = None,
 ) -> BakeResult:
     """Render `spec` with `answers` into `output_dir/<project_slug>`, atomically.
 
@@ -54,10 +57,13 @@ def bake(
     created = _make_output_dir(output_dir)
     try:
         with _staging(output_dir) as staging:
-            project = render_tree(template_key, spec, answers, staging)
+            staged_grader = staging / ".grader" if grader is not None else None
+            project = render_tree(template_key, spec, answers, staging, flavor, staged_grader)
             files = check_tree(project)
             commit = _git_commit(project, answers) if git else None
             backup = _move_into_place(project, target, force)
+            if staged_grader is not None and grader is not None and staged_grader.exists():
+                _replace_folder(staged_grader, grader)
     except BaseException:
         if created is not None:
             shutil.rmtree(created, ignore_errors=True)
@@ -65,10 +71,12 @@ def bake(
     return BakeResult(target, files, backup, commit)
 
 
-def preview(template_key: str, spec: TemplateSpec, answers: Mapping[str, object]) -> list[str]:
+def preview(
+    template_key: str, spec: TemplateSpec, answers: Mapping[str, object], flavor: str = "showcase"
+) -> list[str]:
     """The files a bake would write, rendered and checked in a private temporary folder."""
     with tempfile.TemporaryDirectory(prefix="mlstarter-dry-run-") as tmp:
-        project = render_tree(template_key, spec, answers, Path(tmp))
+        project = render_tree(template_key, spec, answers, Path(tmp), flavor)
         return check_tree(project)
 
 
@@ -83,9 +91,17 @@ def target_state(output_dir: Path, slug: str) -> str:
 
 
 def render_tree(
-    template_key: str, spec: TemplateSpec, answers: Mapping[str, object], into: Path
+    template_key: str,
+    spec: TemplateSpec,
+    answers: Mapping[str, object],
+    into: Path,
+    flavor: str = "showcase",
+    grader: Path | None = None,
 ) -> Path:
-    """Render the template into the folder `into` (which must be empty); return the project."""
+    """Render the template into the empty folder `into` in `flavor`; return the project.
+
+    Hidden tests of an assignment go to `grader` when given.
+    """
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.generate import generate_files
     from jinja2 import TemplateError
@@ -104,7 +120,9 @@ def render_tree(
         )
     except (CookiecutterException, TemplateError) as exc:
         raise TreeCheckError(f"template '{template_key}' failed to render: {exc}") from exc
-    (project / RECORD_FILE).write_text(render_record(template_key, spec, answers), encoding="utf-8")
+    apply_flavor(project, flavor, grader)
+    record = render_record(template_key, spec, answers, flavor)
+    (project / RECORD_FILE).write_text(record, encoding="utf-8")
     return project
 
 
@@ -186,6 +204,14 @@ def _move_into_place(project: Path, target: Path, force: bool) -> Path | None:
             backup.rename(target)
         raise
     return backup
+
+
+def _replace_folder(source: Path, target: Path) -> None:
+    """Put `source` at `target`, replacing an older copy (a grader folder is derived data)."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source.rename(target)
 
 
 def _backup_path(target: Path) -> Path:
