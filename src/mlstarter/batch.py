@@ -228,8 +228,9 @@ def run_job(job: Job) -> RowOutcome:
 
     spec = load_template(Path(job.template_dir))
     target = Path(job.target)
+    # paths in the summary are relative to the output folder, so two runs match byte for byte
     outcome = RowOutcome(
-        job.line, job.student_id, job.project, job.target, "generated", seed=job.seed
+        job.line, job.student_id, job.project, target.name, "generated", seed=job.seed
     )
     record = render_record(job.project, spec, job.answers, job.flavor)
     existing = target / RECORD_FILE
@@ -244,7 +245,7 @@ def run_job(job: Job) -> RowOutcome:
         )  # fmt: skip
         if result.backup:
             outcome.status = "regenerated"
-            outcome.extra["backup"] = str(result.backup)
+            outcome.extra["backup"] = result.backup.name
         if job.remote:
             _push(target, job.remote)
             outcome.extra["remote"] = job.remote

@@ -162,6 +162,7 @@ def write_autograding(project: Path) -> None:
         json.dumps({"tests": entries}, indent=2) + "\n", encoding="utf-8"
     )
     workflow = project / ".github" / "workflows" / "classroom.yml"
+    workflow.parent.mkdir(parents=True, exist_ok=True)
     workflow.write_text(_classroom_workflow(entries), encoding="utf-8")
 
 
