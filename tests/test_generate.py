@@ -76,11 +76,11 @@ def test_sigterm_to_a_running_bake_leaves_nothing(tmp_path):
         "import time, cookiecutter.generate as g, mlstarter.cli as c\n"
         "real = g.generate_file\n"
         "def slow(*a, **k):\n"
-        "    open(%r, 'w').close(); time.sleep(0.5); return real(*a, **k)\n"
+        "    open({!r}, 'w').close(); time.sleep(0.5); return real(*a, **k)\n"
         "g.generate_file = slow\n"
-        "import sys; sys.argv = ['mlstarter', 'new', %r, '--no-input', '-o', %r]\n"
+        "import sys; sys.argv = ['mlstarter', 'new', {!r}, '--no-input', '-o', {!r}]\n"
         "c.main()\n"
-    ) % (str(tmp_path / "started"), KEY, str(tmp_path / "out"))
+    ).format(str(tmp_path / "started"), KEY, str(tmp_path / "out"))
     proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while not (tmp_path / "started").exists() and time.monotonic() < deadline:
