@@ -1,0 +1,207 @@
+"""Command line: smoke (offline), and ping / ingest / query / detect / bench (need TDengine).
+
+Every command logs to stderr and prints one JSON report as the last line of stdout; it exits 0
+when its targets are met, 1 when not (or a statement failed), 2 when no server or connector is
+available (one line on stderr saying how to start one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from typing import Any
+
+from . import pipeline
+from .connect import (
+    ConnectorUnavailable,
+    Dsn,
+    QueryError,
+    ServerUnavailable,
+    default_dsn,
+)
+from .data import DEFAULT_START_MS, FleetConfig
+
+FLEET_SIZE = {{ cookiecutter.fleet_size }}
+
+
+def start_ms(text: str) -> int:
+    """`now` (rounded down to the minute), epoch milliseconds, or an ISO 8601 date-time (UTC if
+    no offset)."""
+    if text == "now":
+        now = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+        return now - now % 60_000
+    if text.isdigit():
+        return int(text)
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a start time: {text!r}") from err
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+def _fleet_args(p: argparse.ArgumentParser, devices: int | None) -> None:
+    p.add_argument("--devices", type=int, default=devices, help="meters to simulate")
+    p.add_argument("--days", type=float, default=None, help="days of readings (default 1)")
+    p.add_argument("--interval-s", type=int, default=None, help="seconds between readings (60)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (0)")
+    p.add_argument(
+        "--start", type=start_ms, default=None, help="first timestamp: ISO 8601, epoch ms, or now"
+    )
+
+
+def _fleet_config(args: argparse.Namespace) -> FleetConfig:
+    return FleetConfig(
+        devices=args.devices if args.devices is not None else FLEET_SIZE,
+        days=args.days if args.days is not None else 1.0,
+        interval_s=args.interval_s if args.interval_s is not None else 60,
+        seed=args.seed if args.seed is not None else 0,
+        start_ms=args.start if args.start is not None else DEFAULT_START_MS,
+    )
+
+
+def _fleet_given(args: argparse.Namespace) -> bool:
+    return any(
+        getattr(args, k) is not None for k in ("devices", "days", "interval_s", "seed", "start")
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m {{ cookiecutter.package_name }}",
+        description="Smart-meter pipeline on TDengine. `smoke` runs offline; the other commands "
+        "need a server (docker compose up -d) at --dsn, TDENGINE_URL, or " + default_dsn(),
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("smoke", help="the whole pipeline offline, against a loopback fake")
+    p.add_argument("--devices", type=int, default=20)
+    p.add_argument("--days", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+
+    def server(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--dsn", default=default_dsn(), help="http://, ws:// or taos:// DSN")
+        return p
+
+    p = server("ping", "is a server reachable? prints its version")
+    p.add_argument("--wait", type=float, default=0.0, help="keep trying this many seconds")
+
+    p = server("ingest", "generate the fleet and write it to --db")
+    p.add_argument("--db", default="power")
+    p.add_argument(
+        "--method",
+        choices=("sql", "line"),
+        default=None,
+        help="sql INSERTs or schemaless lines (default: sql for REST, line otherwise)",
+    )
+    p.add_argument("--batch-rows", type=int, default=5000)
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--fresh", action="store_true", help="drop the database first")
+    _fleet_args(p, None)
+
+    p = server("query", "time INTERVAL+FILL, LAST_ROW and STATE_WINDOW queries on --db")
+    p.add_argument("--db", default="power")
+    p.add_argument("--interval", default="15m")
+    p.add_argument("--fill", default="PREV", choices=("NONE", "NULL", "PREV", "NEXT", "LINEAR"))
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--current-max", type=float, default=20.0)
+    p.add_argument("--voltage-min", type=float, default=209.0)
+    p.add_argument("--voltage-max", type=float, default=231.0)
+
+    p = server(
+        "detect",
+        "read --db back, score anomalies, compare with the injected truth "
+        "(fleet options override the fleet recorded by ingest in runs/<db>.json)",
+    )
+    p.add_argument("--db", default="power")
+    _fleet_args(p, None)
+
+    p = sub.add_parser("bench", help="ingest + downsample timing through every connector")
+    p.add_argument(
+        "--dsn",
+        action="append",
+        default=None,
+        help="repeat for several (default: REST and WebSocket on the default host)",
+    )
+    p.add_argument("--db-prefix", default="bench")
+    p.add_argument("--batch-rows", type=int, default=5000)
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--repeat", type=int, default=5)
+    _fleet_args(p, None)
+    return parser
+
+
+def _bench_dsns() -> list[str]:
+    d = Dsn.parse(default_dsn())
+    auth = f"{d.user}:{d.password}@" if d.kind != "native" else ""
+    port = 6041 if d.kind == "native" else d.port
+    return [f"http://{auth}{d.host}:{port}", f"ws://{auth}{d.host}:{port}"]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Dispatch one parsed command; returns its JSON report."""
+    if args.command == "smoke":
+        return pipeline.smoke(args.devices, args.days, args.seed, args.workers)
+    if args.command == "ping":
+        return pipeline.ping(args.dsn, args.wait)
+    if args.command == "ingest":
+        return pipeline.ingest_fleet(
+            args.dsn,
+            args.db,
+            _fleet_config(args),
+            args.method,
+            args.batch_rows,
+            args.workers,
+            args.fresh,
+        )
+    if args.command == "query":
+        rules = [
+            ("current", ">", args.current_max),
+            ("voltage", "<", args.voltage_min),
+            ("voltage", ">", args.voltage_max),
+        ]
+        return pipeline.query_timings(
+            args.dsn, args.db, args.interval, args.fill, args.repeat, rules
+        )
+    if args.command == "detect":
+        config = _fleet_config(args) if _fleet_given(args) else None
+        return pipeline.detect_fleet(args.dsn, args.db, config)
+    if args.command == "bench":
+        return pipeline.bench(
+            args.dsn or _bench_dsns(),
+            _fleet_config(args),
+            args.db_prefix,
+            args.batch_rows,
+            args.workers,
+            args.repeat,
+        )
+    raise ValueError(f"unknown command {args.command!r}")
+
+
+def _jsonable(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        result = run(args)
+    except (ServerUnavailable, ConnectorUnavailable) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (QueryError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, default=_jsonable))
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
