@@ -1,0 +1,281 @@
+"""Command line: ``python -m {{ cookiecutter.package_name }} <command>``.
+
+    smoke          the whole pipeline offline on a synthetic clip; prints one JSON line
+    synth          write the synthetic clip as an mp4 (and print its first box) to try `remove`
+    remove         erase an object from a video (mp4 or a folder of frames) given one box
+    bench-track    tracker shoot-out on DAVIS-2017 (mean IoU per sequence, fps)
+    bench-inpaint  fill methods on DAVIS-2017 with borrowed-object holes (PSNR, SSIM, flicker)
+
+Progress goes to stderr; the result of every command is one JSON object, the last line of
+stdout. Bad input ends with a one-line ``error:`` message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .boxes import Box, box_from_mask, parse_bbox
+from .config import DEFAULT_DILATE_PX, DEFAULT_INPAINTER, DEFAULT_RADIUS, DEFAULT_TRACKER
+from .inpaint import METHODS
+{%- if cookiecutter.include_sam2 == 'yes' %}
+from .sam2_masks import MissingExtraError
+{%- endif %}
+from .track import TRACKERS, GuiUnavailableError, select_box
+
+log = logging.getLogger(__package__)
+{%- if cookiecutter.include_sam2 == 'yes' %}
+MASK_SOURCES = ("tracker", "sam2")
+# Errors that are the user's to fix: reported in one line, exit code 2.
+USER_ERRORS = (ValueError, FileNotFoundError, GuiUnavailableError, MissingExtraError)
+{%- else %}
+MASK_SOURCES = ("tracker",)
+# Errors that are the user's to fix: reported in one line, exit code 2.
+USER_ERRORS = (ValueError, FileNotFoundError, GuiUnavailableError)
+{%- endif %}
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _emit(result: dict) -> None:
+    print(json.dumps(result, sort_keys=False))
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    from .smoke import run_smoke
+
+    report = run_smoke(out_dir=args.out, seed=args.seed, n_frames=args.frames)
+    _emit(report)
+    return 0 if report["ok"] else 1
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from .synthetic import make_clip
+    from .video import write_video
+
+    clip = make_clip(n_frames=args.frames, seed=args.seed)
+    path = write_video(args.output, clip.frames, clip.fps)
+    mask_path = path.with_name(path.stem + "_mask.png")
+    cv2.imwrite(str(mask_path), clip.masks[0].astype(np.uint8) * 255)
+    bbox = ",".join(str(v) for v in clip.boxes[0])
+    log.info(
+        "try: python -m %s remove %s --bbox %s --method temporal-median", __package__, path, bbox
+    )
+    _emit(
+        {"video": str(path), "first_mask": str(mask_path), "frames": len(clip.frames), "bbox": bbox}
+    )
+    return 0
+
+
+def _initial_box(args: argparse.Namespace, first_frame: np.ndarray) -> Box:
+    """The box from --bbox, --first-mask, or the GUI selector (--select)."""
+    given = [args.bbox is not None, args.first_mask is not None, args.select]
+    if sum(given) != 1:
+        raise ValueError("give exactly one of --bbox x,y,w,h, --first-mask PNG or --select")
+    if args.bbox is not None:
+        return parse_bbox(args.bbox)
+    if args.first_mask is not None:
+        from .video import object_mask, read_annotation
+
+        labels = read_annotation(args.first_mask)
+        if labels.shape != first_frame.shape[:2]:
+            raise ValueError(
+                f"mask {args.first_mask} is {labels.shape[1]}x{labels.shape[0]}, "
+                f"the video {first_frame.shape[1]}x{first_frame.shape[0]}"
+            )
+        box = box_from_mask(object_mask(labels, args.object_id))
+        if box is None:
+            raise ValueError(f"{args.first_mask} has no object pixels")
+        return box
+    return select_box(first_frame)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from .pipeline import remove_object
+    from .video import read_video, write_video
+
+    frames, fps = read_video(args.input, max_frames=args.max_frames)
+    box = _initial_box(args, frames[0])
+    log.info(
+        "%d frames of %dx%d, initial box %s", len(frames), frames.shape[2], frames.shape[1], box
+    )
+    segmentation = None
+{%- if cookiecutter.include_sam2 == 'yes' %}
+    if args.masks == "sam2":
+        from .sam2_masks import sam2_masks
+
+        segmentation = sam2_masks(frames, box)
+{%- endif %}
+    result = remove_object(
+        frames,
+        None if segmentation is not None else box,
+        tracker=args.tracker,
+        method=args.method,
+        dilate_px=args.dilate,
+        radius=args.radius,
+        window=args.window,
+        segmentation=segmentation,
+    )
+    output = write_video(args.output, result.frames, fps)
+    if args.save_masks:
+        mask_dir = Path(args.save_masks)
+        mask_dir.mkdir(parents=True, exist_ok=True)
+        for t, mask in enumerate(result.masks):
+            cv2.imwrite(str(mask_dir / f"{t:05d}.png"), mask)
+    log.info("wrote %s (track %.1f fps, fill %.1f fps)", output, result.track_fps, result.fill_fps)
+    _emit(
+        {
+            "output": str(output),
+            "frames": len(result.frames),
+            "masks": args.masks,
+            "tracker": args.tracker if segmentation is None else None,
+            "method": args.method,
+            "lost_frames": sum(b is None for b in result.boxes),
+            "track_fps": None if segmentation is not None else round(result.track_fps, 2),
+            "fill_fps": round(result.fill_fps, 2),
+        }
+    )
+    return 0
+
+
+def _sequences(args: argparse.Namespace) -> list[str]:
+    from .video import davis_sequences
+
+    return _csv(args.sequences) if args.sequences else davis_sequences(args.davis_root, args.split)
+
+
+def _save(result: dict, path: str | None) -> None:
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(result, indent=2) + "\n")
+        log.info("wrote %s", path)
+
+
+def cmd_bench_track(args: argparse.Namespace) -> int:
+    from .evaluate import bench_trackers
+
+    trackers = _csv(args.trackers)
+    unknown = [t for t in trackers if t not in TRACKERS]
+    if unknown:
+        raise ValueError(f"unknown tracker(s) {unknown}; choose from {', '.join(TRACKERS)}")
+    result = bench_trackers(args.davis_root, _sequences(args), trackers, args.max_frames)
+    _save(result, args.output)
+    _emit(result["mean"])
+    return 0
+
+
+def cmd_bench_inpaint(args: argparse.Namespace) -> int:
+    from .evaluate import bench_inpainting
+
+    methods = _csv(args.methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
+    result = bench_inpainting(
+        args.davis_root, _sequences(args), methods, args.max_frames, args.dilate
+    )
+    _save(result, args.output)
+    _emit(result["mean"])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__package__}", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("smoke", help="offline end-to-end run on a synthetic clip")
+    p.add_argument("--out", default="runs/smoke", help="folder for the mp4 files")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames", type=int, default=48)
+    p.set_defaults(func=cmd_smoke)
+
+    p = sub.add_parser("synth", help="write the synthetic clip as an mp4, its first mask as a PNG")
+    p.add_argument("output", help="mp4 path to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames", type=int, default=48)
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("remove", help="erase an object from a video")
+    p.add_argument(
+        "input", help="a video file or a folder of frames (e.g. DAVIS JPEGImages/480p/bear)"
+    )
+    p.add_argument("--bbox", help="the object's box on the first frame: x,y,w,h")
+    p.add_argument(
+        "--first-mask", help="an annotation PNG of the first frame (e.g. DAVIS 00000.png)"
+    )
+    p.add_argument("--object-id", type=int, help="which object of --first-mask (default: all)")
+    p.add_argument(
+        "--select", action="store_true", help="draw the box in a window (needs a GUI OpenCV)"
+    )
+    p.add_argument(
+        "--masks",
+        choices=MASK_SOURCES,
+        default="tracker",
+{%- if cookiecutter.include_sam2 == 'yes' %}
+        help="where hole masks come from: tracked boxes, or SAM 2 segmentation (extra sam2)",
+{%- else %}
+        help="where hole masks come from (tracked boxes)",
+{%- endif %}
+    )
+    p.add_argument("--tracker", choices=tuple(TRACKERS), default=DEFAULT_TRACKER)
+    p.add_argument("--method", choices=METHODS, default=DEFAULT_INPAINTER)
+    p.add_argument(
+        "--dilate", type=int, default=DEFAULT_DILATE_PX, help="pixels added around the mask"
+    )
+    p.add_argument("--radius", type=int, default=DEFAULT_RADIUS, help="cv2.inpaint radius")
+    p.add_argument("--window", type=int, help="temporal-median: frames either side (default: all)")
+    p.add_argument("--max-frames", type=int, help="read at most this many frames")
+    p.add_argument("--save-masks", help="folder to write the hole masks as PNG")
+    p.add_argument("-o", "--output", default="runs/removed.mp4", help="mp4 path to write")
+    p.set_defaults(func=cmd_remove)
+
+    for name, func, helptext in (
+        ("bench-track", cmd_bench_track, "tracker shoot-out on DAVIS-2017"),
+        ("bench-inpaint", cmd_bench_inpaint, "fill methods on DAVIS-2017 with borrowed holes"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--davis-root", default="data/DAVIS", help="the unpacked DAVIS folder")
+        p.add_argument("--split", default="val", help="ImageSets/2017/<split>.txt")
+        p.add_argument("--sequences", help="comma-separated names (default: the whole split)")
+        p.add_argument("--max-frames", type=int, help="first N frames of each sequence")
+        p.add_argument(
+            "--output", default=f"runs/{name}.json", help="JSON file for the full results"
+        )
+        p.set_defaults(func=func)
+        if name == "bench-track":
+            p.add_argument("--trackers", default=",".join(TRACKERS))
+        else:
+            p.add_argument("--methods", default=",".join(METHODS))
+            p.add_argument("--dilate", type=int, default=DEFAULT_DILATE_PX)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.func(args)
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
