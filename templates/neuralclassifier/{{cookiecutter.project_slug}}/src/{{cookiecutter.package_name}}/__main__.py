@@ -1,0 +1,439 @@
+"""Command line: ``python -m <package> <command>``; ``--help`` lists the commands.
+
+Offline: ``smoke``, ``synth``, ``validate``, ``convert``, ``train``, ``evaluate``, ``predict``,
+``baseline``, ``ablation``. With NeuralClassifier (needs git and the network once):
+``upstream clone|config|train|eval|predict``. Progress goes to stderr, results to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+from pathlib import Path
+
+from . import upstream
+from .convert import ConvertError, ConvertOptions, convert_csv
+from .data import Document, FormatError, read_corpus, tokenize, validate_file
+from .evaluate import hierarchical_scores
+from .synthetic import write_synthetic
+from .taxonomy import Taxonomy, TaxonomyError
+from .train import Classifier, TrainConfig, fit, fit_tfidf_baseline
+
+log = logging.getLogger(__name__)
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, sort_keys=False))
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data (one of --data, --rcv1, or --train/--dev/--test/--taxonomy)")
+    g.add_argument(
+        "--data", type=Path, help="folder with train.json, dev.json, test.json, taxonomy.tsv"
+    )
+    g.add_argument("--rcv1", action="store_true", help="the RCV1 sample inside the upstream clone")
+    g.add_argument("--train", type=Path)
+    g.add_argument("--dev", type=Path)
+    g.add_argument("--test", type=Path)
+    g.add_argument("--taxonomy", type=Path)
+    g.add_argument(
+        "--upstream-dir",
+        type=Path,
+        default=upstream.DEFAULT_DIR,
+        help="where the NeuralClassifier clone lives (default: %(default)s)",
+    )
+
+
+def _data_files(args: argparse.Namespace) -> dict[str, Path]:
+    if args.rcv1:
+        files = {k: args.upstream_dir / v for k, v in upstream.RCV1.items()}
+        if not files["train"].is_file():
+            raise SystemExit(f"{files['train']} not found: run 'upstream clone' first")
+    elif args.data:
+        files = {k: args.data / f"{k}.json" for k in ("train", "dev", "test")}
+        files["taxonomy"] = args.data / "taxonomy.tsv"
+    else:
+        files = {k: getattr(args, k) for k in ("train", "dev", "test", "taxonomy")}
+    for key in ("train", "dev", "test", "taxonomy"):
+        if args.__dict__.get(key) is not None:
+            files[key] = getattr(args, key)
+        if files.get(key) is None:
+            raise SystemExit(f"no {key} file: pass --data, --rcv1 or --{key}")
+    return files
+
+
+def _load_splits(args: argparse.Namespace) -> tuple[list[Document], list[Document], list[Document]]:
+    files = _data_files(args)
+    taxonomy = Taxonomy.read(files["taxonomy"])
+    train, dev, test = (read_corpus(files[s], taxonomy) for s in ("train", "dev", "test"))
+    return train, dev, test
+
+
+def _token_lists(path: Path) -> list[list[str]]:
+    """The ``doc_token`` list of every line of a JSON-lines file (labels are not needed)."""
+    out = []
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            try:
+                tokens = json.loads(line)["doc_token"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise SystemExit(
+                    f"{path}:{lineno}: expected a JSON object with 'doc_token'"
+                ) from None
+            out.append(tokens)
+    return out
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    from .smoke import run_smoke
+
+    result = run_smoke(args.out, seed=args.seed, epochs=args.epochs)
+    _print_json(result)
+    return 0 if result["ok"] else 1
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    out = write_synthetic(args.out, seed=args.seed)
+    print(f"wrote {out}/train.json, dev.json, test.json and taxonomy.tsv")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    taxonomy = Taxonomy.read(args.taxonomy) if args.taxonomy else None
+    failed = 0
+    for path in args.files:
+        problems = validate_file(path, taxonomy)
+        for problem in problems:
+            print(problem)
+        if problems:
+            failed += 1
+        else:
+            n = sum(1 for _ in path.open(encoding="utf-8"))
+            print(f"{path}: ok, {n} documents")
+    return 1 if failed else 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    opts = ConvertOptions(
+        text_column=args.text_column,
+        labels_column=args.labels_column,
+        label_sep=args.label_sep,
+        level_sep=args.level_sep,
+        lowercase=not args.keep_case,
+        ancestors=not args.no_ancestors,
+        rename_duplicates=args.rename_duplicates,
+        dev_fraction=args.dev_fraction,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
+    )
+    report = convert_csv(args.csv, args.out, opts)
+    for warning in report.warnings:
+        log.warning("warning: %s", warning)
+    _print_json(
+        {
+            "files": {k: str(v) for k, v in report.files.items()},
+            "documents": report.counts,
+            "labels_per_level": report.labels_per_level,
+            "renamed": report.renamed,
+        }
+    )
+    return 0
+
+
+def _train_config(
+    args: argparse.Namespace, mode: str | None = None, seed: int | None = None
+) -> TrainConfig:
+    return TrainConfig(
+        mode=mode or args.mode,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        max_len=args.max_len,
+        min_count=args.min_count,
+        hierar_penalty=args.hierar_penalty,
+        seed=args.seed if seed is None else seed,
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    train, dev, test = _load_splits(args)
+    result = fit(train, dev, _train_config(args))
+    scores = hierarchical_scores([d.labels for d in test], result.classifier.predict(test))
+    path = result.classifier.save(args.out / "model.pt")
+    report = {
+        "model": str(path),
+        "best_epoch": result.best_epoch,
+        "seconds": result.seconds,
+        "history": result.history,
+        "test": scores,
+    }
+    (args.out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _print_json(report)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    clf = Classifier.load(args.model)
+    docs = read_corpus(args.test)
+    _print_json(hierarchical_scores([d.labels for d in docs], clf.predict(docs, args.threshold)))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    clf = Classifier.load(args.model)
+    if args.text is not None:
+        docs = [Document(labels=(), tokens=tuple(tokenize(args.text)))]
+    else:
+        docs = [Document(labels=(), tokens=tuple(t)) for t in _token_lists(args.input)]
+    for labels in clf.predict(docs, args.threshold):
+        _print_json(sorted(labels))
+    return 0
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    train, dev, test = _load_splits(args)
+    _print_json(fit_tfidf_baseline(train, dev, test, cs=args.c))
+    return 0
+
+
+def cmd_ablation(args: argparse.Namespace) -> int:
+    train, dev, test = _load_splits(args)
+    gold = [d.labels for d in test]
+    rows: dict[str, dict[str, list[float]]] = {}
+    for mode in ("flat", "hierarchical"):
+        for seed in args.seeds:
+            log.info("ablation: %s, seed %d", mode, seed)
+            clf = fit(train, dev, _train_config(args, mode=mode, seed=seed)).classifier
+            scores = hierarchical_scores(gold, clf.predict(test))
+            for key in ("micro_f1", "macro_f1"):
+                rows.setdefault(mode, {}).setdefault(key, []).append(scores[key])
+    summary = {
+        mode: {
+            key: {
+                "mean": round(statistics.mean(v), 4),
+                "std": round(statistics.stdev(v), 4) if len(v) > 1 else 0.0,
+                "runs": v,
+            }
+            for key, v in metrics.items()
+        }
+        for mode, metrics in rows.items()
+    }
+    print("| mode | micro-F1 | macro-F1 |", file=sys.stderr)
+    print("|---|---|---|", file=sys.stderr)
+    for mode, m in summary.items():
+        cells = [f"{m[k]['mean']:.4f} ± {m[k]['std']:.4f}" for k in ("micro_f1", "macro_f1")]
+        print(f"| {mode} | {cells[0]} | {cells[1]} |", file=sys.stderr)
+    _print_json({"seeds": args.seeds, "results": summary})
+    return 0
+
+
+def _upstream_config(args: argparse.Namespace) -> Path:
+    files = _data_files(args)
+    config = upstream.build_config(
+        train=[files["train"]],
+        dev=[files["dev"]],
+        test=[files["test"]],
+        taxonomy=files["taxonomy"],
+        run_dir=args.run_dir,
+        model=args.model,
+        hierarchical=not args.flat,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        device=args.device,
+        top_k=args.top_k,
+        pretrained_embedding=args.embedding,
+        embedding_dim=args.embedding_dim,
+    )
+    path = upstream.write_config(config, args.run_dir / "config.json")
+    log.info("wrote %s", path)
+    return path
+
+
+def cmd_upstream(args: argparse.Namespace) -> int:
+    if args.run_dir is None:
+        mode = "flat" if args.flat or args.model == "HMCN" else "hierarchical"
+        args.run_dir = Path(f"runs/upstream-{args.model}-{mode}")
+    if args.action == "clone":
+        path = upstream.clone(args.upstream_dir)
+        print(f"NeuralClassifier {upstream.COMMIT[:12]} is in {path}")
+        return 0
+    if args.action == "config":
+        print(_upstream_config(args))
+        return 0
+    if args.action == "train":
+        if not (args.upstream_dir / "train.py").is_file():  # an existing checkout is used as is
+            upstream.clone(args.upstream_dir)
+        return upstream.run_script("train.py", _upstream_config(args), args.upstream_dir)
+    config = args.run_dir / "config.json"
+    if args.action == "eval":
+        if args.test is not None:  # score another test file with the trained model
+            config = upstream.retarget_test(config, args.test)
+        return upstream.run_script("eval.py", config, args.upstream_dir)
+    # predict: NeuralClassifier reads all four keys; labels are ignored in predict mode
+    lines = [
+        json.dumps({"doc_label": [], "doc_token": t, "doc_keyword": [], "doc_topic": []})
+        for t in _token_lists(args.input)
+    ]
+    staged = args.run_dir / "predict_input.json"
+    staged.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code = upstream.run_script("predict.py", config, args.upstream_dir, str(staged.resolve()))
+    if code == 0:
+        print(f"labels per line in {args.run_dir / 'predict.txt'}")
+    return code
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    d = TrainConfig()
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--max-len", type=int, default=d.max_len, help="tokens kept per document")
+    p.add_argument(
+        "--min-count", type=int, default=d.min_count, help="drop rarer tokens from the vocabulary"
+    )
+    p.add_argument(
+        "--hierar-penalty",
+        type=float,
+        default=d.hierar_penalty,
+        help="weight of the parent-child regularisation (hierarchical mode)",
+    )
+    p.add_argument("--seed", type=int, default=d.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command (``--help`` on each says more)."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__package__}",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("smoke", help="the whole pipeline on synthetic data, offline (< 1 min)")
+    p.add_argument("--out", type=Path, default=Path("runs/smoke"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=8)
+    p.set_defaults(func=cmd_smoke)
+
+    p = sub.add_parser("synth", help="write the synthetic corpus and taxonomy")
+    p.add_argument("--out", type=Path, default=Path("data/synthetic"))
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("validate", help="check corpus files (and their labels against a taxonomy)")
+    p.add_argument("files", type=Path, nargs="+")
+    p.add_argument("--taxonomy", type=Path)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("convert", help="CSV (text, labels) to corpus files and a taxonomy")
+    p.add_argument("csv", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--labels-column", default="labels")
+    p.add_argument("--label-sep", default=";", help="between label paths (default: %(default)s)")
+    p.add_argument(
+        "--level-sep", default="/", help="between levels of a path (default: %(default)s)"
+    )
+    p.add_argument("--keep-case", action="store_true", help="do not lowercase tokens")
+    p.add_argument("--no-ancestors", action="store_true", help="write only the given paths")
+    p.add_argument(
+        "--rename-duplicates",
+        action="store_true",
+        help="rename a short name reused under another parent to Parent_Name",
+    )
+    p.add_argument("--dev-fraction", type=float, default=0.1)
+    p.add_argument("--test-fraction", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("train", help="train the TextCNN, save it, score the test split")
+    _add_data_args(p)
+    _add_train_args(p)
+    p.add_argument("--mode", choices=("hierarchical", "flat"), default="hierarchical")
+    p.add_argument("--out", type=Path, default=Path("runs/textcnn"))
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a saved model on a corpus file")
+    p.add_argument("--model", type=Path, default=Path("runs/textcnn/model.pt"))
+    p.add_argument("--test", type=Path, required=True)
+    p.add_argument("--threshold", type=float)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="labels for a text or a corpus file (one JSON list a line)")
+    p.add_argument("--model", type=Path, default=Path("runs/textcnn/model.pt"))
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text")
+    src.add_argument("--input", type=Path)
+    p.add_argument("--threshold", type=float)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("baseline", help="TF-IDF + one-vs-rest logistic regression")
+    _add_data_args(p)
+    p.add_argument(
+        "--c",
+        type=float,
+        nargs="+",
+        default=[1.0, 10.0, 100.0],
+        help="inverse L2 strengths to try; the best on dev is used (default: %(default)s)",
+    )
+    p.set_defaults(func=cmd_baseline)
+
+    p = sub.add_parser("ablation", help="flat vs hierarchical TextCNN over several seeds")
+    _add_data_args(p)
+    _add_train_args(p)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.set_defaults(func=cmd_ablation)
+
+    p = sub.add_parser(
+        "upstream", help="Tencent NeuralClassifier: clone, config, train, eval, predict"
+    )
+    p.add_argument("action", choices=("clone", "config", "train", "eval", "predict"))
+    _add_data_args(p)
+    p.add_argument(
+        "--run-dir",
+        type=Path,
+        help="config, checkpoints, logs (default: runs/upstream-<model>-<mode>)",
+    )
+    p.add_argument("--model", choices=upstream.MODELS, default=upstream.DEFAULT_MODEL)
+    p.add_argument("--flat", action="store_true", help="task_info.hierarchical = false")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default=upstream.DEFAULT_DEVICE)
+    p.add_argument("--top-k", type=int, default=100)
+    p.add_argument("--embedding", type=Path, help="pretrained word vectors (GloVe text format)")
+    p.add_argument("--embedding-dim", type=int, default=64, help="300 for glove.6B.300d")
+    p.add_argument("--input", type=Path, help="predict: a JSON-lines file of documents")
+    p.set_defaults(func=cmd_upstream)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit status (1 on a data or config error, with the reason)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "upstream" and args.action == "predict" and args.input is None:
+        build_parser().error("upstream predict needs --input")
+    try:
+        return args.func(args)
+    except (
+        OSError,
+        FormatError,
+        TaxonomyError,
+        ConvertError,
+        upstream.ConfigError,
+        upstream.UpstreamError,
+    ) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

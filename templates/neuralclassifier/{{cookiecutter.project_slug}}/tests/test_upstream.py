@@ -1,0 +1,194 @@
+"""The NeuralClassifier config generator, its guards, and the pinned clone."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }} import upstream
+from {{ cookiecutter.package_name }}.data import Document, write_corpus
+from {{ cookiecutter.package_name }}.upstream import ConfigError, UpstreamError
+
+# The sections of NeuralClassifier's conf/train.json at the pinned commit.
+UPSTREAM_SECTIONS = {
+    "task_info",
+    "device",
+    "model_name",
+    "checkpoint_dir",
+    "model_dir",
+    "data",
+    "feature",
+    "train",
+    "embedding",
+    "optimizer",
+    "TextCNN",
+    "TextRNN",
+    "DRNN",
+    "eval",
+    "TextVDCNN",
+    "DPCNN",
+    "TextRCNN",
+    "Transformer",
+    "AttentiveConvNet",
+    "HMCN",
+    "log",
+}
+
+
+def config_for(corpus: Path, tmp_path: Path, **kwargs) -> dict:
+    files = {s: [corpus / f"{s}.json"] for s in ("train", "dev", "test")}
+    return upstream.build_config(
+        **files, taxonomy=corpus / "taxonomy.tsv", run_dir=tmp_path / "run", **kwargs
+    )
+
+
+def test_config_has_upstream_schema_and_safe_defaults(small_corpus, tmp_path):
+    config = config_for(small_corpus, tmp_path, model="TextCNN", device="cpu")
+    assert set(config) == UPSTREAM_SECTIONS
+    assert config["device"] == "cpu"
+    assert config["data"]["num_worker"] == 0
+    assert config["task_info"]["hierarchical"] is True
+    assert config["task_info"]["label_type"] == "multi_label"
+    assert config["eval"]["model_dir"].endswith("checkpoints/TextCNN_best")
+    assert Path(config["data"]["train_json_files"][0]).is_absolute()
+    assert config["train"]["num_epochs"] >= 2
+    json.dumps(config)  # plain JSON values only
+
+
+def test_top_k_is_capped_at_the_number_of_labels(small_corpus, tmp_path):
+    config = config_for(small_corpus, tmp_path, model="TextCNN", top_k=100)
+    stats = upstream.label_stats([small_corpus / "train.json"])
+    assert stats.num_labels == 26
+    assert config["eval"]["top_k"] == 26
+    assert config_for(small_corpus, tmp_path, model="TextCNN", top_k=5)["eval"]["top_k"] == 5
+
+
+def test_hmcn_runs_non_hierarchical_with_matching_depth(small_corpus, tmp_path):
+    config = config_for(small_corpus, tmp_path, model="HMCN", hierarchical=True)
+    assert config["task_info"]["hierarchical"] is False
+    assert config["HMCN"]["hierarchical_depth"] == [0, 384, 384, 384]
+    assert config["HMCN"]["global2local"] == [0, 4, 12, 10]
+
+
+def test_hmcn_avoids_a_last_batch_of_one(small_corpus, tmp_path):
+    # 400 training documents: batch 57 would leave 400 % 57 == 1 document for BatchNorm
+    config = config_for(small_corpus, tmp_path, model="HMCN", batch_size=57)
+    assert config["train"]["batch_size"] == 58
+    assert (
+        config_for(small_corpus, tmp_path, model="TextCNN", batch_size=57)["train"]["batch_size"]
+        == 57
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"epochs": 1}, "at least 2 epochs"),
+        ({"model": "BERT"}, "not one of"),
+        ({"device": "tpu"}, "device must be"),
+    ],
+)
+def test_guards_raise_clear_errors(small_corpus, tmp_path, kwargs, words):
+    with pytest.raises(ConfigError, match=words):
+        config_for(small_corpus, tmp_path, **kwargs)
+
+
+def test_missing_file_and_unseen_labels(small_corpus, tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        upstream.build_config(
+            train=[tmp_path / "nope.json"],
+            dev=[small_corpus / "dev.json"],
+            test=[small_corpus / "test.json"],
+            taxonomy=small_corpus / "taxonomy.tsv",
+            run_dir=tmp_path,
+        )
+    odd = write_corpus(tmp_path / "odd.json", [Document(labels=("Arts--Film",), tokens=("x",))])
+    train = write_corpus(tmp_path / "t.json", [Document(labels=("Science",), tokens=("x",))])
+    with pytest.raises(ConfigError, match="odd.json:1: .*Label is empty|Label is empty"):
+        upstream.build_config(
+            train=[train],
+            dev=[odd],
+            test=[odd],
+            taxonomy=small_corpus / "taxonomy.tsv",
+            run_dir=tmp_path,
+        )
+
+
+def test_write_config_and_run_script_errors(small_corpus, tmp_path):
+    path = upstream.write_config(config_for(small_corpus, tmp_path), tmp_path / "run/config.json")
+    assert json.loads(path.read_text())["model_name"] == upstream.DEFAULT_MODEL
+    with pytest.raises(UpstreamError, match="upstream clone"):
+        upstream.run_script("train.py", path, tmp_path / "no-clone")
+
+
+def test_pinned_commit_looks_like_a_commit():
+    assert len(upstream.COMMIT) == 40 and int(upstream.COMMIT, 16) >= 0
+    assert upstream.URL.startswith("https://github.com/Tencent/")
+
+
+def _git(*args: str, cwd: Path) -> str:
+    ident = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
+    out = subprocess.run(
+        ["git", *ident, *args], cwd=cwd, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_clone_checks_out_the_pinned_commit_from_a_local_repo(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    _git("init", "-q", cwd=src)
+    (src / "train.py").write_text("print('v1')\n")
+    _git("add", ".", cwd=src)
+    _git("commit", "-q", "-m", "one", cwd=src)
+    pinned = _git("rev-parse", "HEAD", cwd=src)
+    (src / "train.py").write_text("print('v2')\n")
+    _git("commit", "-q", "-am", "two", cwd=src)
+
+    dest = upstream.clone(tmp_path / "clone", url=src.as_uri(), commit=pinned)
+    assert (dest / "train.py").read_text() == "print('v1')\n"
+    assert upstream.clone(dest, url=src.as_uri(), commit=pinned) == dest  # reused
+    other = _git("rev-parse", "HEAD", cwd=src)
+    with pytest.raises(UpstreamError, match="not the pinned"):
+        upstream.clone(dest, url=src.as_uri(), commit=other)
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file").write_text("x")
+    with pytest.raises(UpstreamError, match="not a NeuralClassifier clone"):
+        upstream.clone(tmp_path / "busy", url=src.as_uri(), commit=pinned)
+
+
+@pytest.mark.real
+def test_real_clone_at_pinned_commit(tmp_path):
+    dest = upstream.clone(tmp_path / "NeuralNLP-NeuralClassifier")
+    for name in ("train.py", "eval.py", "predict.py", "conf/train.json", "data/rcv1.taxonomy"):
+        assert (dest / name).is_file(), name
+    conf = json.loads((dest / "conf/train.json").read_text(encoding="utf-8"))
+    assert set(conf) == UPSTREAM_SECTIONS
+
+
+def test_retarget_test_writes_an_eval_config(small_corpus, tmp_path):
+    path = upstream.write_config(config_for(small_corpus, tmp_path), tmp_path / "run/config.json")
+    new = upstream.retarget_test(path, small_corpus / "dev.json")
+    assert new.name == "config.eval.json"
+    config = json.loads(new.read_text())
+    dev = str((small_corpus / "dev.json").resolve())
+    assert config["data"]["test_json_files"] == [dev] and config["eval"]["text_file"] == dev
+    with pytest.raises(UpstreamError, match="does not exist"):
+        upstream.retarget_test(path, tmp_path / "nope.json")
+
+
+@pytest.mark.real
+def test_real_upstream_trains_evaluates_and_predicts(small_corpus, tmp_path):
+    pytest.importorskip("numpy", reason="NeuralClassifier needs numpy: pip install -e '.[real]'")
+    clone = upstream.clone(tmp_path / "NeuralNLP-NeuralClassifier")
+    config = config_for(small_corpus, tmp_path, model="TextCNN", epochs=2, device="cpu")
+    path = upstream.write_config(config, tmp_path / "run" / "config.json")
+    assert upstream.run_script("train.py", path, clone) == 0
+    assert Path(config["eval"]["model_dir"]).is_file()
+    assert upstream.run_script("eval.py", path, clone) == 0
+    assert upstream.run_script("predict.py", path, clone, str(small_corpus / "test.json")) == 0
+    lines = (tmp_path / "run" / "predict.txt").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 100

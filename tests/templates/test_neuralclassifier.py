@@ -1,0 +1,215 @@
+"""Checks specific to the neuralclassifier template (hierarchical text classification).
+
+Bakes the template with a few answer sets and checks that the answers reach the files, that the
+generated config module behaves (run without torch: it needs only the standard library), and
+that the code stays lint-clean whatever the package name's length.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "neuralclassifier"
+COMMIT_RE = re.compile(r'COMMIT = "([0-9a-f]{40})"')
+
+EXPECTED_FILES = [
+    "README.md",
+    "pyproject.toml",
+    "Makefile",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".github/workflows/ci.yml",
+    "tests/conftest.py",
+    "tests/test_data.py",
+    "tests/test_taxonomy.py",
+    "tests/test_convert.py",
+    "tests/test_upstream.py",
+    "tests/test_train.py",
+    "tests/test_smoke.py",
+]
+MODULES = [
+    "__init__",
+    "__main__",
+    "taxonomy",
+    "data",
+    "synthetic",
+    "convert",
+    "model",
+    "train",
+    "evaluate",
+    "upstream",
+    "smoke",
+]
+
+
+def bake(cookies, **answers):
+    result = cookies.bake(template=str(TEMPLATE), extra_context=answers)
+    assert result.exit_code == 0, result.exception
+    assert result.exception is None
+    return Path(result.project_path)
+
+
+def text_files(root: Path):
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            yield path, path.read_text(encoding="utf-8")
+
+
+def run_python(project: Path, code: str) -> dict:
+    """Run ``code`` against the baked package (stdlib only) and return its JSON output."""
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_default_bake_has_the_starter_layout(cookies):
+    project = bake(cookies)
+    assert project.name == "hierarchical-text-classifier"
+    package = project / "src" / "hierarchical_text_classifier"
+    for name in EXPECTED_FILES:
+        assert (project / name).is_file(), name
+    for module in MODULES:
+        assert (package / f"{module}.py").is_file(), module
+    assert (project / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert (project / "templates").exists() is False
+    for path, text in text_files(project):
+        assert not re.search(r"\{\{ *cookiecutter", text), path
+        assert "{%" not in text, path
+        if path.suffix == ".py":
+            compile(text, str(path), "exec")
+
+
+def test_default_answers_reach_the_files(cookies):
+    project = bake(cookies)
+    upstream = (project / "src/hierarchical_text_classifier/upstream.py").read_text()
+    assert 'DEFAULT_MODEL = "TextRCNN"' in upstream
+    assert 'DEFAULT_DEVICE = "cpu"' in upstream
+    commit = COMMIT_RE.search(upstream).group(1)
+    readme = (project / "README.md").read_text()
+    assert commit in readme
+    assert "https://github.com/Tencent/NeuralNLP-NeuralClassifier" in readme
+    assert "# Hierarchical Text Classifier" in readme
+    for section in (
+        "## The problem",
+        "## Success criteria",
+        "## Real run",
+        "## Milestones",
+        "## Stretch goals",
+        "## Project layout",
+        "## Results",
+        "## References",
+    ):
+        assert section in readme, section
+    assert "0.80" in readme and "3 seeds" in readme
+    makefile = (project / "Makefile").read_text()
+    assert "upstream train --rcv1 --model TextRCNN" in makefile
+    assert "PACKAGE := hierarchical_text_classifier" in makefile
+    assert makefile.splitlines()[0].startswith("#")
+    pyproject = (project / "pyproject.toml").read_text()
+    assert '"torch==2.13.0"' in pyproject
+    assert 'real = ["numpy==2.4.6"]' in pyproject
+    assert "torchvision" not in pyproject
+    assert '"real: ' in pyproject
+    conftest = (project / "tests/conftest.py").read_text()
+    assert 'os.environ.setdefault("HF_HUB_OFFLINE", "1")' in conftest
+    assert "third_party/" in (project / ".gitignore").read_text()
+
+
+def test_custom_answers_reach_code_and_config(cookies):
+    project = bake(
+        cookies,
+        project_name='Tax "Tree" Übung \\ O\'Brien',
+        project_slug="tax-tree",
+        package_name="taxtree",
+        upstream_model="HMCN",
+        device="cuda",
+        license="Apache-2.0",
+    )
+    assert (project / "src/taxtree/__main__.py").is_file()
+    readme = (project / "README.md").read_text()
+    assert 'Tax "Tree" Übung \\ O\'Brien' in readme  # free text stays literal
+    assert "python -m taxtree upstream clone" in readme
+    assert "--model HMCN" in (project / "Makefile").read_text()
+    assert "Apache License" in (project / "LICENSE").read_text()
+    # The generated config module runs on the standard library alone: check the answers and
+    # the guards reach the NeuralClassifier config it writes.
+    code = r"""
+import json, pathlib, tempfile
+from taxtree import upstream
+from taxtree.synthetic import SyntheticSpec, write_synthetic
+d = pathlib.Path(tempfile.mkdtemp())
+write_synthetic(d, spec=SyntheticSpec(n_train=60, n_dev=30, n_test=30))
+files = {s: [d / f"{s}.json"] for s in ("train", "dev", "test")}
+common = dict(files, taxonomy=d / "taxonomy.tsv", run_dir=d / "run")
+cfg = upstream.build_config(**common)
+flat = upstream.build_config(**common, model="TextCNN", device="cpu", top_k=1000)
+try:
+    upstream.build_config(**common, epochs=1)
+    guard = None
+except upstream.ConfigError as err:
+    guard = str(err)
+print(json.dumps({
+    "model": cfg["model_name"],
+    "device": cfg["device"],
+    "hierarchical": cfg["task_info"]["hierarchical"],
+    "workers": cfg["data"]["num_worker"],
+    "depth": cfg["HMCN"]["hierarchical_depth"],
+    "top_k": flat["eval"]["top_k"],
+    "labels": upstream.label_stats(files["train"]).num_labels,
+    "flat_hierarchical": flat["task_info"]["hierarchical"],
+    "guard": guard,
+}))
+"""
+    out = run_python(project, code)
+    assert out["model"] == "HMCN" and out["device"] == "cuda"
+    assert out["hierarchical"] is False  # HMCN must run with hierarchical = false
+    assert out["workers"] == 0
+    assert out["depth"] == [0, 384, 384, 384]
+    assert out["top_k"] == out["labels"] <= 26
+    assert out["flat_hierarchical"] is True
+    assert "at least 2 epochs" in out["guard"]
+
+
+def test_license_none_writes_no_license(cookies):
+    project = bake(cookies, license="none")
+    assert not (project / "LICENSE").exists()
+    assert "No license chosen yet" in (project / "README.md").read_text()
+    assert "license =" not in (project / "pyproject.toml").read_text()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="needs ruff")
+@pytest.mark.parametrize("package", ["p", "a_rather_long_package_name_for_line_lengths"])
+def test_baked_code_is_ruff_clean_for_any_package_name(cookies, package):
+    project = bake(cookies, project_slug="hmc", package_name=package)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "src", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_same_answers_same_bytes(cookies):
+    first = bake(cookies, copyright_year="2026")
+    a = {p.relative_to(first): t for p, t in text_files(first)}
+    second = bake(cookies, copyright_year="2026")
+    b = {p.relative_to(second): t for p, t in text_files(second)}
+    assert a == b
