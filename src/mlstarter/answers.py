@@ -69,6 +69,7 @@ RULES = {
         "must be a GitHub user name (letters, digits, single dashes, at most 39)",
     ),
     "copyright_year": Rule(re.compile(r"(?:19|20|21)\d\d"), "must be a four-digit year"),
+    "seed": Rule(re.compile(r"\d{1,6}"), "must be a whole number from 0 to 999999"),
 }
 MAX_TEXT = 300
 MAX_NAME = 64
