@@ -1,0 +1,78 @@
+"""Datasets: scikit-learn's bundled digits (offline) and MNIST (downloaded, real mode)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DATASETS = ("digits", "mnist")
+
+
+@dataclass(frozen=True)
+class Split:
+    """A train/test split of flattened images scaled to [0, 1].
+
+    ``x_*`` are float32 arrays of shape (n, n_features); ``y_*`` are int64 labels in
+    [0, n_classes).
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return int(max(self.y_train.max(), self.y_test.max()) + 1)
+
+
+def load_digits_split(test_size: float = 0.2, seed: int = 0) -> Split:
+    """The 1,797 8x8 digits that ship inside scikit-learn, split stratified by label.
+
+    Pixels (0..16) are scaled to [0, 1]. The same ``seed`` always gives the same split. Raises
+    ``ValueError`` unless ``0 < test_size < 1``.
+    """
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = (digits.data / 16.0).astype(np.float32)
+    y = digits.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_size, random_state=seed, stratify=y
+    )
+    return Split("digits", x_train, y_train, x_test, y_test)
+
+
+def load_mnist_split() -> Split:
+    """MNIST's official 60,000 / 10,000 split, 28x28 pixels flattened to 784 and scaled to [0, 1].
+
+    Real mode: Keras downloads the 11 MB archive once into ``~/.keras/datasets``.
+    """
+    import tensorflow as tf
+
+    (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
+
+    def flat(x: np.ndarray) -> np.ndarray:
+        return (x.reshape(len(x), -1) / 255.0).astype(np.float32)
+
+    return Split(
+        "mnist", flat(x_train), y_train.astype(np.int64), flat(x_test), y_test.astype(np.int64)
+    )
+
+
+def load_split(name: str = "digits", seed: int = 0) -> Split:
+    """Load a dataset by name (one of ``DATASETS``); raises ``ValueError`` for other names."""
+    if name == "digits":
+        return load_digits_split(seed=seed)
+    if name == "mnist":
+        return load_mnist_split()
+    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")

@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from {{ cookiecutter.package_name }}.data import load_digits_split, load_split
+
+
+def test_digits_split_shapes_and_ranges(digits):
+    assert digits.x_train.shape == (1437, 64) and digits.x_test.shape == (360, 64)
+    assert digits.x_train.dtype == np.float32 and digits.y_train.dtype == np.int64
+    assert 0.0 <= digits.x_train.min() and digits.x_train.max() <= 1.0
+    assert digits.n_features == 64 and digits.n_classes == 10
+
+
+def test_digits_split_is_stratified_and_deterministic(digits):
+    counts = np.bincount(digits.y_test, minlength=10)
+    assert counts.min() >= 35 and counts.max() <= 37  # 20 % of the ~180 images of each class
+    again = load_digits_split(seed=0)
+    np.testing.assert_array_equal(again.x_test, digits.x_test)
+    other = load_digits_split(seed=1)
+    assert not np.array_equal(other.y_test, digits.y_test)
+
+
+@pytest.mark.parametrize("test_size", [0.0, 1.0, -0.5, 2])
+def test_bad_test_size_is_rejected(test_size):
+    with pytest.raises(ValueError, match="test_size"):
+        load_digits_split(test_size=test_size)
+
+
+def test_unknown_dataset_is_rejected():
+    with pytest.raises(ValueError, match="unknown dataset"):
+        load_split("imagenet")
+
+
+@pytest.mark.real
+def test_mnist_downloads_and_splits():
+    split = load_split("mnist")
+    assert split.x_train.shape == (60000, 784) and split.x_test.shape == (10000, 784)
+    assert split.n_classes == 10 and split.x_train.max() <= 1.0

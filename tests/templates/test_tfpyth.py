@@ -1,0 +1,236 @@
+"""The tfpyth template: what its answers change in a baked starter, and what it must contain."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "tfpyth"
+
+ANSWER_SETS = {
+    "defaults": {},
+    "tfpyth-no-plot": {
+        "project_name": "Bridge Lab",
+        "default_bridge": "tfpyth",
+        "include_plot": "no",
+        "license": "none",
+    },
+    "custom-package": {
+        "project_name": "Interop Study",
+        "package_name": "interop",
+        "default_bridge": "dlpack",
+        "include_plot": "yes",
+        "license": "BSD-3-Clause",
+    },
+}
+
+COMMON = (
+    "project_name",
+    "project_slug",
+    "package_name",
+    "description",
+    "author_name",
+    "author_email",
+    "github_username",
+    "license",
+    "copyright_year",
+)
+
+EXPECTED_FILES = [
+    "README.md",
+    "pyproject.toml",
+    "Makefile",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".github/workflows/ci.yml",
+    "src/{pkg}/__init__.py",
+    "src/{pkg}/__main__.py",
+    "src/{pkg}/bridge.py",
+    "src/{pkg}/model.py",
+    "src/{pkg}/data.py",
+    "src/{pkg}/train.py",
+    "src/{pkg}/legacy.py",
+    "src/{pkg}/evaluate.py",
+    "src/{pkg}/bench.py",
+    "tests/conftest.py",
+    "tests/test_bridge.py",
+    "tests/test_legacy.py",
+    "tests/test_model.py",
+    "tests/test_train.py",
+    "tests/test_data.py",
+    "tests/test_bench.py",
+    "tests/test_cli.py",
+]
+
+
+def bake(cookies, answers: dict[str, str]) -> Path:
+    result = cookies.bake(template=str(TEMPLATE), extra_context=answers)
+    assert result.exit_code == 0, result.exception
+    return Path(result.project_path)
+
+
+def answer(answers: dict[str, str], key: str) -> str:
+    if key in answers:
+        return answers[key]
+    default = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))[key]
+    return default[0] if isinstance(default, list) else default
+
+
+def package_of(project: Path) -> str:
+    (pkg,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
+    return pkg
+
+
+def top_level_imports(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return names
+
+
+def test_questions_keep_the_common_block_and_add_prompted_ones():
+    ours = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+    reference = json.loads(
+        (TEMPLATE.parent / "python-autocomplete" / "cookiecutter.json").read_text(encoding="utf-8")
+    )
+    common = list(COMMON)
+    assert [k for k in reference if not k.startswith("_")][: len(common)] == common
+    assert [k for k in ours if not k.startswith("_")][: len(common)] == common
+    assert ours["license"] == reference["license"]
+    for key in common:
+        assert ours["__prompts__"][key] == reference["__prompts__"][key]
+    own = ["default_bridge", "include_plot"]
+    assert [k for k in ours if not k.startswith("_")][len(common) :] == own
+    assert set(ours["__prompts__"]) == set(common) | set(own)
+    assert ours["default_bridge"] == ["dlpack", "tfpyth"]
+    assert ours["include_plot"] == ["yes", "no"]
+    assert (TEMPLATE / "templates").is_symlink()
+
+
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_bake_has_every_file_and_no_leftover_jinja(cookies, name):
+    answers = ANSWER_SETS[name]
+    project = bake(cookies, answers)
+    pkg = package_of(project)
+    if name == "defaults":
+        assert pkg == "tf_torch_bridge"  # not "tfpyth": that would shadow the library itself
+    if "package_name" in answers:
+        assert pkg == answers["package_name"]
+    for relative in EXPECTED_FILES:
+        assert (project / relative.format(pkg=pkg)).is_file(), relative
+    assert (project / "LICENSE").exists() == (answer(answers, "license") != "none")
+    for path in project.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"\{\{ *cookiecutter|\{%|\{#", text), path
+            if path.suffix == ".py":
+                ast.parse(text, filename=str(path))
+
+
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_default_bridge_reaches_the_cli_and_the_readme(cookies, name):
+    answers = ANSWER_SETS[name]
+    project = bake(cookies, answers)
+    pkg = package_of(project)
+    bridge = answer(answers, "default_bridge")
+    main = (project / "src" / pkg / "__main__.py").read_text(encoding="utf-8")
+    assert f'DEFAULT_BRIDGE = "{bridge}"\n' in main
+    assert f"python -m {pkg} smoke" in main
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert f"`--bridge` defaults to `{bridge}`" in readme
+    assert f"python -m {pkg} train --bridge both --dataset mnist" in readme
+    assert f"src/{pkg}/" in readme
+
+
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_include_plot_decides_the_matplotlib_extras(cookies, name):
+    answers = ANSWER_SETS[name]
+    project = bake(cookies, answers)
+    extras = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    if answer(answers, "include_plot") == "yes":
+        assert extras["plot"] == ["matplotlib==3.11.2"]
+        assert "matplotlib==3.11.2" in extras["dev"]
+        assert "runs/bench/bench.png" in readme
+    else:
+        assert "plot" not in extras
+        assert not any("matplotlib" in r for r in extras["dev"])
+        assert "runs/bench/bench.png" not in readme
+    assert "pytest==9.2.0" in extras["dev"] and "ruff==0.17.6" in extras["dev"]
+
+
+def test_pins_markers_setup_and_make_targets(cookies):
+    project = bake(cookies, {})
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    deps = pyproject["project"]["dependencies"]
+    for pin in ("numpy==2.4.6", "scipy==1.17.1", "scikit-learn==1.9.1", "torch==2.13.0"):
+        assert pin in deps
+    assert "tensorflow-cpu==2.21.0; sys_platform != 'darwin'" in deps
+    assert "tensorflow==2.21.0; sys_platform == 'darwin'" in deps
+    # tfpyth's metadata asks for tensorflow~=1.14: listing it would make the install unsolvable
+    assert not any(d.startswith("tfpyth") for d in deps)
+    assert not any("torchvision" in d for d in deps)
+    assert pyproject["project"]["scripts"] == {"tf-torch-bridge": "tf_torch_bridge.__main__:main"}
+    markers = " ".join(pyproject["tool"]["pytest"]["ini_options"]["markers"])
+    for marker in ("real:", "gpu:", "server:"):
+        assert marker in markers
+
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    assert makefile.startswith("#")
+    setup = makefile[makefile.index("\nsetup:") : makefile.index("\nsmoke:")]
+    assert setup.index('pip install -e ".[dev]"') < setup.index(
+        "pip install --no-deps tfpyth==1.0.1"
+    )
+    for target in ("setup:", "smoke:", "test:", "lint:", "run:", "bench:"):
+        assert f"\n{target}" in makefile
+    assert "$(PYTHON) -m $(PACKAGE) bench" in makefile
+
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    runs = [step.get("run") for step in workflow["jobs"]["test"]["steps"]]
+    assert "make setup" in runs and "make test" in runs and "make smoke" in runs
+
+
+def test_tfpyth_is_imported_only_where_it_is_used(cookies):
+    """The package must import without tfpyth, and TF1 graph mode must stay in the subprocess."""
+    project = bake(cookies, {})
+    pkg = package_of(project)
+    for path in (project / "src" / pkg).glob("*.py"):
+        assert "tfpyth" not in top_level_imports(path), path
+    legacy = (project / "src" / pkg / "legacy.py").read_text(encoding="utf-8")
+    assert "disable_eager_execution()" in legacy and "tfpyth.tf = tf.compat.v1" in legacy
+    assert legacy.index("disable_eager_execution()") < legacy.index("\n    import tfpyth\n")
+    for path in (project / "src" / pkg).glob("*.py"):
+        if path.name != "legacy.py":
+            assert "compat.v1." not in path.read_text(encoding="utf-8"), path  # code, not prose
+    tests = (project / "tests" / "test_legacy.py").read_text(encoding="utf-8")
+    assert 'find_spec("tfpyth") is None' in tests and "make setup" in tests
+
+
+def test_smoke_reports_both_bridges_against_targets(cookies):
+    project = bake(cookies, {})
+    pkg = package_of(project)
+    main = (project / "src" / pkg / "__main__.py").read_text(encoding="utf-8")
+    targets = main[main.index("SMOKE_TARGETS = {") : main.index("}", main.index("SMOKE_TARGETS"))]
+    for metric in ("dlpack_test_accuracy", "tfpyth_test_accuracy", "prediction_agreement"):
+        assert f'"{metric}": (">=", 0.95)' in targets
+    conftest = (project / "tests" / "conftest.py").read_text(encoding="utf-8")
+    assert conftest.index("HF_HUB_OFFLINE") < conftest.index("import tensorflow")
+    bridge = (project / "src" / pkg / "bridge.py").read_text(encoding="utf-8")
+    for api in (
+        "torch_dlpack.to_dlpack",
+        "tf.experimental.dlpack.from_dlpack",
+        "torch.from_dlpack",
+    ):
+        assert api in bridge
+    assert "tf.GradientTape(persistent=True" in bridge
