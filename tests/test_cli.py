@@ -192,8 +192,9 @@ def test_an_empty_existing_folder_is_used(runner, tmp_path):
 
 def test_interactive_menu_and_questions(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
-    # menu: pick 1; then accept every default but the project name and the license (choice 4)
-    replies = ["1", "Interactive Demo", "", "", "", "", "", "", "4", ""]
+    # menu: pick 1; then accept every default but the project name and the license (choice 4);
+    # extra empty lines accept whatever questions the template adds after the common block
+    replies = ["1", "Interactive Demo", "", "", "", "", "", "", "4"] + [""] * 20
     result = new(runner, "-o", str(tmp_path), "--json", input="\n".join(replies) + "\n")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
@@ -205,7 +206,7 @@ def test_interactive_menu_and_questions(runner, tmp_path, monkeypatch):
 
 def test_interactive_reasks_an_invalid_answer(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
-    replies = ["Demo", "Bad Slug!", "demo-ok"] + [""] * 8
+    replies = ["Demo", "Bad Slug!", "demo-ok"] + [""] * 20
     result = new(runner, KEY, "-o", str(tmp_path), "--json", input="\n".join(replies) + "\n")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["answers"]["project_slug"] == "demo-ok"
@@ -213,6 +214,14 @@ def test_interactive_reasks_an_invalid_answer(runner, tmp_path, monkeypatch):
 
 
 # --- new: every failure exit code ------------------------------------------------------------
+
+
+def test_input_ending_mid_questions_is_exit_4_and_writes_nothing(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
+    result = new(runner, KEY, "-o", str(tmp_path), input="Half Done\n")
+    assert result.exit_code == 4
+    assert "error: input ended before every question was answered" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_without_a_terminal_and_without_no_input_exit_4_at_once(runner, tmp_path):

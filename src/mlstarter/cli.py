@@ -57,6 +57,9 @@ def _reported(as_json: bool, verbose: bool) -> Iterator[None]:
         _fail(str(exc), exc.exit_code, as_json, verbose)
     except KeyboardInterrupt:
         _fail("interrupted; nothing was written", 130, as_json, verbose)
+    except EOFError:
+        _fail("input ended before every question was answered; nothing was written "
+              "(use --no-input with --set or --answers)", 4, as_json, verbose)  # fmt: skip
     except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:  # a bug: say so, briefly, unless asked for the traceback
