@@ -7,6 +7,7 @@ that the code stays lint-clean whatever the package name's length.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -48,6 +49,19 @@ MODULES = [
     "upstream",
     "smoke",
 ]
+
+
+# The regions a student writes in the assignment flavor: module -> (function, hint).
+TODOS = {
+    "model.py": ("TextCNN.forward", "embed, conv, max over unpadded windows, dropout, linear"),
+    "evaluate.py": ("_scores", "micro-F1 of summed counts, macro-F1 mean over gold labels"),
+    "taxonomy.py": (
+        "Taxonomy.label_problem",
+        "None for a valid Root-to-node path, else the reason",
+    ),
+}
+HIDDEN = ["test_hidden_evaluate.py", "test_hidden_model.py", "test_hidden_taxonomy.py"]
+SLUG = "hierarchical-text-classifier"
 
 
 def bake(cookies, **answers):
@@ -213,3 +227,94 @@ def test_same_answers_same_bytes(cookies):
     second = bake(cookies, copyright_year="2026")
     b = {p.relative_to(second): t for p, t in text_files(second)}
     assert a == b
+
+
+def test_seed_answer_reaches_the_code_and_changes_the_data(cookies):
+    code = r"""
+import json
+from hierarchical_text_classifier import DEFAULT_SEED
+from hierarchical_text_classifier.synthetic import SyntheticSpec, make_corpus
+docs = make_corpus(spec=SyntheticSpec(n_train=5, n_dev=1, n_test=1))["train"]
+print(json.dumps({"seed": DEFAULT_SEED, "docs": [[d.labels, d.tokens] for d in docs]}))
+"""
+    runs = {}
+    for seed in ("0", "7", "000042", "999999"):
+        project = bake(cookies, seed=seed)
+        init = (project / "src/hierarchical_text_classifier/__init__.py").read_text()
+        assert f"DEFAULT_SEED = {int(seed)}\n" in init  # leading zeros dropped: valid Python
+        assert f"draw from seed {int(seed)}," in (project / "README.md").read_text()
+        runs[seed] = run_python(project, code)
+        assert runs[seed]["seed"] == int(seed)
+    corpora = [json.dumps(run["docs"]) for run in runs.values()]
+    assert len(set(corpora)) == len(corpora)  # every seed its own corpus
+    again = run_python(bake(cookies, seed="7"), code)
+    assert again == runs["7"]  # the same seed, the same corpus
+
+
+def new_repo(runner, out: Path, *args: str) -> Path:
+    from mlstarter.cli import app
+
+    result = runner.invoke(app, ["new", "neuralclassifier", "--no-input", "-o", str(out), *args])
+    assert result.exit_code == 0, result.output
+    return out / SLUG
+
+
+def function_body(tree: ast.Module, dotted: str) -> list[ast.stmt]:
+    scope: list[ast.stmt] = tree.body
+    for name in dotted.split("."):
+        node = next(
+            n for n in scope if isinstance(n, ast.ClassDef | ast.FunctionDef) and n.name == name
+        )
+        scope = node.body
+    return scope
+
+
+def test_assignment_flavor_leaves_todos_and_moves_hidden_tests(runner, tmp_path):
+    project = new_repo(runner, tmp_path, "--flavor", "assignment")
+    package = project / "src/hierarchical_text_classifier"
+    for module, (function, hint) in TODOS.items():
+        text = (package / module).read_text(encoding="utf-8")
+        assert "assignment" not in text, module
+        body = function_body(ast.parse(text), function)
+        assert ast.get_docstring(ast.Module(body=body, type_ignores=[])), function
+        raise_ = body[-1]
+        assert len(body) == 2 and isinstance(raise_, ast.Raise), function
+        assert ast.unparse(raise_) == f"raise NotImplementedError('TODO: {hint}')"
+    assert "functional as F" not in (package / "model.py").read_text()  # only forward used it
+    assert "def hierarchical_scores" in (package / "evaluate.py").read_text()  # kept whole
+    assert not (project / "tests/hidden").exists()
+    grader = tmp_path / f"{SLUG}-grader" / "tests" / "hidden"
+    assert sorted(p.name for p in grader.iterdir()) == HIDDEN
+    grading = json.loads((project / ".github/classroom/autograding.json").read_text())
+    runs = {t["run"] for t in grading["tests"]}
+    for name in ("test_model", "test_evaluate", "test_taxonomy", "test_smoke"):
+        assert f"python -m pytest -q tests/{name}.py" in runs
+    assert not any("hidden" in r for r in runs)
+    visible = "".join(p.read_text() for p in (project / "tests").glob("*.py"))
+    assert "hidden" not in visible  # no visible test imports an instructor test
+    if importlib.util.find_spec("ruff") is not None:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ruff", "check", "--no-cache", "src", "tests"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_showcase_and_solution_flavors_keep_the_code_and_hidden_tests(runner, tmp_path):
+    showcase = new_repo(runner, tmp_path / "showcase")
+    solution = new_repo(runner, tmp_path / "solution", "--flavor", "solution", "--set", "seed=5")
+    for project, markers in ((showcase, 0), (solution, 2)):
+        package = project / "src/hierarchical_text_classifier"
+        for module in TODOS:
+            text = (package / module).read_text(encoding="utf-8")
+            assert "NotImplementedError" not in text
+            assert text.count("# >>> assignment") + text.count("# <<< assignment") == markers
+        assert sorted(p.name for p in (project / "tests/hidden").iterdir()) == HIDDEN
+        assert not (project / ".github/classroom").exists()
+    assert (
+        "DEFAULT_SEED = 5\n"
+        in (solution / "src/hierarchical_text_classifier/__init__.py").read_text()
+    )

@@ -3,7 +3,10 @@
 import csv
 import json
 
-from {{ cookiecutter.package_name }}.__main__ import main
+import pytest
+
+from {{ cookiecutter.package_name }} import DEFAULT_SEED
+from {{ cookiecutter.package_name }}.__main__ import build_parser, main
 
 
 def test_validate_ok_and_bad(small_corpus, tmp_path, capsys):
@@ -32,7 +35,8 @@ def test_convert_then_train_then_predict(tmp_path, capsys):
         writer = csv.writer(handle)
         writer.writerow(["text", "labels"])
         writer.writerows(rows * 20)
-    assert main(["convert", str(tmp_path / "in.csv"), "--out", str(tmp_path / "data")]) == 0
+    convert = ["convert", str(tmp_path / "in.csv"), "--out", str(tmp_path / "data"), "--seed", "0"]
+    assert main(convert) == 0
     assert json.loads(capsys.readouterr().out)["documents"]["train"] == 32
     args = [
         "train",
@@ -42,6 +46,8 @@ def test_convert_then_train_then_predict(tmp_path, capsys):
         "3",
         "--min-count",
         "1",
+        "--seed",
+        "0",
         "--out",
         str(tmp_path / "run"),
     ]
@@ -95,3 +101,12 @@ def test_missing_data_argument_is_explained(capsys):
         assert "pass --data, --rcv1 or --train" in str(exc)
     else:
         raise AssertionError("train without data should stop")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["smoke"], ["synth"], ["convert", "x.csv", "--out", "d"], ["train", "--data", "d"]],
+)
+def test_seed_defaults_to_the_project_seed(argv):
+    assert build_parser().parse_args(argv).seed == DEFAULT_SEED
+    assert build_parser().parse_args([*argv, "--seed", "42"]).seed == 42

@@ -31,7 +31,8 @@ def write_csv(path: Path, rows, header=("text", "labels")) -> Path:
 
 
 def test_convert_writes_valid_files(tmp_path):
-    report = convert_csv(write_csv(tmp_path / "in.csv", ROWS), tmp_path / "out")
+    src = write_csv(tmp_path / "in.csv", ROWS)
+    report = convert_csv(src, tmp_path / "out", ConvertOptions(seed=0))  # the split of seed 0
     tax = Taxonomy.read(report.files["taxonomy"])
     assert tax.path("Quantum") == "Science--Physics--Quantum"
     assert report.labels_per_level == [4, 4, 4]

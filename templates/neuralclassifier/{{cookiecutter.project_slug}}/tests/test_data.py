@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }} import DEFAULT_SEED
 from {{ cookiecutter.package_name }}.data import (
     Document,
     FormatError,
@@ -17,6 +18,7 @@ from {{ cookiecutter.package_name }}.data import (
     validate_file,
     write_corpus,
 )
+from {{ cookiecutter.package_name }}.synthetic import SyntheticSpec, make_corpus
 from {{ cookiecutter.package_name }}.taxonomy import Taxonomy
 
 GOOD = {"doc_label": ["A--B"], "doc_token": ["x", "y"], "doc_keyword": [], "doc_topic": []}
@@ -44,6 +46,16 @@ def test_synthetic_corpus_is_valid_and_round_trips(small_corpus, tmp_path):
     first = json.loads((small_corpus / "train.json").read_text().splitlines()[0])
     assert list(first) == ["doc_label", "doc_token", "doc_keyword", "doc_topic"]
     assert all("--" in label or label in tax.children("Root") for label in first["doc_label"])
+
+
+def test_seed_picks_the_synthetic_corpus():
+    spec = SyntheticSpec(n_train=30, n_dev=10, n_test=10)
+    first = make_corpus(5, spec)
+    assert make_corpus(5, spec) == first  # same seed, same documents
+    other = make_corpus(6, spec)
+    assert all(other[split] != first[split] for split in first)
+    assert other["train"][0].tokens != first["train"][0].tokens
+    assert make_corpus(spec=spec) == make_corpus(DEFAULT_SEED, spec)  # the project's seed
 
 
 @pytest.mark.parametrize(

@@ -7,3 +7,7 @@ pinned commit) and ``smoke``. ``python -m`` on this package runs the command lin
 """
 
 __version__ = "0.1.0"
+
+# The seed this copy of the project was generated with (mlstarter's ``seed`` answer): the default
+# of every ``--seed`` option, so the smoke run's synthetic corpus and the splits come from it.
+DEFAULT_SEED = {{ cookiecutter.seed|int }}

@@ -14,7 +14,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from . import upstream
+from . import DEFAULT_SEED, upstream
 from .convert import ConvertError, ConvertOptions, convert_csv
 from .data import Document, FormatError, read_corpus, tokenize, validate_file
 from .evaluate import hierarchical_scores
@@ -300,7 +300,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         default=d.hierar_penalty,
         help="weight of the parent-child regularisation (hierarchical mode)",
     )
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--seed", type=int, default=d.seed, help="default: %(default)s")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -315,13 +315,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("smoke", help="the whole pipeline on synthetic data, offline (< 1 min)")
     p.add_argument("--out", type=Path, default=Path("runs/smoke"))
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help="seed of the synthetic corpus and of training (default: %(default)s)",
+    )
     p.add_argument("--epochs", type=int, default=8)
     p.set_defaults(func=cmd_smoke)
 
     p = sub.add_parser("synth", help="write the synthetic corpus and taxonomy")
     p.add_argument("--out", type=Path, default=Path("data/synthetic"))
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="seed of the corpus (default: %(default)s)"
+    )
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("validate", help="check corpus files (and their labels against a taxonomy)")
@@ -347,7 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dev-fraction", type=float, default=0.1)
     p.add_argument("--test-fraction", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="seed of the shuffle (default: %(default)s)"
+    )
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("train", help="train the TextCNN, save it, score the test split")
@@ -385,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ablation", help="flat vs hierarchical TextCNN over several seeds")
     _add_data_args(p)
     _add_train_args(p)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--seeds", type=int, nargs="+", default=[DEFAULT_SEED + i for i in range(3)])
     p.set_defaults(func=cmd_ablation)
 
     p = sub.add_parser(

@@ -18,6 +18,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import DEFAULT_SEED
 from .data import Document, tokenize, unseen_label_problems, validate_file, write_corpus
 from .taxonomy import ROOT, SEP, Taxonomy, TaxonomyError, close_under_prefixes, name_problem
 
@@ -42,7 +43,7 @@ class ConvertOptions:
     rename_duplicates: bool = False  # Parent_Name for a short name reused under another parent
     dev_fraction: float = 0.1
     test_fraction: float = 0.1
-    seed: int = 0
+    seed: int = DEFAULT_SEED
 
 
 @dataclass

@@ -47,7 +47,15 @@ class TextCNN(nn.Module):
         self.min_len = max(kernel_sizes)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Logits ``[batch, num_labels]`` for padded token ids ``[batch, time]``."""
+        """Logits ``[batch, num_labels]`` for padded token ids ``[batch, time]``.
+
+        Ids shorter than the widest kernel are padded with 0 to ``min_len``. Per kernel size:
+        convolve the embeddings, keep only the windows that start inside a document's real
+        (non-zero) tokens, at least the first window, and take ReLU of their maximum. Then
+        concatenate, apply dropout and the linear layer. So a document gets the same logits
+        whatever the padding of its batch.
+        """
+        # >>> assignment: embed, conv, max over unpadded windows, dropout, linear
         if tokens.shape[1] < self.min_len:  # shorter than the widest kernel: pad with id 0
             tokens = F.pad(tokens, (0, self.min_len - tokens.shape[1]))
         lengths = (tokens != 0).sum(dim=1, keepdim=True)  # [batch, 1]
@@ -62,6 +70,7 @@ class TextCNN(nn.Module):
             out = out.masked_fill(~valid.unsqueeze(1), float("-inf"))
             pooled.append(F.relu(out.amax(dim=2)))
         return self.linear(self.dropout(torch.cat(pooled, dim=1)))
+        # <<< assignment
 
 
 class TfidfIndex:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from . import DEFAULT_SEED
 from .data import read_corpus
 from .evaluate import hierarchical_scores, majority_baseline
 from .synthetic import write_synthetic
@@ -40,7 +41,9 @@ SMOKE_CONFIG = {
 }
 
 
-def run_smoke(out_dir: str | Path = "runs/smoke", seed: int = 0, epochs: int = 8) -> dict:
+def run_smoke(
+    out_dir: str | Path = "runs/smoke", seed: int = DEFAULT_SEED, epochs: int = 8
+) -> dict:
     """Run the smoke pipeline; return ``{"ok", "seconds", "metrics", "targets"}``."""
     start = time.perf_counter()
     threads = torch.get_num_threads()

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import DEFAULT_SEED
 from .data import Document, write_corpus
 from .taxonomy import ROOT, SEP, Taxonomy
 
@@ -69,8 +70,14 @@ class SyntheticSpec:
     max_len: int = 50
 
 
-def make_corpus(seed: int = 0, spec: SyntheticSpec | None = None) -> dict[str, list[Document]]:
-    """Train, dev and test documents, identical for the same seed and spec."""
+def make_corpus(
+    seed: int = DEFAULT_SEED, spec: SyntheticSpec | None = None
+) -> dict[str, list[Document]]:
+    """Train, dev and test documents, identical for the same seed and spec.
+
+    The seed picks the made-up words of every node and draws every document, so two seeds give
+    two different corpora of the same size and difficulty.
+    """
     spec = spec or SyntheticSpec()
     rng = random.Random(seed)
     tax = synthetic_taxonomy()
@@ -108,7 +115,9 @@ def make_corpus(seed: int = 0, spec: SyntheticSpec | None = None) -> dict[str, l
     }
 
 
-def write_synthetic(out_dir: str | Path, seed: int = 0, spec: SyntheticSpec | None = None) -> Path:
+def write_synthetic(
+    out_dir: str | Path, seed: int = DEFAULT_SEED, spec: SyntheticSpec | None = None
+) -> Path:
     """Write ``train.json``, ``dev.json``, ``test.json`` and ``taxonomy.tsv`` into ``out_dir``."""
     out = Path(out_dir)
     for split, docs in make_corpus(seed, spec).items():

@@ -96,7 +96,16 @@ class Taxonomy:
         return SEP.join(reversed(parts))
 
     def label_problem(self, label: str) -> str | None:
-        """Why ``label`` is not a valid path in this tree, or None when it is."""
+        """Why ``label`` is not a valid path in this tree, or None when it is.
+
+        A valid label is a full path from a top-level node down, short names joined by ``--``
+        (``CCAT--C15--C152``). The reason names the first problem found, in this order: the label
+        is "not a non-empty string"; has "leading or trailing spaces"; has "an empty level"
+        (``A----B``, ``A--``); a node "is not in the taxonomy" (adding "levels are joined by '--',
+        not '/'" when the node holds ``/``, ``>``, ``|``, a backslash, ``.`` or ``-``); a node "is
+        a child of 'P' in the taxonomy, not of 'Q'" (Q is the node before it, ``'Root'`` first).
+        """
+        # >>> assignment: None for a valid Root-to-node path, else the reason
         if not isinstance(label, str) or not label:
             return f"label {label!r} is not a non-empty string"
         if label != label.strip():
@@ -122,6 +131,7 @@ class Taxonomy:
                 )
             expected = part
         return None
+        # <<< assignment
 
     @classmethod
     def from_labels(cls, labels: Iterable[str]) -> Taxonomy:

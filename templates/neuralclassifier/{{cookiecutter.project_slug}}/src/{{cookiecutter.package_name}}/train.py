@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from . import DEFAULT_SEED
 from .data import Document, LabelSpace, Vocab, targets
 from .evaluate import hierarchical_scores
 from .model import TextCNN, TfidfIndex, TfidfLogisticRegression
@@ -45,7 +46,7 @@ class TrainConfig:
     max_vocab: int = 50_000
     hierar_penalty: float = 1e-4
     threshold: float = 0.5
-    seed: int = 0
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         if self.mode not in ("hierarchical", "flat"):
