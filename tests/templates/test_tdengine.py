@@ -1,4 +1,5 @@
-"""The tdengine template: what its answers change in a baked starter, and what it must contain."""
+"""The tdengine template: what its answers change in a baked starter, what it must contain, and
+its flavors (the assignment leaves the scorer, the metrics and the line builder to write)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ ANSWER_SETS = {
         "fleet_size": "1000",
         "tdengine_version": "latest",
         "license": "none",
+        "seed": "123456",
     },
     "small-fleet": {
         "project_name": "Meter Lab",
@@ -27,6 +29,7 @@ ANSWER_SETS = {
         "fleet_size": "20",
         "tdengine_version": "3.4.2.8",
         "license": "Apache-2.0",
+        "seed": "0042",
     },
 }
 
@@ -81,13 +84,16 @@ def test_questions_keep_the_common_block_and_add_prompted_ones():
     reference = json.loads(
         (TEMPLATE.parent / "python-autocomplete" / "cookiecutter.json").read_text(encoding="utf-8")
     )
-    common = [k for k in reference if not k.startswith("_")]
+    keys = [k for k in reference if not k.startswith("_")]
+    common = keys[: keys.index("copyright_year") + 1]  # the common block, not its own questions
     assert [k for k in ours if not k.startswith("_")][: len(common)] == common
     assert ours["license"] == reference["license"]
-    own = ["default_connector", "fleet_size", "tdengine_version"]
+    own = ["default_connector", "fleet_size", "tdengine_version", "seed"]
     assert [k for k in ours if not k.startswith("_")][len(common) :] == own
     assert set(ours["__prompts__"]) == set(common) | set(own)
     assert ours["project_name"] == "Smart Meter Pipeline"
+    assert ours["seed"] == "0"
+    assert "Seed for the generated data" in ours["__prompts__"]["seed"]
     assert (TEMPLATE / "templates").is_symlink()
 
 
@@ -122,6 +128,11 @@ def test_answers_reach_the_code_and_the_compose_file(cookies, name):
     main = (project / "src" / pkg / "__main__.py").read_text(encoding="utf-8")
     assert f"FLEET_SIZE = {int(answer(answers, 'fleet_size'))}\n" in main
     assert f'prog="python -m {pkg}"' in main
+    data = (project / "src" / pkg / "data.py").read_text(encoding="utf-8")
+    seed = int(answer(answers, "seed"))  # "0042" renders as 42: a leading zero is no Python
+    assert f"\nDEFAULT_SEED = {seed}\n" in data
+    assert "seed: int = DEFAULT_SEED\n" in data
+    assert "else DEFAULT_SEED" in main and "default=DEFAULT_SEED" in main
 
     compose = yaml.safe_load((project / "docker-compose.yml").read_text(encoding="utf-8"))
     service = compose["services"]["tdengine"]
@@ -129,6 +140,7 @@ def test_answers_reach_the_code_and_the_compose_file(cookies, name):
     assert {"6030:6030", "6041:6041", "6060:6060"} <= {str(p) for p in service["ports"]}
 
     readme = (project / "README.md").read_text(encoding="utf-8")
+    assert f"seed, {seed} (`DEFAULT_SEED`" in readme
     assert f"{scheme}://root:taosdata@localhost:6041" in readme
     assert "docker compose up -d" in readme
     assert f"python -m {pkg} ingest" in readme
@@ -161,3 +173,84 @@ def test_native_connector_is_imported_lazily(cookies):
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
             assert not any(n.split(".")[0] in ("taos", "taosws", "taosrest") for n in names), path
+
+
+# ---- flavors -----------------------------------------------------------------------------------
+
+MARKED = {  # module -> functions whose core the assignment leaves to write
+    "detect.py": ["robust_z", "stuck_mask"],
+    "evaluate.py": ["precision_recall_f1"],
+    "lineproto.py": ["format_line"],
+}
+HIDDEN = ["test_exact_detect.py", "test_exact_metrics_and_lines.py"]
+
+
+def _new(runner, out: Path, flavor: str, *sets: str) -> Path:
+    from mlstarter.cli import app
+
+    args = ["new", "tdengine", "--no-input", "-o", str(out), "--flavor", flavor]
+    for item in sets:
+        args += ["--set", item]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out / "smart-meter-pipeline"
+
+
+def _raising_functions(source: str) -> set[str]:
+    """Functions whose body raises NotImplementedError at its top level."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef):
+            for stmt in node.body:
+                if (
+                    isinstance(stmt, ast.Raise)
+                    and isinstance(stmt.exc, ast.Call)
+                    and getattr(stmt.exc.func, "id", None) == "NotImplementedError"
+                ):
+                    names.add(node.name)
+    return names
+
+
+def test_assignment_leaves_the_core_to_write_and_moves_the_hidden_tests_out(runner, tmp_path):
+    repo = _new(runner, tmp_path, "assignment", "seed=000042")
+    src = repo / "src" / "smart_meter_pipeline"
+    for module, functions in MARKED.items():
+        text = (src / module).read_text(encoding="utf-8")
+        assert _raising_functions(text) == set(functions), module
+        assert text.count('raise NotImplementedError("TODO: ') == len(functions)
+        assert all(len(line) <= 100 for line in text.splitlines()), module  # ruff E501
+    for path in repo.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "# >>> assignment" not in text and "# <<< assignment" not in text, path
+        if path.parent.name == "smart_meter_pipeline" and path.name not in MARKED:
+            assert "NotImplementedError" not in text, path
+        if path.parent.name == "tests":
+            assert "hidden" not in text, path
+    assert "\nDEFAULT_SEED = 42\n" in (src / "data.py").read_text(encoding="utf-8")
+    assert not (repo / "tests" / "hidden").exists()
+    grader = tmp_path / "smart-meter-pipeline-grader" / "tests" / "hidden"
+    assert sorted(p.name for p in grader.iterdir()) == HIDDEN
+    grading = json.loads((repo / ".github" / "classroom" / "autograding.json").read_text())
+    points = {entry["name"]: entry["points"] for entry in grading["tests"]}
+    assert sum(points.values()) == 100
+    assert points["detect"] == 40 and points["lineproto"] == 15 and points["pipeline"] == 20
+    assert (repo / ".github" / "workflows" / "classroom.yml").is_file()
+
+
+def test_showcase_and_solution_keep_the_code_and_the_hidden_tests(runner, tmp_path):
+    showcase = _new(runner, tmp_path / "showcase", "showcase")
+    solution = _new(runner, tmp_path / "solution", "solution")
+    for repo, markers in ((showcase, 0), (solution, 1)):
+        src = repo / "src" / "smart_meter_pipeline"
+        for module, functions in MARKED.items():
+            text = (src / module).read_text(encoding="utf-8")
+            assert _raising_functions(text) == set(), module
+            assert text.count("# >>> assignment: ") == markers * len(functions), module
+            assert all(len(line) <= 100 for line in text.splitlines()), module
+        hidden = repo / "tests" / "hidden"
+        assert sorted(p.name for p in hidden.iterdir()) == HIDDEN
+        for name in HIDDEN:  # the grader runs them outside tests/: no conftest fixtures
+            tree = ast.parse((hidden / name).read_text(encoding="utf-8"))
+            tests = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+            assert all(not n.args.args for n in tests if n.name.startswith("test_")), name
+        assert not (repo / ".github" / "classroom").exists()

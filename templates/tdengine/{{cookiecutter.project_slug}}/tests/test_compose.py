@@ -1,3 +1,4 @@
+# points: 2
 """docker-compose.yml and the Makefile start the server the README describes."""
 
 from pathlib import Path

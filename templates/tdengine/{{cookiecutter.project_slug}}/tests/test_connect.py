@@ -1,3 +1,4 @@
+# points: 4
 import datetime as dt
 import socket
 import subprocess

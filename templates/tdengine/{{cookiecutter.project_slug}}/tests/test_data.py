@@ -1,7 +1,9 @@
+# points: 5
 import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.data import (
+    DEFAULT_SEED,
     DROP,
     LABELS,
     LOCATIONS,
@@ -36,6 +38,18 @@ def test_same_config_same_readings_other_seed_other_readings():
     for name in ("ts", "current", "voltage", "phase", "label"):
         assert np.array_equal(getattr(a, name), getattr(b, name))
     assert not np.array_equal(a.current[:100], c.current[:100])
+
+
+def test_the_project_seed_picks_the_default_fleet():
+    """The seed asked when the repo was generated: same seed, same fleet; another, another."""
+    default = generate(FleetConfig(devices=3, days=0.5))
+    assert default.config.seed == DEFAULT_SEED
+    same = generate(FleetConfig(devices=3, days=0.5, seed=DEFAULT_SEED))
+    other = generate(FleetConfig(devices=3, days=0.5, seed=DEFAULT_SEED + 1))
+    for name in ("ts", "current", "voltage", "phase", "label"):
+        assert np.array_equal(getattr(default, name), getattr(same, name))
+    assert not np.array_equal(default.current[:100], other.current[:100])
+    assert [d.location for d in default.devices] == [d.location for d in same.devices]
 
 
 def test_every_anomaly_kind_occurs_and_is_rare(fleet):

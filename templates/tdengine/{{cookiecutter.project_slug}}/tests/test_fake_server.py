@@ -1,3 +1,4 @@
+# points: 3
 """The ingestion and query code, end to end through the real taosrest client and the loopback
 fake of taosAdapter's REST API. These prove the client path, not TDengine's behaviour at scale."""
 

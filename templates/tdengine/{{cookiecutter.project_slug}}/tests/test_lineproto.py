@@ -1,3 +1,4 @@
+# points: 15
 import numpy as np
 import pytest
 

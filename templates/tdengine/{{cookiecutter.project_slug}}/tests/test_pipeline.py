@@ -1,3 +1,4 @@
+# points: 20
 """The smoke run and the real-mode commands, driven through the loopback fake."""
 
 import json
@@ -6,12 +7,13 @@ import pytest
 
 from {{ cookiecutter.package_name }} import pipeline
 from {{ cookiecutter.package_name }}.connect import QueryError
-from {{ cookiecutter.package_name }}.data import FleetConfig
+from {{ cookiecutter.package_name }}.data import DEFAULT_SEED, FleetConfig
 
 
 @pytest.fixture(scope="module")
 def smoke_report():
-    return pipeline.smoke(devices=10, days=1.0, seed=0, workers=2)
+    """The smoke run on the project's own fleet (its seed), at half the default size."""
+    return pipeline.smoke(devices=10, days=1.0, seed=DEFAULT_SEED, workers=2)
 
 
 def test_smoke_meets_every_target(smoke_report):

@@ -1,3 +1,4 @@
+# points: 1
 """Against a real TDengine: run only when TDENGINE_URL is set (`docker compose up -d`, then
 TDENGINE_URL=http://root:taosdata@localhost:6041 pytest -m server)."""
 

@@ -1,3 +1,4 @@
+# points: 4
 import math
 
 import pytest

@@ -22,7 +22,7 @@ from .connect import (
     ServerUnavailable,
     default_dsn,
 )
-from .data import DEFAULT_START_MS, FleetConfig
+from .data import DEFAULT_SEED, DEFAULT_START_MS, FleetConfig
 
 FLEET_SIZE = {{ cookiecutter.fleet_size }}
 
@@ -48,7 +48,7 @@ def _fleet_args(p: argparse.ArgumentParser, devices: int | None) -> None:
     p.add_argument("--devices", type=int, default=devices, help="meters to simulate")
     p.add_argument("--days", type=float, default=None, help="days of readings (default 1)")
     p.add_argument("--interval-s", type=int, default=None, help="seconds between readings (60)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (0)")
+    p.add_argument("--seed", type=int, default=None, help=f"random seed ({DEFAULT_SEED})")
     p.add_argument(
         "--start", type=start_ms, default=None, help="first timestamp: ISO 8601, epoch ms, or now"
     )
@@ -59,7 +59,7 @@ def _fleet_config(args: argparse.Namespace) -> FleetConfig:
         devices=args.devices if args.devices is not None else FLEET_SIZE,
         days=args.days if args.days is not None else 1.0,
         interval_s=args.interval_s if args.interval_s is not None else 60,
-        seed=args.seed if args.seed is not None else 0,
+        seed=args.seed if args.seed is not None else DEFAULT_SEED,
         start_ms=args.start if args.start is not None else DEFAULT_START_MS,
     )
 
@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("smoke", help="the whole pipeline offline, against a loopback fake")
     p.add_argument("--devices", type=int, default=20)
     p.add_argument("--days", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed ({DEFAULT_SEED})")
     p.add_argument("--workers", type=int, default=2)
 
     def server(name: str, help_text: str) -> argparse.ArgumentParser:

@@ -30,6 +30,9 @@ LABELS = ("normal", "spike", "stuck", "drop")
 # 2025-01-01T00:00:00Z in milliseconds: a fixed start keeps runs reproducible.
 DEFAULT_START_MS = 1_735_689_600_000
 DAY_MS = 86_400_000
+# The project's seed (a template answer: instructors give each student their own). It picks the
+# fleet the smoke run and every command generate unless --seed says otherwise.
+DEFAULT_SEED = {{ cookiecutter.seed|int }}
 
 LOCATIONS = (
     "California.SanFrancisco",
@@ -56,7 +59,7 @@ class FleetConfig:
     days: float = 1.0
     interval_s: int = 60
     start_ms: int = DEFAULT_START_MS
-    seed: int = 0
+    seed: int = DEFAULT_SEED
     nominal_voltage: float = 220.0
     spikes_per_day: float = 3.0
     stuck_per_day: float = 1.0

@@ -54,22 +54,35 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def robust_z(x: np.ndarray, window: int) -> np.ndarray:
-    """|x - rolling median| in units of the residuals' MAD-based sigma."""
+    """|x - rolling median| in units of the residuals' MAD-based sigma.
+
+    residual = x - rolling_median(x, window); sigma = MAD_TO_SIGMA * median(|residual -
+    median(residual)|), floored at 1e-9 * max(1, max |x|) so a flat series scores 0, not nan.
+    An empty series gives an empty array.
+    """
+    # >>> assignment: |x - rolling_median| / (MAD_TO_SIGMA * MAD of the residual)
     residual = np.asarray(x, dtype=np.float64) - rolling_median(x, window)
     if residual.shape[0] == 0:
         return residual
     scale = MAD_TO_SIGMA * np.median(np.abs(residual - np.median(residual)))
     scale = max(scale, 1e-9 * max(1.0, float(np.max(np.abs(x)))))
     return np.abs(residual) / scale
+    # <<< assignment
 
 
 def stuck_mask(*channels: np.ndarray, min_run: int = 3) -> np.ndarray:
-    """Readings that repeat the previous reading on every channel, in runs >= `min_run`."""
+    """Readings that repeat the previous reading on every channel, in runs >= `min_run`.
+
+    Reading i (i >= 1) repeats when every channel equals its value at i - 1; the first reading of
+    a frozen stretch (the last real value) is not flagged. Only runs of at least `min_run`
+    consecutive repeating readings are kept.
+    """
     if not channels:
         raise ValueError("need at least one channel")
     n = channels[0].shape[0]
     if any(c.shape != (n,) for c in channels):
         raise ValueError("channels must be 1-D and of equal length")
+    # >>> assignment: flag repeats of the previous reading in runs >= min_run
     same = np.zeros(n, dtype=bool)
     if n > 1:
         same[1:] = np.logical_and.reduce([c[1:] == c[:-1] for c in channels])
@@ -79,6 +92,7 @@ def stuck_mask(*channels: np.ndarray, min_run: int = 3) -> np.ndarray:
         if end - start >= min_run:
             mask[start:end] = True
     return mask
+    # <<< assignment
 
 
 def score_series(

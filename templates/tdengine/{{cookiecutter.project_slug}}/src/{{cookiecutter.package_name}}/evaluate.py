@@ -8,11 +8,16 @@ from .data import LABELS, NORMAL
 
 
 def precision_recall_f1(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Precision, recall and F1 of boolean flags; 0.0 where a ratio has no denominator."""
+    """Precision, recall and F1 of boolean flags; 0.0 where a ratio has no denominator.
+
+    Returns {"precision", "recall", "f1"} rounded to 4 places and the counts {"tp", "fp", "fn"}
+    as ints (true positives, false positives, false negatives).
+    """
     predicted = np.asarray(predicted, dtype=bool)
     truth = np.asarray(truth, dtype=bool)
     if predicted.shape != truth.shape:
         raise ValueError(f"shape mismatch: predicted {predicted.shape} vs truth {truth.shape}")
+    # >>> assignment: count tp, fp, fn; precision, recall, f1 (0.0 on x / 0)
     tp = int(np.sum(predicted & truth))
     fp = int(np.sum(predicted & ~truth))
     fn = int(np.sum(~predicted & truth))
@@ -27,6 +32,7 @@ def precision_recall_f1(predicted: np.ndarray, truth: np.ndarray) -> dict[str, f
         "fp": fp,
         "fn": fn,
     }
+    # <<< assignment
 
 
 def recall_by_label(predicted: np.ndarray, labels: np.ndarray) -> dict[str, float]:

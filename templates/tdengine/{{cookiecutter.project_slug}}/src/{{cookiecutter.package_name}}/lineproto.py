@@ -58,7 +58,13 @@ def format_field(value: FieldValue) -> str:
 def format_line(
     measurement: str, tags: Mapping[str, str], fields: Mapping[str, FieldValue], ts_ms: int
 ) -> str:
-    """One line: `measurement,tag=v,... field=v,... timestamp` (timestamp in milliseconds)."""
+    """One line: `measurement,tag=v,... field=v,... timestamp` (timestamp in milliseconds).
+
+    The measurement goes through `escape_measurement`; tag keys, tag values (as str) and field
+    keys through `escape_key`; field values through `format_field`. No tags: no comma after the
+    measurement. No fields: ValueError.
+    """
+    # >>> assignment: escape the measurement, tags and field keys; format_field
     if not fields:
         raise ValueError("a line needs at least one field")
     head = escape_measurement(measurement)
@@ -66,6 +72,7 @@ def format_line(
         head += "," + ",".join(f"{escape_key(k)}={escape_key(str(v))}" for k, v in tags.items())
     body = ",".join(f"{escape_key(k)}={format_field(v)}" for k, v in fields.items())
     return f"{head} {body} {int(ts_ms)}"
+    # <<< assignment
 
 
 def readings_to_lines(

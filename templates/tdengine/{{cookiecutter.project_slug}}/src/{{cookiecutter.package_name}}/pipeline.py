@@ -19,7 +19,7 @@ import numpy as np
 
 from . import lineproto, queries
 from .connect import Client, Dsn, QueryError, ServerUnavailable, open_client
-from .data import FleetConfig, Readings, generate, truth_for
+from .data import DEFAULT_SEED, FleetConfig, Readings, generate, truth_for
 from .detect import ScorerConfig, StaticThresholds, detect
 from .evaluate import precision_recall_f1, recall_by_label
 from .fake_server import FakeTDengine
@@ -94,7 +94,9 @@ def score_fleet(
     }
 
 
-def smoke(devices: int = 20, days: float = 1.0, seed: int = 0, workers: int = 2) -> dict[str, Any]:
+def smoke(
+    devices: int = 20, days: float = 1.0, seed: int = DEFAULT_SEED, workers: int = 2
+) -> dict[str, Any]:
     """The whole pipeline offline: generate, build SQL and lines, ingest through the real taosrest
     client into the loopback fake, query, read back, score, compare with the truth."""
     t0 = time.perf_counter()
