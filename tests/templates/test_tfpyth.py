@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import subprocess
+import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 import yaml
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "tfpyth"
+SCRIPTS = Path(sysconfig.get_path("scripts"))
 
 ANSWER_SETS = {
     "defaults": {},
@@ -27,6 +30,7 @@ ANSWER_SETS = {
         "default_bridge": "dlpack",
         "include_plot": "yes",
         "license": "BSD-3-Clause",
+        "seed": "123456",
     },
 }
 
@@ -66,6 +70,8 @@ EXPECTED_FILES = [
     "tests/test_data.py",
     "tests/test_bench.py",
     "tests/test_cli.py",
+    "tests/hidden/test_hidden_bridge.py",
+    "tests/hidden/test_hidden_model.py",
 ]
 
 
@@ -108,11 +114,12 @@ def test_questions_keep_the_common_block_and_add_prompted_ones():
     assert ours["license"] == reference["license"]
     for key in common:
         assert ours["__prompts__"][key] == reference["__prompts__"][key]
-    own = ["default_bridge", "include_plot"]
+    own = ["default_bridge", "include_plot", "seed"]
     assert [k for k in ours if not k.startswith("_")][len(common) :] == own
     assert set(ours["__prompts__"]) == set(common) | set(own)
     assert ours["default_bridge"] == ["dlpack", "tfpyth"]
     assert ours["include_plot"] == ["yes", "no"]
+    assert ours["seed"] == "0" and "each student" in ours["__prompts__"]["seed"]
     assert (TEMPLATE / "templates").is_symlink()
 
 
@@ -234,3 +241,85 @@ def test_smoke_reports_both_bridges_against_targets(cookies):
     ):
         assert api in bridge
     assert "tf.GradientTape(persistent=True" in bridge
+
+
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_seed_reaches_the_data_the_cli_and_the_readme(cookies, name):
+    answers = ANSWER_SETS[name]
+    project = bake(cookies, answers)
+    pkg = package_of(project)
+    seed = int(answer(answers, "seed"))
+    data = (project / "src" / pkg / "data.py").read_text(encoding="utf-8")
+    assert f"\nDEFAULT_SEED = {seed}\n" in data
+    assert "seed: int = DEFAULT_SEED" in data  # load_digits_split and load_split
+    main = (project / "src" / pkg / "__main__.py").read_text(encoding="utf-8")
+    assert main.count('"--seed", type=int, default=DEFAULT_SEED') == 3  # smoke, train, evaluate
+    assert '--seed", type=int, default=0' not in main
+    for module in ("model.py", "train.py"):
+        text = (project / "src" / pkg / module).read_text(encoding="utf-8")
+        assert "seed: int = DEFAULT_SEED" in text, module
+    assert f"This project's seed is {seed} " in (project / "README.md").read_text(encoding="utf-8")
+
+
+MARKED = {"bridge.py": 2, "model.py": 1}  # module: marked regions (torch_to_tf, backward; forward)
+
+
+def bake_flavor(tmp_path: Path, flavor: str) -> tuple[Path, Path]:
+    from mlstarter import generate
+    from mlstarter.answers import load_template, resolve_answers
+
+    spec = load_template(TEMPLATE)
+    answers = resolve_answers(spec, {"seed": "42"})
+    grader = tmp_path / "grader"
+    result = generate.bake("tfpyth", spec, answers, tmp_path / flavor, flavor=flavor, grader=grader)
+    return result.path, grader
+
+
+def test_assignment_flavor_leaves_todos_and_moves_the_hidden_tests(tmp_path):
+    project, grader = bake_flavor(tmp_path, "assignment")
+    pkg = project / "src" / "tf_torch_bridge"
+    for path in pkg.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        ast.parse(text, filename=str(path))
+        assert "# >>> assignment" not in text and "# <<< assignment" not in text, path
+        assert text.count('raise NotImplementedError("TODO: ') == MARKED.get(path.name, 0), path
+    bridge = (pkg / "bridge.py").read_text(encoding="utf-8")
+    # the solution's only use of the torch.utils.dlpack import went with it
+    assert "torch_dlpack" not in bridge and "tf.experimental.dlpack" not in bridge
+    assert "tf.GradientTape(persistent=True" in bridge  # forward stays: it saves the tape
+    assert "ctx.tape.gradient" not in bridge
+    assert "return self.head(self.extractor(x))" not in (pkg / "model.py").read_text()
+    legacy = (pkg / "legacy.py").read_text(encoding="utf-8")
+    assert "tfpyth.torch_from_tensorflow" in legacy and "NotImplementedError" not in legacy
+    assert not (project / "tests" / "hidden").exists()
+    assert not any("hidden" in p.parts for p in (project / "tests").rglob("*"))
+    hidden = sorted(p.name for p in (grader / "tests" / "hidden").glob("*.py"))
+    assert hidden == ["test_hidden_bridge.py", "test_hidden_model.py"]
+    for path in (project / "tests").glob("*.py"):
+        assert "hidden" not in top_level_imports(path), path
+    grading = json.loads((project / ".github" / "classroom" / "autograding.json").read_text())
+    points = {t["run"].rsplit("/", 1)[-1]: t["points"] for t in grading["tests"]}
+    assert sum(points.values()) == 100 and points["test_bridge.py"] == 30, points
+    assert {t["run"] for t in grading["tests"]} >= {
+        "python -m pytest -q tests/test_bridge.py",
+        "python -m pytest -q tests/test_model.py",
+    }
+    assert "DEFAULT_SEED = 42\n" in (pkg / "data.py").read_text(encoding="utf-8")
+    ruff = SCRIPTS / "ruff"
+    if ruff.is_file():
+        done = subprocess.run(
+            [str(ruff), "check", "--no-cache", "."], cwd=project, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("flavor", ["showcase", "solution"])
+def test_showcase_and_solution_keep_the_code_and_the_hidden_tests(tmp_path, flavor):
+    project, grader = bake_flavor(tmp_path, flavor)
+    pkg = project / "src" / "tf_torch_bridge"
+    markers = sum(p.read_text(encoding="utf-8").count("# >>> assignment") for p in pkg.glob("*.py"))
+    assert markers == (3 if flavor == "solution" else 0)
+    assert "NotImplementedError" not in (pkg / "bridge.py").read_text(encoding="utf-8")
+    assert "return self.head(self.extractor(x))" in (pkg / "model.py").read_text()
+    assert (project / "tests" / "hidden" / "test_hidden_bridge.py").is_file()
+    assert not grader.exists() and not (project / ".github" / "classroom").exists()

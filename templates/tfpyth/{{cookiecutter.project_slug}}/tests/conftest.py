@@ -35,5 +35,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def digits() -> Split:
-    """The bundled digits, split with seed 0."""
-    return load_digits_split(seed=0)
+    """The bundled digits, split with the project's seed (``data.DEFAULT_SEED``)."""
+    return load_digits_split()

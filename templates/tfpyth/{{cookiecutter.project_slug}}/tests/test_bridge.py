@@ -1,3 +1,5 @@
+# points: 30
+
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -1,4 +1,5 @@
 """The command line, end to end: the smoke run's quality signal, train -> evaluate, bench."""
+# points: 10
 
 import importlib.util
 import json

@@ -1,4 +1,5 @@
 """The tfpyth path. tfpyth is installed by `make setup`; without it these tests skip."""
+# points: 10
 
 import importlib.util
 import subprocess

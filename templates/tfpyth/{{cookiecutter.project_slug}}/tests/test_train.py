@@ -1,3 +1,5 @@
+# points: 20
+
 import numpy as np
 import pytest
 import torch
@@ -15,7 +17,7 @@ def test_dlpack_training_learns_and_checkpoint_round_trips(digits, tmp_path):
     assert result.losses[-1] < 0.5 * result.losses[0]
     assert result.test_accuracy >= 0.85  # chance is 0.10
     assert len(result.predictions) == len(digits.y_test)
-    reloaded = evaluate_checkpoint(result.checkpoint, dataset="digits", seed=0)
+    reloaded = evaluate_checkpoint(result.checkpoint, dataset="digits")  # the project seed
     assert reloaded["test_accuracy"] == pytest.approx(result.test_accuracy)
 
 

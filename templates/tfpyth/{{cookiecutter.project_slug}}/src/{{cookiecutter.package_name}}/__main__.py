@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .data import DEFAULT_SEED
+
 DEFAULT_BRIDGE = "{{ cookiecutter.default_bridge }}"
 SMOKE_TARGETS = {
     "dlpack_test_accuracy": (">=", 0.95),
@@ -24,6 +26,8 @@ SMOKE_TARGETS = {
     "prediction_agreement": (">=", 0.95),
     "tfpyth_checkpoint_via_dlpack_accuracy": (">=", 0.95),
 }
+
+SEED_HELP = f"digits split, initial weights and batch order (default {DEFAULT_SEED})"
 
 log = logging.getLogger(__package__)
 
@@ -193,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("smoke", help="both bridges on the bundled digits, offline, < 1 minute")
     p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=SEED_HELP)
     p.set_defaults(func=smoke)
 
     p = sub.add_parser("train", help="train through one bridge or both (real mode)")
@@ -204,14 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--hidden", default="256,128", help="TF extractor widths, comma-separated")
     p.add_argument("--head-hidden", type=int, default=32)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=SEED_HELP)
     p.add_argument("--out", default="runs/train")
     p.set_defaults(func=train)
 
     p = sub.add_parser("evaluate", help="evaluate a checkpoint through the DLPack bridge")
     p.add_argument("checkpoint")
     p.add_argument("--dataset", choices=["digits", "mnist"], default="digits")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=SEED_HELP)
     p.set_defaults(func=evaluate)
 
     p = sub.add_parser("bench", help="interop cost: numpy copy vs DLPack, 1 KB to 256 MB")

@@ -57,12 +57,14 @@ def torch_to_tf(tensor: torch.Tensor) -> tf.Tensor:
     """
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"torch_to_tf expects a torch.Tensor, got {type(tensor).__name__}")
+    # >>> assignment: detach, make contiguous, clone if unaligned, share via DLPack
     tensor = tensor.detach()
     if not tensor.is_contiguous():
         tensor = tensor.contiguous()
     if tensor.device.type == "cpu" and tensor.data_ptr() % TF_ALIGNMENT:
         tensor = tensor.clone()  # torch's allocator returns 64-byte aligned memory
     return tf.experimental.dlpack.from_dlpack(torch_dlpack.to_dlpack(tensor))
+    # <<< assignment
 
 
 def tf_to_torch(tensor: tf.Tensor | tf.Variable) -> torch.Tensor:
@@ -131,6 +133,15 @@ class _TFFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """Gradients for ``(fn, variables, n_inputs, *inputs, *params)``, from the saved tape.
+
+        Asks ``ctx.tape`` for the gradient of ``ctx.tf_output`` (weighted by ``grad_output``)
+        with respect to the differentiable inputs, then ``ctx.variables``; a source the output
+        does not depend on gets zeros. Returns ``None`` for ``fn``, ``variables``, ``n_inputs``
+        and each non-differentiable input, and torch tensors (never ``grad_output``'s own buffer)
+        for the rest, in order.
+        """
+        # >>> assignment: ask ctx.tape for input and variable grads; None elsewhere
         sources = [x for x, d in zip(ctx.tf_inputs, ctx.differentiable, strict=True) if d]
         sources += list(ctx.variables)
         grads = ctx.tape.gradient(
@@ -145,6 +156,7 @@ class _TFFunction(torch.autograd.Function):
         input_grads = [next(torch_grads) if d else None for d in ctx.differentiable]
         param_grads = list(torch_grads)
         return (None, None, None, *input_grads, *param_grads)
+        # <<< assignment
 
 
 def as_tf_variable(variable: Any) -> tf.Variable:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .data import DEFAULT_SEED
+
 
 def accuracy(predictions: np.ndarray | list[int], labels: np.ndarray | list[int]) -> float:
     """Fraction of ``predictions`` equal to ``labels``; raises ``ValueError`` on a length mismatch
@@ -24,7 +26,9 @@ def agreement(a: np.ndarray | list[int], b: np.ndarray | list[int]) -> float:
     return accuracy(a, b)
 
 
-def evaluate_checkpoint(path: str | Path, dataset: str = "digits", seed: int = 0) -> dict[str, Any]:
+def evaluate_checkpoint(
+    path: str | Path, dataset: str = "digits", seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
     """Load a checkpoint (from either bridge), run it through the DLPack bridge on the test split.
 
     Returns ``{"checkpoint", "dataset", "test_accuracy", "n_test"}``.

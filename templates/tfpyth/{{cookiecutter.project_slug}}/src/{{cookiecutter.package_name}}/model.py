@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .bridge import TFModule
+from .data import DEFAULT_SEED
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class ModelConfig:
 
     hidden: tuple[int, ...] = (256, 128)
     head_hidden: int = 32
-    seed: int = 0
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         if not self.hidden or any(int(h) < 1 for h in self.hidden) or self.head_hidden < 1:
@@ -115,12 +116,17 @@ class HybridModel(nn.Module):
         self.head = make_head(self.config.hidden[-1], n_classes, self.config)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape (batch, n_classes) for ``x`` of shape (batch, n_features)."""
+        """Logits of shape (batch, n_classes) for ``x`` of shape (batch, n_features).
+
+        Raises ``ValueError`` (message with "shape") for any other input shape.
+        """
+        # >>> assignment: check x is (batch, n_features); return head(extractor(x))
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ValueError(
                 f"expected input of shape (batch, {self.n_features}), got {tuple(x.shape)}"
             )
         return self.head(self.extractor(x))
+        # <<< assignment
 
 
 def save_checkpoint(

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import Split
+from .data import DEFAULT_SEED, Split
 from .evaluate import accuracy
 from .model import HybridModel, ModelConfig, save_hybrid
 
@@ -34,7 +34,7 @@ class TrainConfig:
     epochs: int = 20
     batch_size: int = 64
     lr: float = 2e-3
-    seed: int = 0
+    seed: int = DEFAULT_SEED
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def __post_init__(self) -> None:
