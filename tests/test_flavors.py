@@ -125,3 +125,14 @@ def test_unknown_flavor_is_a_usage_error(runner, tmp_path):
 def test_unbalanced_markers_fail_the_tree_check(text):
     with pytest.raises(TreeCheckError, match="assignment"):
         transform(text, "assignment", "f.py")
+
+
+def test_a_long_hint_is_wrapped_to_stay_within_100_columns():
+    hint = "x" * 90
+    text = f"def f():\n    # >>> assignment: {hint}\n    return 1\n    # <<< assignment\n"
+    out, count = transform(text, "assignment")
+    assert count == 1 and max(len(line) for line in out.splitlines()) <= 100
+    namespace: dict = {}
+    exec(compile(out, "f.py", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match="TODO: x+"):
+        namespace["f"]()
