@@ -1,0 +1,55 @@
+"""Settings of the real run; the defaults are the answers given when this repo was generated."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+#: The U-Net encoder of the real run: a MedicalNet 3D ResNet (resnet10 fits a laptop CPU).
+DEFAULT_BACKBONE = "{{ cookiecutter.backbone }}"
+#: Epochs of one real training run (the pretrained and the scratch run each get this many).
+DEFAULT_EPOCHS = {{ cookiecutter.real_epochs }}
+#: The Medical Segmentation Decathlon task of the real run and its label names.
+MSD_TASK = "Task04_Hippocampus"
+CLASS_NAMES = ("background", "anterior", "posterior")
+#: The question the real run answers: how many epochs each run needs to reach this mean Dice.
+DICE_THRESHOLD = 0.70
+#: Ways to initialise the encoder of the real run.
+INITS = ("medicalnet", "scratch")
+
+
+@dataclass(frozen=True)
+class RealRunConfig:
+    """Everything one real training run depends on (written next to its results)."""
+
+    init: str = "medicalnet"
+    backbone: str = DEFAULT_BACKBONE
+    epochs: int = DEFAULT_EPOCHS
+    data_dir: Path = Path("data")
+    out_dir: Path = Path("runs/medicalnet")
+    weights: Path | None = None
+    batch_size: int = 8
+    lr: float = 1e-3
+    encoder_lr_scale: float = 0.1
+    roi_size: int = 64
+    val_frac: float = 0.2
+    limit: int | None = None
+    num_workers: int = 2
+    device: str = "auto"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be at least 1")
+        if self.roi_size % 32:
+            raise ValueError(f"roi_size must be a multiple of 32 (the encoder halves it 5 times), "
+                             f"got {self.roi_size}")
+        if not 0.0 < self.val_frac < 1.0:
+            raise ValueError(f"val_frac must lie strictly between 0 and 1, got {self.val_frac}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as JSON-ready values (paths as strings)."""
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}

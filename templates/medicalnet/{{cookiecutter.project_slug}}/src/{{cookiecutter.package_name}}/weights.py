@@ -1,0 +1,170 @@
+"""MedicalNet weights: read an original ``.pth`` file, write one, or download one through MONAI.
+
+The original MedicalNet checkpoints are ``torch.save({"state_dict": ...})`` of a model wrapped in
+``nn.DataParallel``, so every key starts with ``module.``. Loading checks every key and shape
+and reports what it skipped, instead of failing deep inside ``load_state_dict`` (or, worse,
+silently leaving layers at random).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .errors import WeightsError
+from .model import medicalnet_resnet_args, require_hub
+
+log = logging.getLogger(__name__)
+
+#: Prefix that ``nn.DataParallel`` adds to every key.
+DATA_PARALLEL_PREFIX = "module."
+#: Buffers that old checkpoints lack and PyTorch fills in itself: never reported as missing.
+IGNORED_MISSING_SUFFIXES = ("num_batches_tracked",)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a weights load did: how many tensors it copied, what it left out and why."""
+
+    source: str
+    loaded: int
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values."""
+        return {
+            "source": self.source,
+            "loaded": self.loaded,
+            "missing": list(self.missing),
+            "unexpected": list(self.unexpected),
+        }
+
+    def summary(self) -> str:
+        """One line for the log."""
+        return (f"{self.source}: loaded {self.loaded} tensors, {len(self.missing)} left as "
+                f"initialised, {len(self.unexpected)} in the file unused")
+
+
+def strip_prefix(state: Mapping[str, torch.Tensor], prefix: str = DATA_PARALLEL_PREFIX
+                 ) -> dict[str, torch.Tensor]:
+    """The same tensors with a leading ``prefix`` removed from every key that has it."""
+    return {key.removeprefix(prefix): value for key, value in state.items()}
+
+
+def read_medicalnet_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Read an original MedicalNet ``.pth`` file into a state dict with plain key names.
+
+    Accepts ``{"state_dict": {...}}`` (the original format, with or without ``module.``
+    prefixes) and a bare state dict. Raises ``WeightsError`` for a missing file, a file that is
+    not a PyTorch checkpoint, or one that holds no tensors.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"no weights file at {path}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle, zip and unpickling errors all mean "not a checkpoint"
+        raise WeightsError(f"{path} is not a readable PyTorch checkpoint: {err}") from err
+    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else None
+    if not isinstance(state, dict) or not state:
+        raise WeightsError(f"{path} holds no state dict (expected a 'state_dict' entry)")
+    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    if not tensors:
+        raise WeightsError(f"{path} holds no tensors; top-level keys: {sorted(state)[:10]}")
+    return strip_prefix(tensors)
+
+
+def load_state_dict_checked(
+    model: nn.Module,
+    state: Mapping[str, torch.Tensor],
+    *,
+    source: str = "state dict",
+    allow_missing: Iterable[str] = (),
+) -> LoadReport:
+    """Copy ``state`` into ``model`` after checking that it fits; return what was done.
+
+    Keys of the model that the state lacks are an error unless they start with a prefix in
+    ``allow_missing`` (say ``"fc."`` for a new classification head). Keys in the state that the
+    model lacks (say MedicalNet's ``conv_seg.`` head) are skipped and reported. A shape
+    mismatch is always an error: it means another depth, width or shortcut type.
+    """
+    # >>> assignment: check keys and shapes, load, return a LoadReport
+    state = strip_prefix(state)
+    own = model.state_dict()
+    allowed = tuple(allow_missing)
+    mismatched = [
+        f"{key}: file {tuple(state[key].shape)} vs model {tuple(value.shape)}"
+        for key, value in own.items()
+        if key in state and state[key].shape != value.shape
+    ]
+    if mismatched:
+        raise WeightsError(
+            f"{source}: {len(mismatched)} tensors have the wrong shape, e.g. "
+            f"{'; '.join(mismatched[:3])}. Is it the same depth and width?"
+        )
+    missing = tuple(
+        key for key in own if key not in state and not key.endswith(IGNORED_MISSING_SUFFIXES)
+    )
+    not_allowed = [key for key in missing if not key.startswith(allowed)]
+    if not_allowed:
+        raise WeightsError(
+            f"{source}: {len(not_allowed)} tensors the model needs are missing, e.g. "
+            f"{', '.join(not_allowed[:5])}. Check the depth, and the shortcut type: MedicalNet's "
+            "ResNet-18/34 use type A, the others type B."
+        )
+    unexpected = tuple(key for key in state if key not in own)
+    usable = {key: value for key, value in state.items() if key in own}
+    model.load_state_dict(usable, strict=False)
+    report = LoadReport(source, len(usable), missing, unexpected)
+    log.info(report.summary())
+    return report
+    # <<< assignment
+
+
+def load_medicalnet_weights(
+    model: nn.Module, path: str | Path, *, allow_missing: Iterable[str] = ()
+) -> LoadReport:
+    """Read an original MedicalNet ``.pth`` file and load it into ``model`` (checked)."""
+    state = read_medicalnet_state_dict(path)
+    return load_state_dict_checked(model, state, source=str(path), allow_missing=allow_missing)
+
+
+def save_medicalnet_checkpoint(model: nn.Module, path: str | Path) -> Path:
+    """Write ``model``'s weights in the original MedicalNet format (``module.`` keys).
+
+    The file loads back with ``load_medicalnet_weights`` and with MedicalNet's own code.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {DATA_PARALLEL_PREFIX + key: value for key, value in model.state_dict().items()}
+    torch.save({"state_dict": state}, path)
+    return path
+
+
+def download_medicalnet_state_dict(depth: int) -> dict[str, torch.Tensor]:
+    """The Med3D weights of ResNet-``depth`` (23-dataset version where there is one) from the
+    Hugging Face hub, through MONAI, with plain key names.
+
+    Raises ``WeightsError`` when ``huggingface_hub`` is missing or the download fails.
+    """
+    medicalnet_resnet_args(depth)
+    require_hub()
+    from monai.networks.nets.resnet import get_pretrained_resnet_medicalnet
+
+    try:
+        state = get_pretrained_resnet_medicalnet(depth, device="cpu", datasets23=True)
+    except Exception as err:  # the hub raises many kinds: offline, HTTP, missing file
+        raise WeightsError(
+            f"could not download the MedicalNet ResNet-{depth} weights ({err}). Check the network "
+            "and HF_HUB_OFFLINE, or pass an original .pth file with --pth."
+        ) from err
+    if not state:
+        raise WeightsError(f"the MedicalNet ResNet-{depth} download holds no state dict")
+    return strip_prefix(state)

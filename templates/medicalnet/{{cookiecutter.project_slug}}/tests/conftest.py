@@ -1,0 +1,66 @@
+"""Shared fixtures. The test suite is offline: no hub, no dataset host (see the markers)."""
+
+import os
+
+# Before anything imports huggingface_hub: never reach the hub unless the real tests are asked for.
+if os.environ.get("RUN_REAL") != "1":
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+import pytest
+import torch
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `real` tests unless RUN_REAL=1, and `gpu` tests without a CUDA device."""
+    skip_real = pytest.mark.skip(reason="downloads weights or data: make test-real (RUN_REAL=1)")
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in items:
+        if "real" in item.keywords and os.environ.get("RUN_REAL") != "1":
+            item.add_marker(skip_real)
+        if "gpu" in item.keywords and not torch.cuda.is_available():
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope="session")
+def small_volumes():
+    """Twelve 32^3 synthetic scans, six with a lesion (a ``LesionVolumes``)."""
+    from {{ cookiecutter.package_name }}.data import make_lesion_volumes
+
+    return make_lesion_volumes(12, 32, seed=123)
+
+
+@pytest.fixture(scope="session")
+def fake_msd_root(tmp_path_factory):
+    """A data folder laid out like MSD Task04_Hippocampus, with six tiny labelled volumes.
+
+    It lets the real-run code (DecathlonDataset, transforms, training, evaluation) run offline.
+    """
+    import json
+
+    import nibabel as nib
+    import numpy as np
+
+    root = tmp_path_factory.mktemp("data")
+    task = root / "Task04_Hippocampus"
+    (task / "imagesTr").mkdir(parents=True)
+    (task / "labelsTr").mkdir()
+    rng = np.random.default_rng(0)
+    training = []
+    for i in range(6):
+        label = np.zeros((24, 30, 24), dtype=np.uint8)
+        label[6:12, 8:20, 8:16] = 1
+        label[12:18, 8:20, 8:16] = 2
+        image = rng.normal(0.0, 0.2, label.shape).astype(np.float32) + label + 1.0
+        name = f"hippocampus_{i:03d}.nii.gz"
+        nib.save(nib.Nifti1Image(image, np.eye(4)), task / "imagesTr" / name)
+        nib.save(nib.Nifti1Image(label, np.eye(4)), task / "labelsTr" / name)
+        training.append({"image": f"./imagesTr/{name}", "label": f"./labelsTr/{name}"})
+    properties = {
+        "name": "Hippocampus", "description": "fake, for tests", "reference": "", "licence": "",
+        "tensorImageSize": "3D", "modality": {"0": "MRI"},
+        "labels": {"0": "background", "1": "Anterior", "2": "Posterior"},
+        "numTraining": len(training), "numTest": 0, "training": training, "test": [],
+    }
+    (task / "dataset.json").write_text(json.dumps(properties))
+    return root

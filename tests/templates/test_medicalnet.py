@@ -1,0 +1,177 @@
+"""The medicalnet template: what its answers change in a baked starter, and what it must contain.
+
+Fast checks only (no torch, no MONAI): the generated repo is installed and run by tests/starters/.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from mlstarter.flavors import apply_flavor
+
+from ..test_templates import tool
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "medicalnet"
+
+ANSWER_SETS = {
+    "defaults": {},
+    "resnet18-apache": {
+        "project_name": "Hippo Transfer",
+        "backbone": "resnet18",
+        "real_epochs": "100",
+        "license": "Apache-2.0",
+    },
+    "resnet50-no-license": {
+        "project_name": "Med3D Lab",
+        "package_name": "med3d_lab",
+        "backbone": "resnet50",
+        "real_epochs": "20",
+        "license": "none",
+    },
+}
+MODULES = ["__init__", "__main__", "config", "data", "errors", "evaluate", "model", "smoke",
+           "train", "weights"]  # fmt: skip
+TEST_FILES = ["conftest.py", "test_cli.py", "test_data.py", "test_evaluate.py", "test_model.py",
+              "test_pipeline.py", "test_real.py", "test_train.py", "test_weights.py"]  # fmt: skip
+README_SECTIONS = ["The problem", "Success criteria", "Quickstart", "Real run", "Milestones",
+                   "Stretch goals", "Project layout", "Results", "References", "License"]  # fmt: skip
+
+
+def bake(cookies, **answers) -> Path:
+    result = cookies.bake(template=str(TEMPLATE), extra_context=answers)
+    assert result.exit_code == 0, result.exception
+    return Path(result.project_path)
+
+
+def read(project: Path, name: str) -> str:
+    return (project / name).read_text(encoding="utf-8")
+
+
+def test_the_questions_are_the_common_block_then_backbone_and_real_epochs():
+    questions = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+    keys = [key for key in questions if not key.startswith("_")]
+    assert keys == ["project_name", "project_slug", "package_name", "description", "author_name",
+                    "author_email", "github_username", "license", "copyright_year", "backbone",
+                    "real_epochs"]  # fmt: skip
+    assert questions["project_name"] == "Med3D Transfer"
+    assert questions["backbone"][0] == "resnet10"
+    assert questions["real_epochs"][0] == "40"
+    assert set(questions["__prompts__"]) == set(keys)
+    assert (TEMPLATE / "templates").is_symlink()
+
+
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_every_bake_holds_the_pipeline_its_tests_and_parses(cookies, name):
+    answers = ANSWER_SETS[name]
+    project = bake(cookies, **answers)
+    package = answers.get("package_name", "med3d_transfer" if name == "defaults" else None)
+    (found,) = [path.name for path in (project / "src").iterdir()]
+    assert package is None or found == package
+    assert sorted(p.stem for p in (project / "src" / found).glob("*.py")) == sorted(MODULES)
+    assert sorted(p.name for p in (project / "tests").glob("*.py")) == sorted(TEST_FILES)
+    for path in project.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"\{\{ *cookiecutter|\{%|%\}", text), path
+            if path.suffix == ".py":
+                ast.parse(text, filename=str(path))
+    assert (project / "LICENSE").exists() == (answers.get("license", "MIT") != "none")
+    assert not (project / "templates").exists()
+
+
+def test_the_default_package_is_med3d_transfer_and_the_tests_import_it(cookies):
+    project = bake(cookies)
+    assert project.name == "med3d-transfer"
+    conftest = read(project, "tests/conftest.py")
+    assert 'os.environ["HF_HUB_OFFLINE"] = "1"' in conftest
+    assert "from med3d_transfer.data import make_lesion_volumes" in conftest
+    assert "from med3d_transfer.weights import (" in read(project, "tests/test_weights.py")
+
+
+def test_the_answers_reach_the_config_makefile_and_readme(cookies):
+    project = bake(cookies, **ANSWER_SETS["resnet50-no-license"])
+    config = read(project, "src/med3d_lab/config.py")
+    assert 'DEFAULT_BACKBONE = "resnet50"' in config
+    assert "DEFAULT_EPOCHS = 20\n" in config
+    makefile = read(project, "Makefile")
+    assert makefile.startswith("#")
+    assert "PACKAGE := med3d_lab" in makefile
+    assert "weights --depth 50" in makefile
+    for target in ("setup-real:", "test-real:", "weights:", "run:"):
+        assert target in makefile
+    assert "train --init medicalnet" in makefile and "train --init scratch" in makefile
+    readme = read(project, "README.md")
+    assert readme.startswith("# Med3D Lab\n")
+    assert "MedicalNet ResNet-50 encoder" in readme
+    assert "python -m med3d_lab evaluate runs/medicalnet/best.pt" in readme
+    assert "(20 epochs per run" in readme
+    assert "No license chosen yet" in readme
+
+
+def test_the_time_table_follows_backbone_and_epochs(cookies):
+    default = read(bake(cookies), "README.md")
+    assert "about 3 min | about 4.0 h" in default  # 40 epochs x 2 runs x 3 min
+    deep = read(bake(cookies, **ANSWER_SETS["resnet50-no-license"]), "README.md")
+    assert "about 4.5 min | about 3.0 h" in deep  # 20 epochs x 2 runs x 4.5 min
+
+
+def test_the_readme_has_every_section_in_order_and_the_success_numbers(cookies):
+    readme = read(bake(cookies), "README.md")
+    assert re.findall(r"^## (.+)$", readme, flags=re.MULTILINE) == README_SECTIONS
+    for needle in (">= 0.80", "**half**", "ACC >= 0.84", "accuracy >= 0.9", "Task04_Hippocampus",
+                   "https://github.com/Tencent/MedicalNet", "arXiv:1904.00625"):  # fmt: skip
+        assert needle in readme, needle
+
+
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_pyproject_pins_monai_and_torch_and_registers_markers(cookies, name):
+    project = bake(cookies, **ANSWER_SETS[name])
+    pyproject = tomllib.loads(read(project, "pyproject.toml"))
+    meta = pyproject["project"]
+    assert meta["dependencies"] == ["torch==2.13.0", "monai==1.6.1", "nibabel==5.4.2",
+                                    "numpy==2.4.6"]  # fmt: skip
+    extras = meta["optional-dependencies"]
+    assert extras["dev"] == ["pytest==9.2.0", "ruff==0.17.6"]
+    assert all("==" in dep for dep in extras["real"])
+    assert {dep.split("==")[0] for dep in extras["real"]} >= {"huggingface_hub", "matplotlib"}
+    assert not any("torchvision" in dep for group in extras.values() for dep in group)
+    markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
+    assert {marker.split(":")[0] for marker in markers} == {"real", "gpu"}
+    package = ANSWER_SETS[name].get("package_name") or project.name.replace("-", "_")
+    assert meta["scripts"] == {project.name: f"{package}.__main__:main"}
+
+
+def test_the_real_tests_are_marked_and_the_gpu_test_too(cookies):
+    project = bake(cookies)
+    assert "pytestmark = pytest.mark.real" in read(project, "tests/test_real.py")
+    assert "@pytest.mark.gpu" in read(project, "tests/test_train.py")
+
+
+def test_the_assignment_flavor_leaves_three_cores_to_write_and_lints_clean(cookies, tmp_path):
+    project = shutil.copytree(bake(cookies), tmp_path / "assignment")
+    result = apply_flavor(project, "assignment")
+    assert result.regions == 3
+    for name in ("weights.py", "evaluate.py"):
+        source = read(project, f"src/med3d_transfer/{name}")
+        assert "raise NotImplementedError" in source
+        ast.parse(source)
+    done = tool("ruff", "check", "--no-cache", ".", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_same_answers_give_the_same_bytes(cookies):
+    def tree(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes()
+                for p in sorted(root.rglob("*")) if p.is_file()}  # fmt: skip
+
+    answers = {**ANSWER_SETS["resnet18-apache"], "copyright_year": "2026"}
+    first = tree(bake(cookies, **answers))
+    second = tree(bake(cookies, **answers))
+    assert first == second
