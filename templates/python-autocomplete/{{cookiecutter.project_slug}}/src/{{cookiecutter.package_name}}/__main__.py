@@ -1,0 +1,233 @@
+"""The command line: ``python -m {{ cookiecutter.package_name }} {smoke,train,evaluate,predict}``.
+
+Progress goes to stderr; results go to stdout (one JSON object for smoke, train and
+evaluate; the completion text for predict). Exit codes: 0 done, 1 a smoke target missed,
+2 bad input (a missing path, no ``.py`` files, no checkpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .data import DataError, load_split
+from .evaluate import evaluate_heldout
+from .model import PRESETS, LSTMLanguageModel, ModelConfig
+from .ngram import NGramModel
+from .predict import Completer
+from .smoke import SmokeSettings, run_smoke
+from .train import TrainConfig, TrainResult, seed_everything, train
+from .vocab import Vocabulary
+
+# Chosen when this project was generated (answers model_size and train_minutes).
+DEFAULT_SIZE = "{{ cookiecutter.model_size }}"
+DEFAULT_MINUTES = {{ cookiecutter.train_minutes }}
+DEFAULT_CHECKPOINT = Path("runs/lstm/model.pt")
+
+log = logging.getLogger("{{ cookiecutter.package_name }}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        return args.command(args)
+    except (DataError, CheckpointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m {{ cookiecutter.package_name }}",
+        description="An LSTM that completes Python code.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    smoke = commands.add_parser("smoke", help="the whole pipeline on the stdlib in ~30 s (CPU)")
+    smoke.add_argument("--steps", type=int, default=SmokeSettings.steps, help="training steps")
+    smoke.add_argument("--out", type=Path, default=Path("runs/smoke"), help="checkpoint folder")
+    smoke.set_defaults(command=smoke_command)
+
+    training = commands.add_parser("train", help="train on your .py files (default: the stdlib)")
+    _add_data_arguments(training)
+    training.add_argument("--size", choices=sorted(PRESETS), default=DEFAULT_SIZE)
+    training.add_argument("--vocab-size", type=int, help="override the size's vocabulary")
+    training.add_argument("--minutes", type=float, default=DEFAULT_MINUTES, help="time budget")
+    training.add_argument("--steps", type=int, help="step budget (the same model every run)")
+    training.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    training.add_argument("--seq-len", type=int, default=TrainConfig.seq_len)
+    training.add_argument("--lr", type=float, default=TrainConfig.lr)
+    training.add_argument("--dropout", type=float, default=ModelConfig.dropout)
+    training.add_argument("--max-train-tokens", type=int, help="cap the training text")
+    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT.parent, help="run folder")
+    training.add_argument(
+        "--checkpoint-minutes", type=float, default=5.0, help="save a checkpoint this often"
+    )
+    training.set_defaults(command=train_command)
+
+    evaluation = commands.add_parser("evaluate", help="held-out metrics of a checkpoint")
+    evaluation.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    _add_data_arguments(evaluation, for_checkpoint=True)
+    evaluation.add_argument("--no-baseline", action="store_true", help="skip the n-gram model")
+    evaluation.set_defaults(command=evaluate_command)
+
+    prediction = commands.add_parser("predict", help="complete the line at the end of a prefix")
+    prediction.add_argument("prefix", nargs="?", help="the code before the cursor ('-': stdin)")
+    prediction.add_argument("--file", type=Path, help="read the code before the cursor here")
+    prediction.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    prediction.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
+    prediction.add_argument("--device", default="cpu")
+    prediction.set_defaults(command=predict_command)
+    return parser
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser, *, for_checkpoint: bool = False) -> None:
+    default = "the checkpoint's" if for_checkpoint else "the stdlib"
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        help=f"a folder of .py files or one file; repeat for several (default: {default})",
+    )
+    parser.add_argument(
+        "--heldout-fraction",
+        type=float,
+        default=None if for_checkpoint else 0.1,
+        help=f"share of files held out (default: {default if for_checkpoint else 0.1})",
+    )
+    parser.add_argument("--max-heldout-tokens", type=int, default=200_000)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+
+
+def smoke_command(args: argparse.Namespace) -> int:
+    result = run_smoke(args.out, SmokeSettings(steps=args.steps))
+    print(json.dumps(result))
+    return 0 if result["ok"] else 1
+
+
+def train_command(args: argparse.Namespace) -> int:
+    device = _device(args.device)
+    seed_everything(args.seed)
+    train_corpus, heldout_corpus = load_split(
+        args.data,
+        heldout_fraction=args.heldout_fraction,
+        max_train_tokens=args.max_train_tokens,
+        max_heldout_tokens=args.max_heldout_tokens,
+        seed=args.seed,
+    )
+    shape = dict(PRESETS[args.size])
+    if args.vocab_size:
+        shape["vocab_size"] = args.vocab_size
+    texts = [token.text for token in train_corpus.tokens]
+    vocab = Vocabulary.build([texts], shape["vocab_size"])
+    ids = vocab.encode(texts)
+    model = LSTMLanguageModel(
+        ModelConfig(**{**shape, "vocab_size": len(vocab)}, dropout=args.dropout)
+    )
+    config = TrainConfig(
+        batch_size=args.batch_size,
+        seq_len=args.seq_len,
+        lr=args.lr,
+        max_steps=args.steps,
+        max_minutes=args.minutes,
+    )
+    path = args.out / "model.pt"
+    meta: dict[str, Any] = {
+        "data": [str(root) for root in args.data or []],
+        "heldout_fraction": args.heldout_fraction,
+        "train_files": len(train_corpus.files),
+        "train_tokens": len(ids),
+        "seed": args.seed,
+        "train_config": asdict(config),
+    }
+    last_save = time.perf_counter()
+
+    def save_now_and_then(result: TrainResult) -> None:
+        nonlocal last_save
+        if time.perf_counter() - last_save >= args.checkpoint_minutes * 60:
+            save_checkpoint(path, model, vocab, {**meta, "steps": result.steps})
+            last_save = time.perf_counter()
+
+    log.info(
+        "training %s parameters on %s for %s",
+        f"{model.num_parameters():,}",
+        device,
+        f"{args.steps} steps" if args.steps else f"{args.minutes:g} minutes",
+    )
+    result = train(model, ids, config, device=device, on_progress=save_now_and_then)
+    meta.update(steps=result.steps, epochs=round(result.epochs, 3), seconds=round(result.seconds))
+    save_checkpoint(path, model, vocab, meta)
+    log.info("saved %s; evaluating on %d held-out files", path, len(heldout_corpus.files))
+    ngram = NGramModel().fit(ids)
+    metrics = evaluate_heldout(model, vocab, heldout_corpus.tokens, ngram=ngram, device=device)
+    metrics.update(loss_start=result.mean_loss(first=True), loss_end=result.mean_loss(first=False))
+    report = {"checkpoint": str(path), "metrics": _rounded(metrics), "train": meta}
+    (args.out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report))
+    return 0
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    device = _device(args.device)
+    checkpoint = load_checkpoint(args.checkpoint, device)
+    meta = checkpoint.meta
+    roots = args.data or [Path(root) for root in meta.get("data", [])] or None
+    train_corpus, heldout_corpus = load_split(
+        roots,
+        heldout_fraction=args.heldout_fraction or meta.get("heldout_fraction", 0.1),
+        load_train=not args.no_baseline,
+        max_heldout_tokens=args.max_heldout_tokens,
+        seed=meta.get("seed", 0),
+    )
+    ngram = None
+    if not args.no_baseline:
+        ngram = NGramModel().fit(checkpoint.vocab.encode(t.text for t in train_corpus.tokens))
+    metrics = evaluate_heldout(
+        checkpoint.model, checkpoint.vocab, heldout_corpus.tokens, ngram=ngram, device=device
+    )
+    print(json.dumps({"checkpoint": str(args.checkpoint), "metrics": _rounded(metrics)}))
+    return 0
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    if args.file is not None:
+        if not args.file.is_file():
+            raise DataError(f"no such file: {args.file}")
+        text = args.file.read_text(encoding="utf-8")
+    elif args.prefix in (None, "-"):
+        text = sys.stdin.read()
+    else:
+        text = args.prefix
+    completer = Completer.from_checkpoint(args.checkpoint, device=args.device)
+    print(completer.complete(text, beam_size=args.beam))
+    return 0
+
+
+def _device(name: str) -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _rounded(metrics: dict[str, float]) -> dict[str, float]:
+    return {name: round(value, 4) for name, value in sorted(metrics.items())}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Save and load a trained completer: model weights, model shape and vocabulary in one file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .model import LSTMLanguageModel, ModelConfig
+from .vocab import Vocabulary
+
+FORMAT = "python-autocomplete-checkpoint/1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable, or not one this package wrote."""
+
+
+@dataclass
+class Checkpoint:
+    """A model ready to use, its vocabulary, and what is known about how it was trained."""
+
+    model: LSTMLanguageModel
+    vocab: Vocabulary
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def save_checkpoint(
+    path: Path, model: LSTMLanguageModel, vocab: Vocabulary, meta: dict[str, Any] | None = None
+) -> Path:
+    """Write ``model``, its config and ``vocab`` to ``path`` (parents created); returns the path.
+
+    Only tensors and plain Python values are stored, so ``load_checkpoint`` can read the file
+    with ``torch.load(weights_only=True)``, which runs no code from the file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "model_config": model.config.to_dict(),
+        "vocab": vocab.to_dict(),
+        "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()},
+        "meta": meta or {},
+    }
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, temporary)
+    temporary.replace(path)  # a crash mid-write never leaves a truncated checkpoint
+    return path
+
+
+def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> Checkpoint:
+    """Read a checkpoint written by ``save_checkpoint``; the model comes back in eval mode.
+
+    Raises ``CheckpointError`` naming the path when the file is missing or not a checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path} (train one first: see README, Real run)")
+    try:
+        payload = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:  # torch raises many kinds for a corrupt file
+        raise CheckpointError(f"{path} is not a readable checkpoint: {error}") from error
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
+    config = ModelConfig(**payload["model_config"])
+    model = LSTMLanguageModel(config)
+    model.load_state_dict(payload["state_dict"])
+    model.to(device).eval()
+    return Checkpoint(model, Vocabulary.from_dict(payload["vocab"]), payload.get("meta", {}))

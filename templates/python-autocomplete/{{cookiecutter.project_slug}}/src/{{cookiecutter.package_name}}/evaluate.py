@@ -1,0 +1,229 @@
+"""Held-out metrics: next-token accuracy, keystrokes saved, suggestion latency.
+
+Every metric is computed from a ``Ranking``: for each position of a held-out token stream,
+the model's candidates for the next token, best first. The LSTM and the n-gram baseline
+produce rankings of the same shape, so they are scored by the same code.
+
+- ``top1`` / ``top5``: the true next token is the first / among the first five candidates.
+  ``<unk>`` is never a candidate, so a name outside the vocabulary always counts as a miss.
+- ``keystrokes_saved``: a simulated programmer types the code token by token. Before every
+  character the editor offers the best candidate that starts with what is typed so far,
+  and at every token boundary it also offers the model's greedy completion of the rest of
+  the line; the programmer accepts a suggestion with one key when it is exactly right.
+  The metric is the fraction of code characters saved: whitespace (the editor indents) and
+  the text of literals (the model predicts *that* a string comes, not its text; upstream
+  strips strings the same way) are not counted.
+- ``latency_ms_p95``: the time to complete a line (context in, tokens to the end of the
+  line out) on one CPU thread, the 95th percentile over sampled held-out positions.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional
+
+from .data import batchify, windows
+from .model import LSTMLanguageModel, State
+from .ngram import NGramModel
+from .predict import Completer
+from .tokenizer import LAYOUT, NEWLINE, PLACEHOLDERS, Token
+from .vocab import SPECIALS, Vocabulary
+
+POPUP_SIZE = 64  # candidates an editor keeps per position for its suggestion list
+
+
+@dataclass
+class Ranking:
+    """``candidates[i]`` ranks the guesses for ``targets[i]``, the token at ``first + i``."""
+
+    targets: torch.Tensor  # [N] token ids
+    candidates: torch.Tensor  # [N, K] token ids, best first
+    first: int = 1  # stream index of targets[0]
+    loss: float = math.nan  # mean cross-entropy in nats (nan for models without probabilities)
+
+
+@torch.no_grad()
+def rank_lstm(
+    model: LSTMLanguageModel,
+    ids: Sequence[int],
+    *,
+    batch_size: int = 16,
+    seq_len: int = 128,
+    k: int = POPUP_SIZE,
+    device: str | torch.device = "cpu",
+) -> Ranking:
+    """Run ``model`` over the stream ``ids`` (in ``batch_size`` contiguous rows, state carried)
+    and keep its ``k`` best next-token guesses at every position, plus the mean loss."""
+    model.to(device).eval()
+    k = min(k, model.config.vocab_size)
+    inputs, targets = batchify(ids, batch_size)
+    never = torch.zeros(model.config.vocab_size, dtype=torch.bool, device=device)
+    never[: len(SPECIALS)] = True
+    state: State | None = None
+    total_loss = 0.0
+    chunks = []
+    for window_inputs, window_targets in windows(inputs.to(device), targets.to(device), seq_len):
+        logits, state = model(window_inputs, state)
+        total_loss += functional.cross_entropy(
+            logits.flatten(0, 1), window_targets.flatten(), reduction="sum"
+        ).item()
+        chunks.append(logits.masked_fill(never, -torch.inf).topk(k, dim=-1).indices.cpu())
+    # rows are contiguous slices of the stream: row-major order is stream order
+    candidates = torch.cat(chunks, dim=1).flatten(0, 1)
+    return Ranking(targets.flatten().cpu(), candidates, 1, total_loss / targets.numel())
+
+
+def rank_ngram(ngram: NGramModel, ids: Sequence[int], *, k: int = POPUP_SIZE) -> Ranking:
+    """The n-gram model's ``k`` best guesses at every position of ``ids`` after the first."""
+    rows = []
+    for position in range(1, len(ids)):
+        ranked = ngram.rank(ids[max(0, position - ngram.order + 1) : position], k)
+        rows.append(ranked + [-1] * (k - len(ranked)))  # -1 pads: never a token
+    return Ranking(torch.tensor(ids[1:]), torch.tensor(rows, dtype=torch.long).view(-1, k), 1)
+
+
+def accuracy(ranking: Ranking, k: int) -> float:
+    """Fraction of positions whose true next token is among the first ``k`` candidates."""
+    hits = (ranking.candidates[:, :k] == ranking.targets[:, None]).any(dim=1)
+    return hits.float().mean().item()
+
+
+def keystrokes_saved(ranking: Ranking, tokens: Sequence[Token], vocab: Vocabulary) -> float:
+    """Fraction of code characters a programmer does not type, helped by the model.
+
+    ``tokens`` is the stream the ranking was computed on; each token's ``source`` is what
+    the programmer would type. See the module docstring for the simulated editor.
+    """
+    stream = tokens[ranking.first : ranking.first + len(ranking.targets)]
+    offered = [
+        None if text in PLACEHOLDERS or text in LAYOUT or text in SPECIALS else text
+        for text in vocab.tokens
+    ]
+    targets = ranking.targets.tolist()
+    candidates = ranking.candidates.tolist()
+    line_ok, line_chars, line_end = _whole_line_suggestions(ranking, stream)
+    typed = sum(token.typed_chars for token in stream if token.text not in PLACEHOLDERS)
+    saved = 0
+    position = 0
+    while position < len(stream):
+        if line_ok[position] and line_chars[position] >= 2:  # accept the rest of the line
+            saved += line_chars[position] - 1
+            position = line_end[position] + 1  # the programmer presses Enter
+            continue
+        text = offered[targets[position]]
+        if text is not None and len(text) >= 2 and text == stream[position].source:
+            suggestions = [offered[i] for i in candidates[position] if i >= 0 and offered[i]]
+            for typed_so_far in range(len(text) - 1):  # accepting costs one key
+                best = next((s for s in suggestions if s.startswith(text[:typed_so_far])), None)
+                if best == text:
+                    saved += len(text) - typed_so_far - 1
+                    break
+        position += 1
+    return saved / typed if typed else 0.0
+
+
+def _whole_line_suggestions(
+    ranking: Ranking, stream: Sequence[Token]
+) -> tuple[list[bool], list[int], list[int]]:
+    """For each position: is the greedy completion to the end of the line exactly right, how
+    many characters does it hold, and where does the line end.
+
+    Greedy decoding from a position follows the model's first choices; while they are right
+    they are exactly the first choices of the following positions, so a right completion is
+    a run of right first choices up to and including the end of the line. A completion
+    holding a literal or ``<unk>`` cannot be typed for the programmer: never right.
+    """
+    size = len(stream)
+    first_right = (ranking.candidates[:size, 0] == ranking.targets[:size]).tolist()
+    unk = SPECIALS.index("<unk>")
+    targets = ranking.targets.tolist()
+    ok = [False] * (size + 1)
+    chars = [0] * (size + 1)
+    end = [size] * (size + 1)
+    for position in range(size - 1, -1, -1):
+        token = stream[position]
+        if token.text == NEWLINE:
+            ok[position], chars[position], end[position] = first_right[position], 0, position
+            continue
+        typeable = token.text not in PLACEHOLDERS and targets[position] != unk
+        ok[position] = first_right[position] and typeable and ok[position + 1]
+        chars[position] = token.typed_chars + chars[position + 1]
+        end[position] = end[position + 1]
+    return ok, chars, end
+
+
+def completion_latency_ms(
+    completer: Completer,
+    ids: Sequence[int],
+    *,
+    samples: int = 50,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Median and 95th-percentile time (ms) to complete a line at random held-out positions.
+
+    Timed on one CPU thread, as an editor plugin would run beside everything else (more
+    threads barely help one short sequence, and they stall when the machine is busy).
+    """
+    rng = random.Random(seed)
+    tokens = completer.vocab.decode(ids)
+    positions = [rng.randrange(1, len(tokens)) for _ in range(samples)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        completer.complete_tokens(tokens[: positions[0]])  # warm-up: first calls allocate
+        timings = []
+        for position in positions:
+            start = time.perf_counter()
+            completer.complete_tokens(tokens[max(0, position - completer.max_context) : position])
+            timings.append((time.perf_counter() - start) * 1000)
+    finally:
+        torch.set_num_threads(threads)
+    timings.sort()
+    return {
+        "latency_ms_p50": timings[len(timings) // 2],
+        "latency_ms_p95": timings[min(len(timings) - 1, math.ceil(0.95 * len(timings)) - 1)],
+    }
+
+
+def score(ranking: Ranking, tokens: Sequence[Token], vocab: Vocabulary) -> dict[str, float]:
+    """top1, top5 and keystrokes_saved for one ranking (plus loss when the model has one)."""
+    metrics = {
+        "top1": accuracy(ranking, 1),
+        "top5": accuracy(ranking, 5),
+        "keystrokes_saved": keystrokes_saved(ranking, tokens, vocab),
+    }
+    if not math.isnan(ranking.loss):
+        metrics["loss"] = ranking.loss
+    return metrics
+
+
+def evaluate_heldout(
+    model: LSTMLanguageModel,
+    vocab: Vocabulary,
+    tokens: Sequence[Token],
+    *,
+    ngram: NGramModel | None = None,
+    latency_samples: int = 50,
+    device: str | torch.device = "cpu",
+) -> dict[str, float]:
+    """Every held-out metric of the LSTM, and of ``ngram`` (prefixed ``ngram_``) if given."""
+    ids = vocab.encode(token.text for token in tokens)
+    ranking = rank_lstm(model, ids, device=device)
+    metrics = score(ranking, tokens, vocab)
+    if latency_samples:
+        completer = Completer(model, vocab, device=device)
+        metrics.update(completion_latency_ms(completer, ids, samples=latency_samples))
+    if ngram is not None:
+        # the same positions as the LSTM (batching drops a few tokens at the end)
+        same_positions = ids[: ranking.first + len(ranking.targets)]
+        baseline = score(rank_ngram(ngram, same_positions), tokens, vocab)
+        metrics.update({f"ngram_{name}": value for name, value in baseline.items()})
+    metrics["heldout_tokens"] = len(ranking.targets)
+    metrics["heldout_unk_rate"] = sum(i == vocab.unk_id for i in ids) / max(1, len(ids))
+    return metrics

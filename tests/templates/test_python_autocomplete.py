@@ -1,0 +1,197 @@
+"""The python-autocomplete template: what its answers change, and what every bake must hold.
+
+Fast checks only (no torch): the generated repo is installed and run by tests/starters/.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "python-autocomplete"
+
+MODULES = [
+    "__init__",
+    "__main__",
+    "checkpoint",
+    "data",
+    "evaluate",
+    "model",
+    "ngram",
+    "predict",
+    "smoke",
+    "tokenizer",
+    "train",
+    "vocab",
+]
+TEST_FILES = [
+    "conftest.py",
+    "samples.py",
+    "test_checkpoint.py",
+    "test_cli.py",
+    "test_data.py",
+    "test_evaluate.py",
+    "test_model.py",
+    "test_ngram.py",
+    "test_predict.py",
+    "test_real.py",
+    "test_smoke.py",
+    "test_tokenizer.py",
+    "test_train.py",
+    "test_vocab.py",
+]
+README_SECTIONS = [
+    "The problem",
+    "Success criteria",
+    "Quickstart",
+    "Real run",
+    "Milestones",
+    "Stretch goals",
+    "Project layout",
+    "Results",
+    "References",
+    "License",
+]
+
+CUSTOM = {
+    "project_name": "Code Complete",
+    "project_slug": "code-complete",
+    "package_name": "codecomplete",
+    "license": "none",
+    "model_size": "large",
+    "train_minutes": "240",
+}
+# Free text with quotes, a backslash and non-ASCII must reach the files literally and
+# never break Python or TOML.
+AWKWARD = {
+    "project_name": 'Zoë\'s "Auto\\complete"',
+    "description": 'Completes "Python" code; C:\\path\\to\\it & more',
+    "author_name": "O'Brien \\ Zoë",
+    "license": "BSD-3-Clause",
+    "model_size": "medium",
+    "train_minutes": "10",
+}
+
+
+def bake(cookies, **answers) -> Path:
+    result = cookies.bake(template=str(TEMPLATE), extra_context=answers)
+    assert result.exit_code == 0, result.exception
+    return Path(result.project_path)
+
+
+def package_of(project: Path) -> str:
+    (package,) = [path.name for path in (project / "src").iterdir() if path.is_dir()]
+    return package
+
+
+def text_files(project: Path) -> list[Path]:
+    return [path for path in project.rglob("*") if path.is_file()]
+
+
+def test_the_questions_are_the_common_block_then_model_size_and_train_minutes():
+    questions = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+    keys = [key for key in questions if not key.startswith("_")]
+    assert keys == [
+        "project_name",
+        "project_slug",
+        "package_name",
+        "description",
+        "author_name",
+        "author_email",
+        "github_username",
+        "license",
+        "copyright_year",
+        "model_size",
+        "train_minutes",
+    ]
+    assert questions["model_size"] == ["small", "medium", "large"]
+    assert questions["train_minutes"][0] == "30"
+    assert set(questions["__prompts__"]) == set(keys)
+    assert (TEMPLATE / "templates").is_symlink()
+
+
+def test_the_default_bake_holds_the_pipeline_and_its_tests(cookies):
+    project = bake(cookies)
+    package = project / "src" / "python_autocomplete"
+    assert sorted(path.stem for path in package.glob("*.py")) == sorted(MODULES)
+    assert sorted(path.name for path in (project / "tests").glob("*.py")) == sorted(TEST_FILES)
+    for name in (".gitignore", ".pre-commit-config.yaml", ".github/workflows/ci.yml", "LICENSE"):
+        assert (project / name).is_file(), name
+    assert not (project / "templates").exists()
+
+
+def test_every_generated_text_file_is_fully_rendered(cookies):
+    for answers in ({}, CUSTOM, AWKWARD):
+        project = bake(cookies, **answers)
+        for path in text_files(project):
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"\{\{ *cookiecutter|\{%|%\}", text), path
+
+
+@pytest.mark.parametrize("answers", [{}, CUSTOM, AWKWARD], ids=["default", "custom", "awkward"])
+def test_every_python_file_parses_and_imports_its_own_package(cookies, answers):
+    project = bake(cookies, **answers)
+    package = package_of(project)
+    assert package == answers.get("package_name", package)
+    for path in project.rglob("*.py"):
+        ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    conftest = (project / "tests" / "conftest.py").read_text(encoding="utf-8")
+    assert f"from {package}.model import" in conftest
+    assert 'os.environ.setdefault("HF_HUB_OFFLINE", "1")' in conftest
+
+
+def test_the_answers_reach_the_cli_defaults_makefile_and_readme(cookies):
+    project = bake(cookies, **CUSTOM)
+    main = (project / "src" / "codecomplete" / "__main__.py").read_text(encoding="utf-8")
+    assert 'DEFAULT_SIZE = "large"' in main
+    assert "DEFAULT_MINUTES = 240" in main
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    assert makefile.startswith("#")
+    assert "PACKAGE := codecomplete" in makefile
+    assert "train --minutes 240" in makefile
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("# Code Complete\n")
+    assert "python -m codecomplete predict" in readme
+    assert 'model size "large"' in readme
+    assert not (project / "LICENSE").exists()
+    assert "No license chosen yet" in readme
+
+
+def test_the_readme_has_every_section_in_order_and_the_success_numbers(cookies):
+    readme = (bake(cookies) / "README.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", readme, flags=re.MULTILINE)
+    assert headings == README_SECTIONS
+    for number in (">= 0.60", ">= 0.80", ">= 30 %", "< 20 ms"):
+        assert number in readme
+    assert "https://github.com/lab-ml/python_autocomplete" in readme
+
+
+def test_pyproject_pins_cpu_friendly_dependencies_and_registers_markers(cookies):
+    for answers in ({}, AWKWARD):
+        project = bake(cookies, **answers)
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+        meta = pyproject["project"]
+        assert meta["dependencies"] == ["torch==2.13.0", "numpy==2.4.6"]
+        assert meta["optional-dependencies"]["dev"] == ["pytest==9.2.0", "ruff==0.17.6"]
+        assert not any("torchvision" in dep for dep in meta["dependencies"])
+        assert meta["description"] == answers.get(
+            "description", "An LSTM that completes Python code, trained on real source files."
+        )
+        markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
+        assert {marker.split(":")[0] for marker in markers} == {"real", "gpu", "server"}
+        assert meta["scripts"] == {project.name: f"{package_of(project)}.__main__:main"}
+
+
+def test_free_text_never_reaches_python_source(cookies):
+    project = bake(cookies, **AWKWARD)
+    for path in project.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "Zoë" not in text and "O'Brien" not in text, path
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith('# Zoë\'s "Auto\\complete"\n')
+    assert "Copyright" in (project / "LICENSE").read_text(encoding="utf-8")
