@@ -137,7 +137,9 @@ def _drop_unused_imports(source: str) -> str:
     if not drop:
         return source
     lines = source.splitlines(keepends=True)
-    return "".join(line for n, line in enumerate(lines, start=1) if n not in drop)
+    kept = "".join(line for n, line in enumerate(lines, start=1) if n not in drop)
+    # an import dropped alone in its isort section would leave its blank separator behind
+    return re.sub(r"\n{4,}", "\n\n\n", kept)
 
 
 def write_autograding(project: Path) -> None:

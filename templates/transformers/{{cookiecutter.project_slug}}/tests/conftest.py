@@ -1,0 +1,65 @@
+"""Shared fixtures. Every test runs offline: set before transformers or the hub client loads."""
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from {{ cookiecutter.package_name }} import data  # noqa: E402
+from {{ cookiecutter.package_name }}.model import (  # noqa: E402
+    build_tokenizer,
+    save_classifier,
+    tiny_bert,
+)
+
+PACKAGE = data.__name__.split(".")[0]
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One real `python -m <package> smoke` run in a subprocess, shared by the tests that read it.
+
+    Returns its exit status, its parsed JSON report (the last stdout line) and its output folder.
+    """
+    out = tmp_path_factory.mktemp("smoke")
+    proc = subprocess.run(
+        [sys.executable, "-m", PACKAGE, "smoke", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    lines = proc.stdout.strip().splitlines()
+    return {
+        "returncode": proc.returncode,
+        "report": json.loads(lines[-1]) if lines else None,
+        "stdout": proc.stdout,
+        "stderr": proc.stderr,
+        "out": out,
+    }
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    """The smoke run's tokenizer: the grammar's words plus BERT's special tokens."""
+    return build_tokenizer(data.grammar_words(), max_length=48)
+
+
+@pytest.fixture()
+def untrained_model_dir(tmp_path: Path, tokenizer) -> Path:
+    """A freshly initialised tiny BERT and its tokenizer saved with save_pretrained."""
+    return save_classifier(tiny_bert(len(tokenizer), max_length=48), tokenizer, tmp_path / "tiny")
+
+
+@pytest.fixture(scope="session")
+def sentences() -> list:
+    """600 labelled grammar sentences."""
+    return data.synthetic_sentiment(600, seed=1)
