@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from mlstarter import __version__, cli, generate
+from mlstarter.catalog import load_catalog
 from mlstarter.cli import app
 
 from .conftest import tree_bytes
@@ -192,9 +193,10 @@ def test_an_empty_existing_folder_is_used(runner, tmp_path):
 
 def test_interactive_menu_and_questions(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
-    # menu: pick 1; then accept every default but the project name and the license (choice 4);
+    # menu: pick python-autocomplete by number; then accept every default but the project name and the license (choice 4);
     # extra empty lines accept whatever questions the template adds after the common block
-    replies = ["1", "Interactive Demo", "", "", "", "", "", "", "4"] + [""] * 20
+    number = str(load_catalog().keys.index(KEY) + 1)
+    replies = [number, "Interactive Demo", "", "", "", "", "", "", "4"] + [""] * 20
     result = new(runner, "-o", str(tmp_path), "--json", input="\n".join(replies) + "\n")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)

@@ -106,9 +106,9 @@ def transform(text: str, flavor: str, where: str = "<file>") -> tuple[str, int]:
 def _raise_todo(indent: str, hint: str, width: int = 100) -> str:
     """`raise NotImplementedError("TODO: hint")`, wrapped to stay within `width` columns."""
     text = f"TODO: {hint}"
-    line = f"{indent}raise NotImplementedError({json.dumps(text)})\n"
+    line = f"{indent}raise NotImplementedError({json.dumps(text)})"
     if len(line) <= width:
-        return line
+        return line + "\n"
     room = max(20, width - len(indent) - 4 - 12)  # quotes and escapes need a little margin
     pieces = textwrap.wrap(text, room, drop_whitespace=False, break_long_words=True)
     body = "".join(f"{indent}    {json.dumps(piece)}\n" for piece in pieces)
