@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from mlstarter.flavors import apply_flavor
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "python-autocomplete"
 
 MODULES = [
@@ -93,7 +95,7 @@ def text_files(project: Path) -> list[Path]:
     return [path for path in project.rglob("*") if path.is_file()]
 
 
-def test_the_questions_are_the_common_block_then_model_size_and_train_minutes():
+def test_the_questions_are_the_common_block_then_model_size_train_minutes_and_seed():
     questions = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
     keys = [key for key in questions if not key.startswith("_")]
     assert keys == [
@@ -108,7 +110,9 @@ def test_the_questions_are_the_common_block_then_model_size_and_train_minutes():
         "copyright_year",
         "model_size",
         "train_minutes",
+        "seed",
     ]
+    assert questions["seed"] == "0"
     assert questions["model_size"] == ["small", "medium", "large"]
     assert questions["train_minutes"][0] == "30"
     assert set(questions["__prompts__"]) == set(keys)
@@ -195,3 +199,35 @@ def test_free_text_never_reaches_python_source(cookies):
     readme = (project / "README.md").read_text(encoding="utf-8")
     assert readme.startswith('# Zoë\'s "Auto\\complete"\n')
     assert "Copyright" in (project / "LICENSE").read_text(encoding="utf-8")
+
+
+MARKED = {"tokenizer": "_model_token", "model": "encode", "evaluate": "accuracy"}
+
+
+def test_the_seed_answer_becomes_the_default_seed(cookies):
+    for seed in ("0", "123456"):
+        data = bake(cookies, seed=seed) / "src" / "python_autocomplete" / "data.py"
+        assert f"DEFAULT_SEED = {seed}\n" in data.read_text(encoding="utf-8")
+
+
+def test_the_assignment_flavor_leaves_todos_in_the_marked_code_and_no_hidden_tests(
+    cookies, tmp_path: Path
+):
+    project = bake(cookies)
+    assert (project / "tests" / "hidden" / "test_core_strict.py").is_file()
+    result = apply_flavor(project, "assignment", grader=tmp_path / "grader")
+    assert result.regions == len(MARKED)
+    assert not (project / "tests" / "hidden").exists()
+    assert (tmp_path / "grader" / "tests" / "hidden" / "test_core_strict.py").is_file()
+    package = project / "src" / "python_autocomplete"
+    for module, function in MARKED.items():
+        tree = ast.parse((package / f"{module}.py").read_text(encoding="utf-8"))
+        (node,) = [
+            n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function
+        ]
+        last = node.body[-1]
+        assert isinstance(last, ast.Raise), (module, function)
+        assert "NotImplementedError" in ast.unparse(last) and "TODO:" in ast.unparse(last)
+    for path in project.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "# >>> assignment" not in text and "# <<< assignment" not in text, path

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from {{ cookiecutter.package_name }}.data import (
+    DEFAULT_SEED,
     DataError,
     SourceFile,
     batchify,
@@ -123,3 +124,16 @@ def test_windows_cover_every_column_once():
     pieces = list(windows(inputs, targets, seq_len=16))
     assert [piece[0].shape[1] for piece in pieces] == [16, 16, 16, 2]
     assert torch.equal(torch.cat([piece[0] for piece in pieces], dim=1), inputs)
+
+
+def test_the_seed_decides_the_split_and_the_same_seed_gives_the_same_data(tmp_path: Path):
+    files = [SourceFile(tmp_path / f"m{index}.py", f"m{index}.py") for index in range(60)]
+    assert split_files(files, 0.3, seed=DEFAULT_SEED) == split_files(files, 0.3, seed=DEFAULT_SEED)
+    sides = {seed: split_files(files, 0.3, seed=seed)[1] for seed in (0, 1, 123456)}
+    assert len({tuple(s.name for s in heldout) for heldout in sides.values()}) == 3
+
+
+def test_the_smoke_split_of_the_stdlib_changes_with_the_seed():
+    files = find_python_files(max_depth=0)
+    assert split_files(files, seed=1)[1] != split_files(files, seed=2)[1]
+    assert split_files(files, seed=1) == split_files(files, seed=1)

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .data import DataError, load_split
+from .data import DEFAULT_SEED, DataError, load_split
 from .evaluate import evaluate_heldout
 from .model import PRESETS, LSTMLanguageModel, ModelConfig
 from .ngram import NGramModel
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     smoke = commands.add_parser("smoke", help="the whole pipeline on the stdlib in ~30 s (CPU)")
     smoke.add_argument("--steps", type=int, default=SmokeSettings.steps, help="training steps")
     smoke.add_argument("--out", type=Path, default=Path("runs/smoke"), help="checkpoint folder")
+    smoke.add_argument("--seed", type=int, default=DEFAULT_SEED, help="split and weights")
     smoke.set_defaults(command=smoke_command)
 
     training = commands.add_parser("train", help="train on your .py files (default: the stdlib)")
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--lr", type=float, default=TrainConfig.lr)
     training.add_argument("--dropout", type=float, default=ModelConfig.dropout)
     training.add_argument("--max-train-tokens", type=int, help="cap the training text")
-    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--seed", type=int, default=DEFAULT_SEED, help="split and weights")
     training.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT.parent, help="run folder")
     training.add_argument(
         "--checkpoint-minutes", type=float, default=5.0, help="save a checkpoint this often"
@@ -112,7 +113,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser, *, for_checkpoint: bool
 
 
 def smoke_command(args: argparse.Namespace) -> int:
-    result = run_smoke(args.out, SmokeSettings(steps=args.steps))
+    result = run_smoke(args.out, SmokeSettings(steps=args.steps, seed=args.seed))
     print(json.dumps(result))
     return 0 if result["ok"] else 1
 

@@ -1,7 +1,8 @@
 """Where the text comes from: folders of ``.py`` files, a file-level split, and batches.
 
-The split is decided per file by a hash of its path inside its folder, so a file stays on the
-same side when files are added or removed, and no held-out file ever leaks into training.
+The split is decided per file by a hash of the seed and its path inside its folder, so a file
+stays on the same side when files are added or removed, and no held-out file ever leaks into
+training; another seed gives another split (instructors give each student their own).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ import torch
 from .tokenizer import Token, TokenizeError, tokenize_file
 
 log = logging.getLogger(__name__)
+
+# The seed chosen when the project was generated: the data split, the sampled text, the
+# initial weights (`smoke` and `train --seed` default to it).
+DEFAULT_SEED = {{ cookiecutter.seed|int }}
 
 # Never training text: caches, environments, installed packages, build output.
 SKIPPED_FOLDERS = frozenset(
@@ -93,14 +98,16 @@ def _walk(root: Path, skipped: frozenset[str], max_depth: int | None) -> Iterato
                 yield SourceFile(path, path.relative_to(root).as_posix())
 
 
-def is_heldout(name: str, fraction: float) -> bool:
-    """Whether the file called ``name`` belongs to the held-out split (stable across runs)."""
-    digest = hashlib.sha256(name.encode("utf-8")).digest()
+def is_heldout(name: str, fraction: float, seed: int = 0) -> bool:
+    """Whether the file called ``name`` belongs to the held-out split of ``seed`` (stable
+    across runs)."""
+    key = f"{seed}:{name}" if seed else name  # seed 0: the plain path, as before seeds
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
 
 def split_files(
-    files: Sequence[SourceFile], heldout_fraction: float = 0.1
+    files: Sequence[SourceFile], heldout_fraction: float = 0.1, seed: int = 0
 ) -> tuple[list[SourceFile], list[SourceFile]]:
     """Split files into (train, held-out) by ``is_heldout``; both sides get at least one file.
 
@@ -109,8 +116,8 @@ def split_files(
     """
     if len(files) < 2:
         raise DataError(f"need at least 2 .py files for a train/held-out split, got {len(files)}")
-    train = [source for source in files if not is_heldout(source.name, heldout_fraction)]
-    heldout = [source for source in files if is_heldout(source.name, heldout_fraction)]
+    train = [source for source in files if not is_heldout(source.name, heldout_fraction, seed)]
+    heldout = [source for source in files if is_heldout(source.name, heldout_fraction, seed)]
     if not heldout:
         heldout.append(train.pop())
     if not train:
@@ -198,7 +205,7 @@ def load_split(
     ends up with no tokens (every file failed to tokenize).
     """
     train_files, heldout_files = split_files(
-        find_python_files(roots, max_depth=max_depth), heldout_fraction
+        find_python_files(roots, max_depth=max_depth), heldout_fraction, seed
     )
     train = Corpus()
     if load_train:

@@ -90,8 +90,10 @@ def rank_ngram(ngram: NGramModel, ids: Sequence[int], *, k: int = POPUP_SIZE) ->
 
 def accuracy(ranking: Ranking, k: int) -> float:
     """Fraction of positions whose true next token is among the first ``k`` candidates."""
+    # >>> assignment: mean over positions of (targets[i] in candidates[i, :k]), as a float
     hits = (ranking.candidates[:, :k] == ranking.targets[:, None]).any(dim=1)
     return hits.float().mean().item()
+    # <<< assignment
 
 
 def keystrokes_saved(ranking: Ranking, tokens: Sequence[Token], vocab: Vocabulary) -> float:

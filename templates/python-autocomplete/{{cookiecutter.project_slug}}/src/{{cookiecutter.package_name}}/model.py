@@ -73,8 +73,10 @@ class LSTMLanguageModel(nn.Module):
 
     def encode(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """``ids`` [B, T] to the LSTM's top-layer outputs [B, T, hidden_size], and its state."""
+        # >>> assignment: dropout(embedding(ids)) into self.lstm with state; dropout outputs
         hidden, state = self.lstm(self.dropout(self.embedding(ids)), state)
         return self.dropout(hidden), state
+        # <<< assignment
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """LSTM outputs [..., hidden_size] to next-token logits [..., vocab_size].

@@ -110,6 +110,8 @@ def tokens_from_stream(infos: Iterable[tokenize.TokenInfo], *, strict: bool = Tr
 
 
 def _model_token(info: tokenize.TokenInfo) -> Token:
+    """The model token of one ``tokenize`` token that is neither a string nor dropped."""
+    # >>> assignment: NUMBER -> NUM; NEWLINE, INDENT, DEDENT -> layout tokens; else its own text
     if info.type == tokenize.NUMBER:
         return Token(NUM, info.string)
     if info.type == tokenize.NEWLINE:
@@ -119,6 +121,7 @@ def _model_token(info: tokenize.TokenInfo) -> Token:
     if info.type == tokenize.DEDENT:
         return Token(DEDENT, "")
     return Token(info.string, info.string)
+    # <<< assignment
 
 
 def tokenize_source(source: str) -> list[Token]:
