@@ -104,6 +104,19 @@ def test_rows_get_their_student_answers_a_seed_and_one_package_name(runner, tmp_
     assert answers["author_name"] == "Zoë O'Neil" and answers["license"] == "Apache-2.0"
     assert answers["project_slug"] == f"{KEY}-ab-12"
     assert answers["package_name"] == "python_autocomplete"
+    assert answers["seed"] == str(row["seed"])  # the per-student seed is recorded
+
+
+def test_each_student_gets_their_own_seed_and_data(runner, tmp_path):
+    roster = write_roster(tmp_path / "r.csv", class_of(2))
+    out = tmp_path / "o"
+    assert batch(runner, str(roster), "--project", KEY, "-o", str(out)).exit_code == 0
+    seeds = [
+        next(line for line in (out / f"{KEY}-{sid}" / "src" / "python_autocomplete" / "data.py")
+             .read_text().splitlines() if line.startswith("DEFAULT_SEED ="))
+        for sid in ("s001", "s002")
+    ]  # fmt: skip
+    assert seeds[0] != seeds[1]
 
 
 def test_yaml_roster_reports_line_numbers_and_unknown_projects(runner, tmp_path):
