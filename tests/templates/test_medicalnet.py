@@ -54,15 +54,16 @@ def read(project: Path, name: str) -> str:
     return (project / name).read_text(encoding="utf-8")
 
 
-def test_the_questions_are_the_common_block_then_backbone_and_real_epochs():
+def test_the_questions_are_the_common_block_then_backbone_real_epochs_and_seed():
     questions = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
     keys = [key for key in questions if not key.startswith("_")]
     assert keys == ["project_name", "project_slug", "package_name", "description", "author_name",
                     "author_email", "github_username", "license", "copyright_year", "backbone",
-                    "real_epochs"]  # fmt: skip
+                    "real_epochs", "seed"]  # fmt: skip
     assert questions["project_name"] == "Med3D Transfer"
     assert questions["backbone"][0] == "resnet10"
     assert questions["real_epochs"][0] == "40"
+    assert questions["seed"] == "0" and "each student" in questions["__prompts__"]["seed"]
     assert set(questions["__prompts__"]) == set(keys)
     assert (TEMPLATE / "templates").is_symlink()
 
@@ -164,6 +165,74 @@ def test_the_assignment_flavor_leaves_three_cores_to_write_and_lints_clean(cooki
         ast.parse(source)
     done = tool("ruff", "check", "--no-cache", ".", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("seed", ["0", "000042", "123456"])
+def test_the_seed_answer_reaches_the_config_the_defaults_and_the_readme(cookies, seed):
+    project = bake(cookies, seed=seed)
+    package = project / "src" / "med3d_transfer"
+    config = (package / "config.py").read_text(encoding="utf-8")
+    assert f"\nDEFAULT_SEED = {int(seed)}\n" in config  # leading zeros dropped: valid Python
+    assert "    seed: int = DEFAULT_SEED\n" in config  # the real run's default
+    assert "    seed: int = DEFAULT_SEED,\n" in (package / "smoke.py").read_text(encoding="utf-8")
+    cli = (package / "__main__.py").read_text(encoding="utf-8")
+    assert cli.count('add_argument("--seed", type=int_at_least(0), default=DEFAULT_SEED') == 2
+    assert f"this repo's seed, {int(seed)} (`DEFAULT_SEED`" in read(project, "README.md")
+    # the baked tests check that the seed picks the scans and that the smoke holds for others
+    assert "make_lesion_volumes(8, 24, seed=DEFAULT_SEED + 1)" in read(
+        project, "tests/test_data.py"
+    )
+    assert "run_smoke(seed=DEFAULT_SEED + 1)" in read(project, "tests/test_train.py")
+
+
+HIDDEN = ["test_hidden_compare.py", "test_hidden_dice.py", "test_hidden_weights.py"]
+MARKED = {
+    "evaluate.py": ["dice_per_class", "compare_runs"],
+    "weights.py": ["load_state_dict_checked"],
+}
+
+
+def new_repo(runner, out: Path, *args: str) -> Path:
+    from mlstarter.cli import app
+
+    result = runner.invoke(app, ["new", "medicalnet", "--no-input", "-o", str(out), *args])
+    assert result.exit_code == 0, result.output
+    return out / "med3d-transfer"
+
+
+def test_the_assignment_flavor_leaves_todos_and_moves_the_hidden_tests_out(runner, tmp_path):
+    project = new_repo(runner, tmp_path, "--flavor", "assignment")
+    package = project / "src" / "med3d_transfer"
+    for module, functions in MARKED.items():
+        tree = ast.parse((package / module).read_text(encoding="utf-8"))
+        bodies = {node.name: node.body for node in ast.walk(tree)
+                  if isinstance(node, ast.FunctionDef)}  # fmt: skip
+        for function in functions:
+            last = bodies[function][-1]
+            assert isinstance(last, ast.Raise), function
+            assert ast.unparse(last).startswith("raise NotImplementedError('TODO: "), function
+        assert "# >>> assignment" not in (package / module).read_text(encoding="utf-8")
+    assert not (project / "tests" / "hidden").exists()
+    grader = tmp_path / "med3d-transfer-grader" / "tests" / "hidden"
+    assert sorted(p.name for p in grader.iterdir()) == HIDDEN
+    visible = "".join(p.read_text(encoding="utf-8") for p in (project / "tests").glob("*.py"))
+    assert "hidden" not in visible  # no visible test imports an instructor test
+    grading = json.loads(read(project, ".github/classroom/autograding.json"))
+    assert not any("hidden" in test["run"] for test in grading["tests"])
+
+
+def test_showcase_and_solution_keep_the_code_and_the_hidden_tests(runner, tmp_path):
+    showcase = new_repo(runner, tmp_path / "showcase")
+    solution = new_repo(runner, tmp_path / "solution", "--flavor", "solution", "--set", "seed=123")
+    for project, marked in ((showcase, False), (solution, True)):
+        for module, functions in MARKED.items():
+            text = read(project, f"src/med3d_transfer/{module}")
+            assert "NotImplementedError" not in text
+            assert text.count("# >>> assignment") == text.count("# <<< assignment")
+            assert text.count("# >>> assignment") == (len(functions) if marked else 0)
+        assert sorted(p.name for p in (project / "tests" / "hidden").iterdir()) == HIDDEN
+        assert not (project / ".github" / "classroom").exists()
+    assert "\nDEFAULT_SEED = 123\n" in read(solution, "src/med3d_transfer/config.py")
 
 
 def test_same_answers_give_the_same_bytes(cookies):

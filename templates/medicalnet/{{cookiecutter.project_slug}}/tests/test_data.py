@@ -1,8 +1,12 @@
 """Synthetic lesion volumes: shapes, labels, masks, determinism, bad arguments."""
 
+import inspect
+
 import pytest
 import torch
 
+from {{ cookiecutter.package_name }}.__main__ import build_parser
+from {{ cookiecutter.package_name }}.config import DEFAULT_SEED, RealRunConfig
 from {{ cookiecutter.package_name }}.data import (
     make_lesion_volumes,
     random_flips,
@@ -43,6 +47,20 @@ def test_same_seed_gives_the_same_volumes_and_another_seed_does_not():
     c = make_lesion_volumes(4, 24, seed=8)
     assert torch.equal(a.images, b.images) and torch.equal(a.labels, b.labels)
     assert not torch.equal(a.images, c.images)
+
+
+def test_the_repo_seed_is_every_default_and_picks_the_smoke_scans():
+    from {{ cookiecutter.package_name }}.smoke import run_smoke
+
+    # DEFAULT_SEED (config.py) is the answer given when this repo was generated
+    assert inspect.signature(run_smoke).parameters["seed"].default == DEFAULT_SEED
+    assert RealRunConfig().seed == DEFAULT_SEED
+    for command in (["smoke"], ["train"]):
+        assert build_parser().parse_args(command).seed == DEFAULT_SEED
+    ours, again = (make_lesion_volumes(8, 24, seed=DEFAULT_SEED) for _ in range(2))
+    other = make_lesion_volumes(8, 24, seed=DEFAULT_SEED + 1)
+    assert torch.equal(ours.images, again.images) and torch.equal(ours.masks, again.masks)
+    assert not torch.equal(ours.images, other.images)
 
 
 @pytest.mark.parametrize(

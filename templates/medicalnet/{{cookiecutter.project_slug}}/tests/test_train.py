@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from {{ cookiecutter.package_name }}.config import RealRunConfig
+from {{ cookiecutter.package_name }}.config import DEFAULT_SEED, RealRunConfig
 from {{ cookiecutter.package_name }}.data import (
     make_lesion_volumes,
 )
@@ -64,6 +64,13 @@ def test_smoke_round_trip_through_the_medicalnet_format_changes_nothing(smoke_re
     metrics = smoke_result["metrics"]
     assert metrics["reload_max_abs_diff"] <= SMOKE_TARGETS["reload_max_abs_diff_max"]
     assert metrics["reload_tensors"] > 0
+
+
+def test_smoke_meets_its_targets_with_another_seed_too():
+    # the repo's seed is an answer given when it was generated: the targets may not hinge on it
+    other = run_smoke(seed=DEFAULT_SEED + 1)
+    assert other["ok"] is True, other["metrics"]
+    assert other["metrics"]["train_loss_last"] < other["metrics"]["train_loss_first"] / 2
 
 
 def test_smoke_keeps_its_curve_and_checkpoint_when_asked(smoke_folder, smoke_result):

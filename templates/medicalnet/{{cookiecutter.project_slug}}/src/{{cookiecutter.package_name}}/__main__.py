@@ -15,7 +15,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .config import DEFAULT_BACKBONE, DEFAULT_EPOCHS, DICE_THRESHOLD, INITS, RealRunConfig
+from .config import (
+    DEFAULT_BACKBONE,
+    DEFAULT_EPOCHS,
+    DEFAULT_SEED,
+    DICE_THRESHOLD,
+    INITS,
+    RealRunConfig,
+)
 from .errors import Med3DError
 
 EXIT_TARGET_MISSED = 1
@@ -52,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     smoke = sub.add_parser("smoke", help="the whole pipeline on synthetic scans, offline (~20 s)")
     smoke.add_argument("--epochs", type=positive_int, default=8)
-    smoke.add_argument("--seed", type=int, default=0)
+    smoke.add_argument("--seed", type=int_at_least(0), default=DEFAULT_SEED,
+                       help="seed of the synthetic scans and the training (default: this repo's)")
     smoke.add_argument("--train-volumes", type=int_at_least(2), default=160)
     smoke.add_argument("--val-volumes", type=int_at_least(2), default=64)
     smoke.add_argument("--out", type=Path, help="keep the learning curve and checkpoint here")
@@ -77,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=positive_int, help="use only this many volumes per split")
     train.add_argument("--workers", type=int, default=2)
     train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int_at_least(0), default=DEFAULT_SEED,
+                       help="seed of the train/val split and the training")
 
     evaluate = sub.add_parser("evaluate", help="Dice per class of a checkpoint on the val split")
     evaluate.add_argument("checkpoint", type=Path, help="best.pt or last.pt of a run")

@@ -17,6 +17,8 @@ CLASS_NAMES = ("background", "anterior", "posterior")
 DICE_THRESHOLD = 0.70
 #: Ways to initialise the encoder of the real run.
 INITS = ("medicalnet", "scratch")
+#: The seed this repo was generated with: the smoke run's synthetic scans and every --seed default.
+DEFAULT_SEED = {{ cookiecutter.seed|int }}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class RealRunConfig:
     limit: int | None = None
     num_workers: int = 2
     device: str = "auto"
-    seed: int = 0
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         if self.init not in INITS:

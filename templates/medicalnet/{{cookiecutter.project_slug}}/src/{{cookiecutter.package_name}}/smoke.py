@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from .config import DEFAULT_SEED
 from .data import make_lesion_volumes
 from .evaluate import epochs_to_reach, write_metrics_csv
 from .model import count_parameters, lesion_classifier
@@ -41,7 +42,7 @@ def targets_met(metrics: dict[str, Any], targets: dict[str, float]) -> bool:
 def run_smoke(
     *,
     epochs: int = 8,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     n_train: int = 160,
     n_val: int = 64,
     size: int = 32,
