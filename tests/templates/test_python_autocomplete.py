@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from mlstarter.answers import COMMON_QUESTIONS
 from mlstarter.flavors import apply_flavor
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "python-autocomplete"
@@ -98,20 +99,7 @@ def text_files(project: Path) -> list[Path]:
 def test_the_questions_are_the_common_block_then_model_size_train_minutes_and_seed():
     questions = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
     keys = [key for key in questions if not key.startswith("_")]
-    assert keys == [
-        "project_name",
-        "project_slug",
-        "package_name",
-        "description",
-        "author_name",
-        "author_email",
-        "github_username",
-        "license",
-        "copyright_year",
-        "model_size",
-        "train_minutes",
-        "seed",
-    ]
+    assert keys == [*COMMON_QUESTIONS, "model_size", "train_minutes", "seed"]
     assert questions["seed"] == "0"
     assert questions["model_size"] == ["small", "medium", "large"]
     assert questions["train_minutes"][0] == "30"

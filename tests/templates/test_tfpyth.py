@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mlstarter.answers import COMMON_QUESTIONS
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "tfpyth"
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 
@@ -34,17 +36,7 @@ ANSWER_SETS = {
     },
 }
 
-COMMON = (
-    "project_name",
-    "project_slug",
-    "package_name",
-    "description",
-    "author_name",
-    "author_email",
-    "github_username",
-    "license",
-    "copyright_year",
-)
+COMMON = COMMON_QUESTIONS
 
 EXPECTED_FILES = [
     "README.md",
