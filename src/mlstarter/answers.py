@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -96,6 +97,8 @@ class TemplateSpec:
     path: Path
     questions: list[Question]
     private: dict[str, object] = field(default_factory=dict)
+    # Jinja templates of the rendered defaults (and their environment under ""), built once
+    compiled_defaults: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def version(self) -> str:
@@ -227,8 +230,12 @@ def _render_default(spec: TemplateSpec, question: Question, answers: dict[str, o
     # cookiecutter's environment, for its slugify and now extensions (imported here, not at start).
     from cookiecutter.environment import StrictEnvironment
 
-    env = StrictEnvironment(context={"cookiecutter": {**spec.private, **answers}})
-    return env.from_string(question.default).render(cookiecutter={**spec.private, **answers})
+    compiled = spec.compiled_defaults
+    if question.name not in compiled:
+        # one environment a template: it depends only on the template's private settings
+        env = compiled.setdefault("", StrictEnvironment(context={"cookiecutter": spec.private}))
+        compiled[question.name] = env.from_string(question.default)
+    return compiled[question.name].render(cookiecutter={**spec.private, **answers})
 
 
 def parse_set_options(items: list[str]) -> dict[str, str]:

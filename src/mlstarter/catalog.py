@@ -10,8 +10,6 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from mlstarter.errors import CatalogError, UsageError
 
 CATALOG_FILE = "catalog.yaml"
@@ -111,6 +109,8 @@ def _suggest(name: str, known: list[str]) -> str:
 
 def load_catalog(root: Path | None = None) -> Catalog:
     """Read and validate the catalog; a malformed one names the file, the entry and the field."""
+    import yaml  # here, not at import: `mlstarter --help` never reads the catalog
+
     root = root or templates_root()
     path = root / CATALOG_FILE
     try:
