@@ -234,3 +234,12 @@ def test_same_answers_same_bytes(tmp_path):
     a = bake_reference(tmp_path / "a", project_name="Same Bytes")
     b = bake_reference(tmp_path / "b", project_name="Same Bytes")
     assert tree_bytes(a.path) == tree_bytes(b.path)
+
+
+def test_an_edited_template_is_compiled_afresh_between_bakes(runner, tmp_path, tiny_templates):
+    """Bakes share compiled templates; an edit to a template file must still show."""
+    assert runner.invoke(app, ["new", "tiny", "--no-input", "-o", str(tmp_path / "a")]).exit_code == 0
+    tiny_templates("{{cookiecutter.project_slug}}/README.md", "# edited {{ cookiecutter.project_name }}\n")
+    assert runner.invoke(app, ["new", "tiny", "--no-input", "-o", str(tmp_path / "b")]).exit_code == 0
+    assert (tmp_path / "a" / "tiny" / "README.md").read_text().startswith("# Tiny")
+    assert (tmp_path / "b" / "tiny" / "README.md").read_text() == "# edited Tiny\n"
