@@ -168,3 +168,27 @@ def test_plain_cookiecutter_no_input_bakes(key, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "out").iterdir())) == 1
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_starter_serves_the_three_flavors_and_a_student_seed(key, tmp_path):
+    """Issue 7's contract for each starter: marked regions, hidden grader tests, a seed."""
+    spec = load_template(TEMPLATES / key)
+    assert "seed" in spec.names
+    repos = {}
+    for flavor in ("assignment", "solution"):
+        answers = resolve_answers(spec, {"seed": "4242"})
+        result = generate.bake(key, spec, answers, tmp_path / flavor, flavor=flavor,
+                               grader=tmp_path / flavor / "grader")  # fmt: skip
+        repos[flavor] = result.path
+    student, solution = repos["assignment"], repos["solution"]
+    todos = sum(p.read_text().count("raise NotImplementedError(") for p in student.rglob("*.py"))
+    marked = sum(p.read_text().count("# >>> assignment") for p in solution.rglob("*.py"))
+    assert todos >= marked >= 2
+    assert not (student / "tests" / "hidden").exists()
+    assert list((tmp_path / "assignment" / "grader" / "tests" / "hidden").glob("test_*.py"))
+    assert list((solution / "tests" / "hidden").glob("test_*.py"))
+    assert (student / ".github" / "classroom" / "autograding.json").is_file()
+    assert any("4242" in p.read_text() for p in student.rglob("*.py"))
+    done = tool("ruff", "check", "--no-cache", ".", cwd=student)
+    assert done.returncode == 0, done.stdout
