@@ -1,8 +1,10 @@
 """What is specific to the video-object-removal template: its questions reach the files, the
-optional SAM 2 extra comes and goes with its answer, and the pins are the agreed ones."""
+optional SAM 2 extra comes and goes with its answer, the pins are the agreed ones, and the
+assignment flavor leaves the four core pieces to write."""
 
 from __future__ import annotations
 
+import ast
 import json
 import tomllib
 from pathlib import Path
@@ -21,7 +23,14 @@ COMMON = [
     "license",
     "copyright_year",
 ]
-OWN = ["default_tracker", "default_inpainter", "include_sam2"]
+OWN = ["default_tracker", "default_inpainter", "include_sam2", "seed"]
+# The regions students write in the assignment flavor: module -> the function they sit in.
+MARKED = {
+    "boxes.py": "iou",
+    "masks.py": "dilate",
+    "metrics.py": "psnr_in",
+    "inpaint.py": "temporal_median",
+}
 
 
 def bake(cookies, **answers) -> Path:
@@ -42,6 +51,7 @@ def test_questions_common_block_first_then_own_with_prompts():
     assert spec["default_tracker"] == ["csrt", "kcf", "mil"]
     assert spec["default_inpainter"][0] == "telea"
     assert spec["include_sam2"] == ["yes", "no"]
+    assert spec["seed"] == "0" and "seed" in spec["__prompts__"]["seed"].lower()
     assert (TEMPLATE / "templates").is_symlink()
 
 
@@ -81,6 +91,7 @@ def test_default_bake_has_the_pipeline_the_sam2_extra_and_exact_pins(cookies):
 
     config = (pkg / "config.py").read_text()
     assert 'DEFAULT_TRACKER = "csrt"' in config and 'DEFAULT_INPAINTER = "telea"' in config
+    assert "DEFAULT_SEED = 0\n" in config
     assert 'MASK_SOURCES = ("tracker", "sam2")' in (pkg / "__main__.py").read_text()
     makefile = (project / "Makefile").read_text()
     assert "setup-sam2:" in makefile and "demo:" in makefile and "bench-track" in makefile
@@ -133,3 +144,69 @@ def test_answers_reach_the_config_and_the_code_compiles(cookies, answers):
         text = path.read_text()
         assert "{{" not in text and "{%" not in text, path
         compile(text, str(path), "exec")  # the Jinja conditionals left valid Python
+
+
+@pytest.mark.parametrize(("seed", "value"), [("123", "123"), ("007", "7"), ("999999", "999999")])
+def test_the_seed_answer_is_a_python_int_in_the_config(cookies, seed, value):
+    project = bake(cookies, seed=seed, include_sam2="no")
+    pkg = project / "src" / "video_object_removal"
+    config = (pkg / "config.py").read_text()
+    assert f"DEFAULT_SEED = {value}\n" in config
+    compile(config, "config.py", "exec")  # "007" would be a SyntaxError as a literal
+    for name in ("synthetic", "smoke", "__main__"):
+        assert "DEFAULT_SEED" in (pkg / f"{name}.py").read_text(), name
+    assert f"\n{value} in this project" in (project / "README.md").read_text()
+
+
+def test_every_flavor_source_region_is_balanced_and_names_its_function():
+    from mlstarter.flavors import transform
+
+    src = next((TEMPLATE / "{{cookiecutter.project_slug}}" / "src").iterdir())
+    for module, function in MARKED.items():
+        text = (src / module).read_text()
+        assert transform(text, "solution")[1] == 1, module
+        before = text.split("# >>> assignment")[0]
+        assert before.rstrip().rsplit("\ndef ", 1)[1].split("(")[0] == function, module
+
+
+def test_assignment_flavor_leaves_the_core_to_write_and_no_hidden_tests(runner, tmp_path):
+    from mlstarter.cli import app
+
+    args = ["new", "video-object-removal", "--no-input", "-o", str(tmp_path), "--flavor"]
+    result = runner.invoke(app, [*args, "assignment", "--set", "seed=42"])
+    assert result.exit_code == 0, result.output
+    repo = tmp_path / "video-object-removal"
+    pkg = repo / "src" / "video_object_removal"
+    for module, function in MARKED.items():
+        text = (pkg / module).read_text()
+        assert 'raise NotImplementedError("TODO: ' in text, module
+        assert "assignment" not in text, module
+        tree = ast.parse(text)  # still valid Python
+        body = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+        last = body.body[-1]
+        assert isinstance(last, ast.Raise) and "NotImplementedError" in ast.unparse(last), module
+    assert "import math" not in (pkg / "metrics.py").read_text()  # only psnr_in used it
+    assert "import cv2" not in (pkg / "masks.py").read_text()
+    assert not (repo / "tests" / "hidden").exists()
+    hidden = tmp_path / "video-object-removal-grader" / "tests" / "hidden" / "test_hidden_core.py"
+    assert hidden.is_file() and "def test_temporal_median" in hidden.read_text()
+    assert "DEFAULT_SEED = 42\n" in (pkg / "config.py").read_text()
+    grading = json.loads((repo / ".github" / "classroom" / "autograding.json").read_text())
+    points = {t["name"]: t["points"] for t in grading["tests"]}
+    assert points["inpaint"] == 4 and points["boxes"] == 2
+    for path in (repo / "tests").rglob("*.py"):
+        assert "hidden" not in path.read_text(), path  # no visible test reaches the grader's
+
+
+def test_showcase_keeps_the_code_and_the_hidden_tests_without_markers(runner, tmp_path):
+    from mlstarter.cli import app
+
+    out = tmp_path / "showcase"
+    result = runner.invoke(app, ["new", "video-object-removal", "--no-input", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    repo = out / "video-object-removal"
+    assert (repo / "tests" / "hidden" / "test_hidden_core.py").is_file()
+    assert not (repo / ".github" / "classroom").exists()
+    for path in (repo / "src").rglob("*.py"):
+        text = path.read_text()
+        assert "assignment" not in text and "NotImplementedError" not in text, path

@@ -19,14 +19,14 @@ from {{ cookiecutter.package_name }}.video import _voc_colormap  # noqa: E402
 
 @pytest.fixture(scope="session")
 def clip() -> SyntheticClip:
-    """The smoke run's clip: 48 frames of 320x240."""
+    """The smoke run's clip: 48 frames of 320x240, drawn from the project's seed."""
     return make_clip()
 
 
 @pytest.fixture(scope="session")
 def short_clip() -> SyntheticClip:
     """A cheaper clip for I/O and command-line tests: 12 frames of 160x120."""
-    return make_clip(n_frames=12, height=120, width=160, object_size=(28, 22), seed=3)
+    return make_clip(n_frames=12, height=120, width=160, object_size=(28, 22), seed=3, scene=3)
 
 
 def write_palette_png(path: Path, labels: np.ndarray) -> None:
@@ -66,7 +66,9 @@ def davis_root(tmp_path_factory: pytest.TempPathFactory, short_clip: SyntheticCl
     root = tmp_path_factory.mktemp("DAVIS")
     write_davis(root, "synth-a", short_clip)
     write_davis(
-        root, "synth-b", make_clip(n_frames=12, height=120, width=160, object_size=(24, 20), seed=5)
+        root,
+        "synth-b",
+        make_clip(n_frames=12, height=120, width=160, object_size=(24, 20), seed=5, scene=5),
     )
     (root / "ImageSets" / "2017").mkdir(parents=True)
     (root / "ImageSets" / "2017" / "val.txt").write_text("synth-a\nsynth-b\n")

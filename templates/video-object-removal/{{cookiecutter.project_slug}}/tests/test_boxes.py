@@ -1,5 +1,7 @@
 """Box parsing (with clear errors), overlap, clipping and mask conversion."""
 
+# points: 2
+
 import numpy as np
 import pytest
 

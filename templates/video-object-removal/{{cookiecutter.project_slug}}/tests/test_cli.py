@@ -1,5 +1,7 @@
 """The command line end to end on small inputs: synth -> remove, the DAVIS benchmarks, errors."""
 
+# points: 2
+
 import json
 
 import pytest
@@ -39,6 +41,20 @@ def test_remove_defaults_come_from_the_generated_config():
     args = build_parser().parse_args(["remove", "in.mp4", "--bbox", "1,2,3,4"])
     assert (args.tracker, args.method) == (DEFAULT_TRACKER, DEFAULT_INPAINTER)
     assert args.masks == "tracker"
+
+
+def test_smoke_and_synth_default_to_the_project_seed():
+    import inspect
+
+    from {{ cookiecutter.package_name }}.__main__ import build_parser
+    from {{ cookiecutter.package_name }}.config import DEFAULT_SEED
+    from {{ cookiecutter.package_name }}.smoke import run_smoke
+
+    parser = build_parser()
+    assert parser.parse_args(["smoke"]).seed == DEFAULT_SEED
+    assert parser.parse_args(["synth", "x.mp4"]).seed == DEFAULT_SEED
+    assert parser.parse_args(["smoke", "--seed", "5"]).seed == 5
+    assert inspect.signature(run_smoke).parameters["seed"].default == DEFAULT_SEED
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """Inpainting must bring the hole closer to the true background, and leave the rest alone."""
 
+# points: 4
+
 import numpy as np
 import pytest
 

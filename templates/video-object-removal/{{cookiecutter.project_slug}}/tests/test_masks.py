@@ -1,5 +1,7 @@
 """Hole masks: dilation and per-frame masks from boxes or segmentations."""
 
+# points: 2
+
 import numpy as np
 import pytest
 

@@ -1,5 +1,7 @@
 """The smoke run reaches every target, and its report has the agreed shape."""
 
+# points: 2
+
 import json
 
 from {{ cookiecutter.package_name }}.__main__ import main

@@ -1,9 +1,12 @@
 """The synthetic clip: shapes, determinism, and ground truth that agrees with the pixels."""
 
+# points: 1
+
 import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.boxes import box_from_mask
+from {{ cookiecutter.package_name }}.config import DEFAULT_SEED
 from {{ cookiecutter.package_name }}.synthetic import make_clip
 
 
@@ -19,6 +22,20 @@ def test_same_seed_same_bytes_other_seed_other_clip():
     a, b = make_clip(n_frames=4, seed=7), make_clip(n_frames=4, seed=7)
     assert np.array_equal(a.frames, b.frames) and a.boxes == b.boxes
     assert not np.array_equal(a.frames, make_clip(n_frames=4, seed=8).frames)
+
+
+def test_the_default_clip_is_drawn_from_the_project_seed(clip):
+    assert np.array_equal(clip.frames, make_clip(n_frames=48, seed=DEFAULT_SEED).frames)
+    other = make_clip(n_frames=48, seed=DEFAULT_SEED + 1)
+    assert not np.array_equal(clip.clean[0], other.clean[0])  # other noise on every frame
+    assert other.boxes == clip.boxes  # the same scene and path
+
+
+def test_the_scene_is_its_own_seed():
+    a, b = make_clip(n_frames=2, scene=0), make_clip(n_frames=2, scene=1)
+    assert not np.array_equal(a.clean[0], b.clean[0])
+    quiet = [make_clip(n_frames=2, noise=0.0, seed=s).frames for s in (1, 2)]
+    assert np.array_equal(*quiet)  # without noise, the seed changes nothing else
 
 
 def test_ground_truth_matches_the_pixels(clip):

@@ -1,5 +1,7 @@
 """Trackers on the synthetic clip, and the box selector on a build without a GUI."""
 
+# points: 1
+
 import pytest
 
 from {{ cookiecutter.package_name }}.__main__ import main

@@ -1,5 +1,7 @@
 """Video I/O: mp4 round trip, frame folders, DAVIS annotations and layout."""
 
+# points: 1
+
 import cv2
 import numpy as np
 import pytest

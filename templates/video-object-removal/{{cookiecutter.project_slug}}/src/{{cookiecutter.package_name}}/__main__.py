@@ -22,7 +22,13 @@ import cv2
 import numpy as np
 
 from .boxes import Box, box_from_mask, parse_bbox
-from .config import DEFAULT_DILATE_PX, DEFAULT_INPAINTER, DEFAULT_RADIUS, DEFAULT_TRACKER
+from .config import (
+    DEFAULT_DILATE_PX,
+    DEFAULT_INPAINTER,
+    DEFAULT_RADIUS,
+    DEFAULT_SEED,
+    DEFAULT_TRACKER,
+)
 from .inpaint import METHODS
 {%- if cookiecutter.include_sam2 == 'yes' %}
 from .sam2_masks import MissingExtraError
@@ -197,13 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("smoke", help="offline end-to-end run on a synthetic clip")
     p.add_argument("--out", default="runs/smoke", help="folder for the mp4 files")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="the clip's noise seed (default: config.py)"
+    )
     p.add_argument("--frames", type=int, default=48)
     p.set_defaults(func=cmd_smoke)
 
     p = sub.add_parser("synth", help="write the synthetic clip as an mp4, its first mask as a PNG")
     p.add_argument("output", help="mp4 path to write")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="the clip's noise seed (default: config.py)"
+    )
     p.add_argument("--frames", type=int, default=48)
     p.set_defaults(func=cmd_synth)
 

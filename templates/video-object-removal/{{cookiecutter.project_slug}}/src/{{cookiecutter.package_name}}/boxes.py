@@ -46,6 +46,7 @@ def clip_box(box: Box, width: int, height: int) -> Box:
 
 def iou(a: Box | None, b: Box | None) -> float:
     """Intersection over union of two boxes, in [0, 1]; 0.0 when either is ``None`` (lost)."""
+    # >>> assignment: 0.0 if either box is None, else overlap area / union area
     if a is None or b is None:
         return 0.0
     ax, ay, aw, ah = a
@@ -55,6 +56,7 @@ def iou(a: Box | None, b: Box | None) -> float:
     inter = ix * iy
     union = aw * ah + bw * bh - inter
     return inter / union if union > 0 else 0.0
+    # <<< assignment
 
 
 def box_from_mask(mask: np.ndarray) -> Box | None:

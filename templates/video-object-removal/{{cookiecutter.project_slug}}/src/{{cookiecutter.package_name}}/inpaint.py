@@ -61,8 +61,9 @@ def temporal_median(
 
     ``frames`` is ``(T, H, W, 3)`` uint8, ``masks`` ``(T, H, W)`` (non-zero = hole). ``window``
     limits the reference frames to ``t - window .. t + window`` (``None``: the whole clip);
-    at most ``max_refs`` evenly spaced reference frames are used. Pixels never seen unmasked
-    are filled with Telea. Returns a new ``(T, H, W, 3)`` uint8 array.
+    at most ``max_refs`` evenly spaced reference frames are used. The median of an even number
+    of values is the mean of the middle two, rounded to the nearest integer. Pixels never seen
+    unmasked are filled with Telea. Returns a new ``(T, H, W, 3)`` uint8 array.
     """
     frames = np.asarray(frames)
     holes = np.asarray(masks) > 0
@@ -70,6 +71,7 @@ def temporal_median(
         raise ValueError(
             f"frames (T,H,W,3) and masks (T,H,W) disagree: {frames.shape} vs {holes.shape}"
         )
+    # >>> assignment: hole pixel = median of its unmasked values in other frames
     n = len(frames)
     out = frames.copy()
     for t in range(n):
@@ -95,6 +97,7 @@ def temporal_median(
             rest[ys[unseen], xs[unseen]] = 255
             out[t] = inpaint_frame(out[t], rest, "telea", radius)
     return out
+    # <<< assignment
 
 
 def inpaint_video(

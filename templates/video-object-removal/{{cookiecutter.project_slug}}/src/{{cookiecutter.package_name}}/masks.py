@@ -16,7 +16,10 @@ from .boxes import Box, box_to_mask
 
 
 def dilate(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """Grow ``mask`` by ``pixels`` in every direction (a disc kernel); returns uint8 0/255.
+    """Grow ``mask`` by ``pixels`` in every direction; returns uint8 0/255.
+
+    The kernel is a disc ``2 * pixels + 1`` pixels wide (OpenCV's elliptic structuring element),
+    so corners grow round, not square.
 
     ``pixels == 0`` returns the binarised mask unchanged in extent. Raises ``ValueError`` for a
     negative size or a mask that is not 2-D.
@@ -25,11 +28,13 @@ def dilate(mask: np.ndarray, pixels: int) -> np.ndarray:
         raise ValueError(f"mask must be 2-D (H, W); got shape {mask.shape}")
     if pixels < 0:
         raise ValueError(f"dilation must be >= 0 pixels; got {pixels}")
+    # >>> assignment: 0/255 uint8, cv2.dilate with a (2p+1)-wide ellipse kernel
     binary = np.where(mask > 0, 255, 0).astype(np.uint8)
     if pixels == 0:
         return binary
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1, 2 * pixels + 1))
     return cv2.dilate(binary, kernel)
+    # <<< assignment
 
 
 def masks_from_boxes(

@@ -49,10 +49,12 @@ def psnr_in(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
     pred, target = np.asarray(pred), np.asarray(target)
     if pred.shape != target.shape:
         raise ValueError(f"pred {pred.shape} and target {target.shape} differ")
+    # >>> assignment: 10*log10(255**2 / MSE), MSE in float64 over all hole pixels
     hole = _hole(mask, pred.shape[:-1])
     diff = pred.astype(np.float64)[hole] - target.astype(np.float64)[hole]
     mse = float(np.mean(diff**2))
     return math.inf if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
+    # <<< assignment
 
 
 def _luma(img: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import DEFAULT_DILATE_PX, DEFAULT_RADIUS
+from .config import DEFAULT_DILATE_PX, DEFAULT_RADIUS, DEFAULT_SEED
 from .inpaint import METHODS, inpaint_video
 from .masks import masks_from_boxes
 from .metrics import flicker, mean_iou, psnr_in, ssim_in
@@ -44,7 +44,9 @@ def _finite(value: float, cap: float = 99.0) -> float:
     return cap if math.isinf(value) else value
 
 
-def run_smoke(out_dir: str | Path = "runs/smoke", seed: int = 0, n_frames: int = 48) -> dict:
+def run_smoke(
+    out_dir: str | Path = "runs/smoke", seed: int = DEFAULT_SEED, n_frames: int = 48
+) -> dict:
     """Run the whole pipeline on a synthetic clip; return the smoke report.
 
     The report is ``{"ok", "seconds", "metrics", "targets"}``; ``ok`` is true when every metric
