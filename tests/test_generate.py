@@ -243,3 +243,11 @@ def test_an_edited_template_is_compiled_afresh_between_bakes(runner, tmp_path, t
     assert runner.invoke(app, ["new", "tiny", "--no-input", "-o", str(tmp_path / "b")]).exit_code == 0
     assert (tmp_path / "a" / "tiny" / "README.md").read_text().startswith("# Tiny")
     assert (tmp_path / "b" / "tiny" / "README.md").read_text() == "# edited Tiny\n"
+
+
+def test_caches_in_a_template_folder_never_reach_the_repo(runner, tmp_path, tiny_templates):
+    tiny_templates("{{cookiecutter.project_slug}}/src/__pycache__/x.cpython-311.pyc", "junk")
+    tiny_templates("{{cookiecutter.project_slug}}/.ruff_cache/CACHEDIR.TAG", "junk")
+    assert runner.invoke(app, ["new", "tiny", "--no-input", "-o", str(tmp_path)]).exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == [".mlstarter.yml", "README.md", "src"]
+    assert list((tmp_path / "tiny" / "src").iterdir()) == []

@@ -75,3 +75,6 @@ def test_installed_mlstarter_finds_and_bakes_every_template_from_another_folder(
         path = json.loads(done.stdout)["path"]
         assert path.startswith(str(tmp_path / "out"))
         assert os.path.isfile(os.path.join(path, "README.md"))
+        caches = [f for _, dirs, files in os.walk(path) for f in dirs + files
+                  if f == "__pycache__" or f.endswith(".pyc")]  # fmt: skip
+        assert caches == [], f"{key}: pip's byte-compiled template files leaked: {caches[:3]}"

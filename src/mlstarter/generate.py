@@ -121,6 +121,7 @@ def render_tree(
         )
     except (CookiecutterException, TemplateError) as exc:
         raise TreeCheckError(f"template '{template_key}' failed to render: {exc}") from exc
+    _drop_caches(project)
     apply_flavor(project, flavor, grader)
     record = render_record(template_key, spec, answers, flavor)
     (project / RECORD_FILE).write_text(record, encoding="utf-8")
@@ -170,6 +171,20 @@ def _share_compiled_templates() -> None:
         return env
 
     cc_generate.create_env_with_context = with_cache
+
+
+CACHE_DIRS = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache")
+
+
+def _drop_caches(project: Path) -> None:
+    """Remove tool caches a template folder picked up (pip byte-compiles an installed template's
+    .py files; a developer's test run leaves caches): they are never part of a starter."""
+    for name in CACHE_DIRS:
+        for path in sorted(project.rglob(name), reverse=True):
+            if path.is_dir():
+                shutil.rmtree(path)
+    for path in project.rglob("*.py[co]"):
+        path.unlink()
 
 
 def check_tree(project: Path) -> list[str]:
