@@ -126,3 +126,16 @@ def test_ctrl_c_stops_the_child_processes(tmp_path, shared_venv):
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)
+
+
+def test_new_with_verify_generates_then_proves_the_repo(runner, tmp_path, tiny_templates):
+    tiny_templates("{{cookiecutter.project_slug}}/pyproject.toml", TINY_PYPROJECT)
+    tiny_templates("{{cookiecutter.project_slug}}/src/tiny/__init__.py", "")
+    tiny_templates("{{cookiecutter.project_slug}}/src/tiny/__main__.py", TINY_MAIN)
+    tiny_templates("{{cookiecutter.project_slug}}/tests/test_tiny.py", "def test_it():\n    assert True\n")
+    result = runner.invoke(app, ["new", "tiny", "--no-input", "-o", str(tmp_path), "--verify", "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["ok"] is True and data["verify"]["ok"] is True
+    assert [s["name"] for s in data["verify"]["steps"]] == ["venv", "setup", "test", "smoke"]
+    assert data["verify"]["smoke"]["metrics"] == {"accuracy": 0.9}
