@@ -11,18 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from mlstarter.answers import COMMON_QUESTIONS
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "video-object-removal"
-COMMON = [
-    "project_name",
-    "project_slug",
-    "package_name",
-    "description",
-    "author_name",
-    "author_email",
-    "github_username",
-    "license",
-    "copyright_year",
-]
+COMMON = list(COMMON_QUESTIONS)
 OWN = ["default_tracker", "default_inpainter", "include_sam2", "seed"]
 # The regions students write in the assignment flavor: module -> the function they sit in.
 MARKED = {
