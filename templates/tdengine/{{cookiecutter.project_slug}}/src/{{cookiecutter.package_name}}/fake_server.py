@@ -81,9 +81,12 @@ def _literal(text: str) -> Any:
     raise SqlError(SYNTAX_ERROR, f"syntax error near {text[:40]!r}")
 
 
-def _split_top(text: str, sep: str = ",") -> list[str]:
-    """Split on `sep` outside parentheses and quotes."""
-    parts, depth, quoted, start, i = [], 0, False, 0, 0
+def _unquoted(text: str, start: int = 0):
+    """Yield (index, char, depth) for each character outside single-quoted SQL strings.
+
+    `depth` is the parenthesis depth after the character (a "(" counts itself).
+    """
+    depth, quoted, i = 0, False, start
     while i < len(text):
         ch = text[i]
         if quoted:
@@ -93,14 +96,19 @@ def _split_top(text: str, sep: str = ",") -> list[str]:
                 quoted = False
         elif ch == "'":
             quoted = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == sep and depth == 0:
+        else:
+            depth += (ch == "(") - (ch == ")")
+            yield i, ch, depth
+        i += 1
+
+
+def _split_top(text: str, sep: str = ",") -> list[str]:
+    """Split on `sep` outside parentheses and quotes."""
+    parts, start = [], 0
+    for i, ch, depth in _unquoted(text):
+        if ch == sep and depth == 0:
             parts.append(text[start:i].strip())
             start = i + 1
-        i += 1
     parts.append(text[start:].strip())
     return [p for p in parts if p]
 
@@ -401,23 +409,10 @@ class FakeTDengine:
 
     @staticmethod
     def _close_paren(s: str, pos: int) -> int:
-        depth, quoted, i = 1, False, pos
-        while i < len(s):
-            ch = s[i]
-            if quoted:
-                if ch == "\\":
-                    i += 1
-                elif ch == "'":
-                    quoted = False
-            elif ch == "'":
-                quoted = True
-            elif ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-                if depth == 0:
-                    return i
-            i += 1
+        """The index of the ")" closing the "(" just before `pos`."""
+        for i, ch, depth in _unquoted(s, pos):
+            if ch == ")" and depth == -1:
+                return i
         raise SqlError(SYNTAX_ERROR, "unbalanced parentheses")
 
     # ---- SELECT -----------------------------------------------------------------------------
