@@ -98,8 +98,10 @@ def test_pyproject_validates_and_pins_exactly(baked):
     assert project["description"] == answers["description"]
     for requirement in project["dependencies"]:
         assert "==" in requirement, f"unpinned dependency {requirement}"
-    dev = " ".join(project["optional-dependencies"]["dev"])
-    assert "pytest" in dev and "ruff" in dev
+    groups = tomllib.loads((repo / "pyproject.toml").read_text())["dependency-groups"]
+    dev = " ".join(groups["dev"])
+    assert "pytest" in dev and "ruff" in dev and "mypy" in dev
+    assert "dev" not in project.get("optional-dependencies", {}), "dev tools belong in a group"
     assert "torchvision" not in " ".join(project["dependencies"])
 
 
@@ -192,3 +194,169 @@ def test_every_starter_serves_the_three_flavors_and_a_student_seed(key, tmp_path
     assert any("4242" in p.read_text() for p in student.rglob("*.py"))
     done = tool("ruff", "check", "--no-cache", ".", cwd=student)
     assert done.returncode == 0, done.stdout
+
+
+# --- the 2026 toolchain: locked, formatted, typed, strict tests, CI a security review passes ---
+
+
+def requirement_pins(repo: Path) -> dict[str, str]:
+    """Every exact pin of the project's dependencies and dependency groups: name -> version."""
+    data = tomllib.loads((repo / "pyproject.toml").read_text())
+    requirements = list(data["project"]["dependencies"])
+    for group in data.get("dependency-groups", {}).values():
+        requirements += [r for r in group if isinstance(r, str)]
+    pins = {}
+    for requirement in requirements:
+        name, _, rest = requirement.partition("==")
+        pins[normalize(name)] = rest.split(";")[0].strip()
+    return pins
+
+
+def normalize(name: str) -> str:
+    return name.strip().lower().replace("_", "-").replace(".", "-")
+
+
+def locked_pins(path: Path) -> dict[str, set[str]]:
+    """The export's pins: name -> every version it locks (one a marker, e.g. per Python)."""
+    pins: dict[str, set[str]] = {}
+    for line in path.read_text().splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            name, _, rest = line.partition("==")
+            pins.setdefault(normalize(name), set()).add(rest.split(";")[0].split()[0])
+    return pins
+
+
+def test_the_lock_is_portable_and_holds_every_pin_of_the_pyproject(baked):
+    _, _, _, repo = baked
+    locks = sorted(repo.glob("requirements*-lock.txt"))
+    assert repo / "requirements-lock.txt" in locks
+    locked: dict[str, set[str]] = {}
+    for lock in locks:
+        text = lock.read_text()
+        for local in ("file:", "/tmp/", "/opt/", "/home/", "/root/", "/work/"):
+            assert local not in text, f"{lock.name} names a local path ({local})"
+        for line in text.splitlines():
+            if line and not line[0].isspace() and not line.startswith("#"):
+                assert "--hash=sha256:" in text.split(line, 1)[1].split("\n\n")[0], line
+        for name, versions in locked_pins(lock).items():
+            locked.setdefault(name, set()).update(versions)
+    for name, version in requirement_pins(repo).items():
+        if name in {"torch", "torchvision"}:  # from PyTorch's CPU index: not hash-locked here
+            assert name not in locked
+            continue
+        assert version in locked.get(name, set()), f"{name}=={version} is not in the lock"
+
+
+def test_dependencies_do_not_depend_on_the_answers(baked):
+    """One lock serves every answer set: the answers change code and text, never what installs."""
+    key, spec, _, repo = baked
+    defaults = generate.preview(key, spec, resolve_answers(spec, {}))
+    assert "requirements-lock.txt" in defaults
+    data = tomllib.loads((repo / "pyproject.toml").read_text())
+    ours = (data["project"]["dependencies"], data.get("dependency-groups"), data["tool"]["uv"])
+    reference = _default_pyproject(key)
+    assert ours == (reference["project"]["dependencies"], reference.get("dependency-groups"),
+                    reference["tool"]["uv"])  # fmt: skip
+
+
+_DEFAULT_PYPROJECTS: dict[str, dict] = {}
+
+
+def _default_pyproject(key: str) -> dict:
+    if key not in _DEFAULT_PYPROJECTS:
+        import tempfile
+
+        spec = load_template(TEMPLATES / key)
+        with tempfile.TemporaryDirectory() as tmp:
+            result = generate.bake(key, spec, resolve_answers(spec, {}), Path(tmp))
+            _DEFAULT_PYPROJECTS[key] = tomllib.loads((result.path / "pyproject.toml").read_text())
+    return _DEFAULT_PYPROJECTS[key]
+
+
+def test_ruff_format_is_clean(baked):
+    *_, repo = baked
+    done = tool("ruff", "format", "--check", "--no-cache", ".", cwd=repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_text_files_pass_the_pre_commit_hygiene_hooks(baked):
+    """What the shipped pre-commit hooks check, so a user's first `pre-commit run --all-files`
+    passes: one final newline, no trailing whitespace, LF endings, valid YAML and TOML, no file
+    over the large-file limit."""
+    *_, repo = baked
+    for path in repo.rglob("*"):
+        if not path.is_file() or ".git" in path.parts:
+            continue
+        data = path.read_bytes()
+        assert len(data) <= 1000 * 1024, f"{path.name}: over check-added-large-files' limit"
+        if b"\0" in data[:8192]:
+            continue
+        text = data.decode("utf-8")
+        relative = path.relative_to(repo)
+        assert b"\r" not in data, f"{relative}: CR line endings"
+        if text:
+            assert text.endswith("\n") and not text.endswith("\n\n"), f"{relative}: end of file"
+        bad = [n for n, line in enumerate(text.split("\n"), 1) if line != line.rstrip()]
+        assert not bad, f"{relative}: trailing whitespace on lines {bad[:5]}"
+        if path.suffix in {".yml", ".yaml"}:
+            yaml.safe_load(text)
+        if path.suffix == ".toml":
+            tomllib.loads(text)
+
+
+def test_codespell_finds_no_typo(baked):
+    *_, repo = baked
+    done = tool("codespell", ".", cwd=repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_workflows_pass_zizmor_offline(baked):
+    *_, repo = baked
+    done = tool("zizmor", "--offline", "--no-progress", ".github", cwd=repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_dependabot_watches_the_lock_and_the_actions(baked):
+    *_, repo = baked
+    config = yaml.safe_load((repo / ".github" / "dependabot.yml").read_text())
+    assert {u["package-ecosystem"] for u in config["updates"]} == {"uv", "github-actions"}
+
+
+def test_ci_pins_actions_by_commit_and_tests_two_pythons(baked):
+    *_, repo = baked
+    workflow = yaml.safe_load((repo / ".github" / "workflows" / "ci.yml").read_text())
+    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["concurrency"]["cancel-in-progress"] is True
+    assert "workflow_dispatch" in workflow[True]  # PyYAML reads the key `on` as True
+    for job in workflow["jobs"].values():
+        versions = job["strategy"]["matrix"]["python-version"]
+        assert versions[0] == "3.11" and len(versions) == 2 and versions[1] > "3.11"
+        for step in job["steps"]:
+            if "uses" in step:
+                ref = step["uses"].split("@")[1]
+                assert len(ref) == 40 and int(ref, 16) >= 0, step["uses"]
+            if step.get("uses", "").startswith("actions/checkout"):
+                assert step["with"]["persist-credentials"] is False
+
+
+def test_pytest_is_strict_and_the_package_is_typed(baked):
+    _, _, answers, repo = baked
+    data = tomllib.loads((repo / "pyproject.toml").read_text())
+    pytest_config = data["tool"]["pytest"]["ini_options"]
+    assert {"-ra", "--strict-markers", "--strict-config"} <= set(pytest_config["addopts"])
+    assert pytest_config["xfail_strict"] is True and pytest_config["filterwarnings"][0] == "error"
+    assert data["tool"]["mypy"]["strict"] is True
+    assert (repo / "src" / answers["package_name"] / "py.typed").is_file()
+
+
+def test_repo_review_passes_nine_in_ten_applicable_checks(baked):
+    *_, repo = baked
+    from repo_review.processor import process
+
+    _, results = process(repo)
+    applicable = [r for r in results if r.result is not None]
+    passed = [r for r in applicable if r.result]
+    failed = [f"{r.name}: {r.description}" for r in applicable if not r.result]
+    assert len(passed) >= 0.9 * len(applicable), failed
+    ignored = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["repo-review"]["ignore"]
+    assert len(ignored) <= 8 and all(len(reason) > 20 for reason in ignored.values())

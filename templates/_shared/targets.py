@@ -34,7 +34,7 @@ OPS: dict[str, Callable[[float, float], bool]] = {
 class Target:
     """One claim a run must meet: `value op threshold`, and where the threshold comes from."""
 
-    value: float
+    value: float | None  # None: the run could not measure it, so the target is missed
     op: str
     threshold: float
     source: str
@@ -50,7 +50,7 @@ class Target:
         """Whether the value reaches the threshold; a missing or NaN value never does."""
         if self.value is None:
             return False
-        value, threshold = float(self.value), float(self.threshold)
+        value, threshold = float(self.value), float(self.threshold)  # numpy scalars too
         if math.isnan(value) or math.isnan(threshold):
             return False
         return OPS[self.op](value, threshold)
