@@ -156,6 +156,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             "documents": report.counts,
             "labels_per_level": report.labels_per_level,
             "renamed": report.renamed,
+            "dropped_duplicates": report.dropped_duplicates,
         }
     )
     return 0

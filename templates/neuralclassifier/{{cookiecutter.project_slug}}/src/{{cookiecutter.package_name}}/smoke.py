@@ -38,8 +38,8 @@ from .upstream import build_config, write_config
 log = logging.getLogger(__name__)
 
 # How far the hierarchical TextCNN must beat the best bag of n-grams (same test documents).
-MICRO_MARGIN = 0.15
-MACRO_MARGIN = 0.25
+MICRO_MARGIN = 0.20
+MACRO_MARGIN = 0.30
 # The flat TextCNN must beat it too: both training modes have to read word order.
 FLAT_MICRO_MARGIN = 0.15
 # A smaller TextCNN than the real-run default, so the smoke run takes seconds on two cores.
@@ -123,8 +123,11 @@ def _run(
     flat = fit(train, dev, dataclasses.replace(config, mode="flat"), model_factory)
     metrics.update(score_metrics("flat_", gold, flat.classifier.predict(test), style, label_map))
 
-    model_path = hier.classifier.save(out / "model.pt")
-    reloaded = Classifier.load(model_path).predict(test)
+    reloaded: list[set[str]] | None = None
+    try:
+        reloaded = Classifier.load(hier.classifier.save(out / "model.pt")).predict(test)
+    except TypeError as err:  # an injected network that is not a TextCNN cannot be saved
+        log.warning("no checkpoint: %s", err)
 
     majority = majority_baseline([d.labels for d in train], len(test))
     metrics.update(score_metrics("majority_", gold, majority, style, label_map))
