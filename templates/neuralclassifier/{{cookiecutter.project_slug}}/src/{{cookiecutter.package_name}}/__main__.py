@@ -265,7 +265,7 @@ def cmd_ablation(args: argparse.Namespace) -> int:
             scores = score_metrics("", gold, clf.predict(test), clf.label_style, clf.written_labels)
             for key in ("micro_f1", "macro_f1", "raw_micro_f1", "raw_macro_f1"):
                 rows.setdefault(mode, {}).setdefault(key, []).append(scores[key])
-    summary = {
+    summary: dict[str, dict[str, dict[str, Any]]] = {
         mode: {
             key: {
                 "mean": round(statistics.mean(v), 4),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .taxonomy import SEP, close_under_prefixes, level
 
@@ -60,7 +61,7 @@ def _scores(tp: Counter, fp: Counter, fn: Counter, labels: Iterable[str]) -> dic
 
 def hierarchical_scores(
     gold: Sequence[Iterable[str]], pred: Sequence[Iterable[str]]
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Scores of ``pred`` against ``gold`` (one label set per document, same order).
 
     Returns ``{"micro_f1", "macro_f1", "micro_precision", "micro_recall", "labels",
@@ -77,7 +78,7 @@ def hierarchical_scores(
         fp.update(p - g)
         fn.update(g - p)
     everything = set(tp) | set(fp) | set(fn)
-    result: dict[str, object] = dict(_scores(tp, fp, fn, everything))
+    result: dict[str, Any] = dict(_scores(tp, fp, fn, everything))
     depth = max((level(x) for x in everything), default=0)
     result["levels"] = {
         str(k): _scores(tp, fp, fn, (x for x in everything if level(x) == k))
@@ -162,8 +163,8 @@ def score_metrics(
     closed = hierarchical_scores(gold, pred)
     raw = as_written_scores(gold, [as_written(p, style) for p in pred], label_map)
     out = {
-        f"{prefix}micro_f1": float(closed["micro_f1"]),  # type: ignore[arg-type]
-        f"{prefix}macro_f1": float(closed["macro_f1"]),  # type: ignore[arg-type]
+        f"{prefix}micro_f1": float(closed["micro_f1"]),
+        f"{prefix}macro_f1": float(closed["macro_f1"]),
         f"{prefix}raw_micro_f1": raw["micro_f1"],
         f"{prefix}raw_macro_f1": raw["macro_f1"],
     }

@@ -221,6 +221,9 @@ def fit(
     lengths = (x != 0).sum(dim=1)
     pairs = torch.tensor(labels.parent_child_pairs(), dtype=torch.long).reshape(-1, 2)
     penalty = config.hierar_penalty if config.mode == "hierarchical" else 0.0
+    # The recursive penalty ties the rows of the output layer; an injected network without a
+    # linear head named ``linear`` trains without it.
+    head = getattr(model, "linear", None)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     loss_fn = nn.BCEWithLogitsLoss()
     history: list[dict[str, float]] = []
@@ -234,8 +237,8 @@ def fit(
             width = max(int(lengths[idx].max()), 1)
             logits = model(x[idx, :width])
             loss = loss_fn(logits, y[idx])
-            if penalty and isinstance(getattr(model, "linear", None), nn.Linear):
-                loss = loss + penalty * recursive_penalty(model.linear.weight, pairs)
+            if penalty and isinstance(head, nn.Linear):
+                loss = loss + penalty * recursive_penalty(head.weight, pairs)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
