@@ -74,4 +74,5 @@ def rcv1_targets(
 
 
 def _value(value: float | None) -> float:
+    """A measured value as a float; None (nothing measured) becomes NaN, which never passes."""
     return float("nan") if value is None else float(value)

@@ -97,6 +97,7 @@ def _run(
     spec: SyntheticSpec | None,
     started: float,
 ) -> dict[str, Any]:
+    """The smoke's steps (see the module docstring) in ``out``; returns the report."""
     data = write_synthetic(out / "data", config.seed, spec)
     taxonomy = Taxonomy.read(data / "taxonomy.tsv")
     splits = {s: read_corpus(data / f"{s}.json", taxonomy) for s in ("train", "dev", "test")}
