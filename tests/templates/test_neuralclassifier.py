@@ -35,6 +35,7 @@ EXPECTED_FILES = [
     "tests/test_upstream.py",
     "tests/test_train.py",
     "tests/test_smoke.py",
+    "tests/test_published.py",
 ]
 MODULES = [
     "__init__",
@@ -47,6 +48,8 @@ MODULES = [
     "train",
     "evaluate",
     "upstream",
+    "published",
+    "targets",
     "smoke",
 ]
 
@@ -130,7 +133,7 @@ def test_default_answers_reach_the_files(cookies):
         "## References",
     ):
         assert section in readme, section
-    assert "0.80" in readme and "3 seeds" in readme
+    assert "**>= 0.8313**" in readme and "**>= 0.6047**" in readme and "3 seeds" in readme
     makefile = (project / "Makefile").read_text()
     assert "upstream train --rcv1 --model TextRCNN" in makefile
     assert "PACKAGE := hierarchical_text_classifier" in makefile
@@ -187,6 +190,7 @@ print(json.dumps({
     "top_k": flat["eval"]["top_k"],
     "labels": upstream.label_stats(files["train"]).num_labels,
     "flat_hierarchical": flat["task_info"]["hierarchical"],
+    "dict_from_all_files": cfg["data"]["generate_dict_using_all_json_files"],
     "guard": guard,
 }))
 """
@@ -195,9 +199,34 @@ print(json.dumps({
     assert out["hierarchical"] is False  # HMCN must run with hierarchical = false
     assert out["workers"] == 0
     assert out["depth"] == [0, 384, 384, 384]
-    assert out["top_k"] == out["labels"] <= 26
+    assert out["top_k"] == out["labels"] <= 28
     assert out["flat_hierarchical"] is True
+    assert out["dict_from_all_files"] is False  # dictionaries from the training files only
     assert "at least 2 epochs" in out["guard"]
+
+
+def test_readme_states_the_targets_the_code_checks(cookies):
+    """The README's published numbers and smoke margins are the ones the code uses."""
+    project = bake(cookies)
+    package = project / "src" / "hierarchical_text_classifier"
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    code = r"""
+import json
+from hierarchical_text_classifier import published
+print(json.dumps(published.RCV1))
+"""
+    rcv1 = run_python(project, code)
+    micro, macro = rcv1["TextRCNN"][1]["hierarchical"]
+    assert f"**>= {micro}**" in readme
+    assert f"**>= {macro}**" in readme
+    for model in ("TextCNN", "TextRCNN"):
+        for mode in ("hierarchical", "flat"):
+            for value in rcv1[model][1][mode]:
+                assert str(value) in readme, (model, mode, value)
+    smoke = (package / "smoke.py").read_text(encoding="utf-8")
+    for name in ("MICRO_MARGIN", "MACRO_MARGIN", "FLAT_MICRO_MARGIN"):
+        value = float(re.search(rf"^{name} = ([0-9.]+)$", smoke, re.M).group(1))
+        assert f"**{value:.2f}**" in readme, name
 
 
 def test_license_none_writes_no_license(cookies):
