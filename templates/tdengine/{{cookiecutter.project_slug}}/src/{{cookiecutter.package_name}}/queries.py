@@ -137,6 +137,12 @@ def episode_mask(episodes: list[Episode], device: str, ts: np.ndarray) -> np.nda
     return mask
 
 
+def duration_ms(text: str) -> int:
+    """Milliseconds in a duration such as `15m` (validated by `sql.duration`)."""
+    text = sql.duration(text)
+    return int(text[:-1]) * {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}[text[-1]]
+
+
 def timed(fn: Callable[[], T], repeat: int = 1) -> tuple[T, float]:
     """(result of the last call, median wall time in ms over `repeat` calls)."""
     if repeat < 1:
