@@ -159,7 +159,7 @@ def test_the_smoke_needs_whole_days():
 
 def test_real_commands_through_rest(fake_dsn, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    config = FleetConfig(devices=8, days=4.0, seed=5)
+    config = FleetConfig(devices=8, days=5.0, seed=5)
     ing = pipeline.ingest_fleet(fake_dsn, "power", config, workers=2, fresh=True)
     assert ing["ok"], ing["targets"]
     assert ing["metrics"]["method"] == "sql" and ing["metrics"]["kind"] == "rest"
@@ -167,13 +167,13 @@ def test_real_commands_through_rest(fake_dsn, tmp_path, monkeypatch):
     assert (tmp_path / "runs" / "power.json").exists()
     qry = pipeline.query_timings(fake_dsn, "power", repeat=1)
     assert qry["ok"] and qry["metrics"]["meters"] == 8
-    assert qry["metrics"]["downsample_windows"] == 8 * 4 * 96
+    assert qry["metrics"]["downsample_windows"] == 8 * 5 * 96
     det = pipeline.detect_fleet(fake_dsn, "power")
     assert det["ok"], det["targets"]
     assert det["metrics"]["readings_scored"] == ing["metrics"]["rows"]
     fc = pipeline.forecast_fleet(fake_dsn, "power")
     assert fc["ok"], fc["targets"]
-    assert fc["metrics"]["forecast_days_of_history"] == 3
+    assert fc["metrics"]["forecast_days_of_history"] == 4
 
 
 def test_batches_over_tdengines_statement_limit_are_refused(fake_dsn, tmp_path, monkeypatch):

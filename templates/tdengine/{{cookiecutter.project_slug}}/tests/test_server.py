@@ -35,7 +35,7 @@ from {{ cookiecutter.package_name }}.fake_server import (
 )
 from {{ cookiecutter.package_name }}.sql import FILL_MODES, Target, create_stable, drop_database
 
-CONFIG = FleetConfig(devices=8, days=3.0, seed=11)
+CONFIG = FleetConfig(devices=8, days=5.0, seed=11)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def start_ms(text: str) -> int:
 
 def _fleet_args(p: argparse.ArgumentParser, devices: int | None) -> None:
     p.add_argument("--devices", type=int, default=devices, help="meters to simulate")
-    p.add_argument("--days", type=float, default=None, help="days of readings (default 4)")
+    p.add_argument("--days", type=float, default=None, help="days of readings (default 5)")
     p.add_argument("--interval-s", type=int, default=None, help="seconds between readings (60)")
     p.add_argument("--seed", type=int, default=None, help=f"random seed ({DEFAULT_SEED})")
     p.add_argument(
@@ -60,7 +60,7 @@ def _fleet_args(p: argparse.ArgumentParser, devices: int | None) -> None:
 def _fleet_config(args: argparse.Namespace) -> FleetConfig:
     return FleetConfig(
         devices=args.devices if args.devices is not None else FLEET_SIZE,
-        days=args.days if args.days is not None else 4.0,
+        days=args.days if args.days is not None else 5.0,
         interval_s=args.interval_s if args.interval_s is not None else 60,
         seed=args.seed if args.seed is not None else DEFAULT_SEED,
         start_ms=args.start if args.start is not None else DEFAULT_START_MS,
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("smoke", help="the whole pipeline offline, against a loopback fake")
     p.add_argument("--devices", type=int, default=12)
-    p.add_argument("--days", type=float, default=4.0, help="whole days, at least 3")
+    p.add_argument("--days", type=float, default=5.0, help="whole days, at least 3")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed ({DEFAULT_SEED})")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument(

@@ -72,7 +72,7 @@ class FleetConfig:
     """What to simulate. Same config, same readings, byte for byte."""
 
     devices: int = 12
-    days: float = 4.0
+    days: float = 5.0
     interval_s: int = 60
     start_ms: int = DEFAULT_START_MS
     seed: int = DEFAULT_SEED
@@ -223,7 +223,7 @@ def _simulate_device(
     base = rng.uniform(4.0, 16.0)
     shift = rng.uniform(-1.5, 1.5)
     shape = 0.6 + 0.4 * np.sin(2 * np.pi * (hours - 9.0 - shift) / 24.0)
-    day_level = np.exp(rng.normal(0.0, 0.03, int(day.max()) + 1))[day]
+    day_level = np.exp(rng.normal(0.0, 0.015, int(day.max()) + 1))[day]
     # Appliances come and go over tens of minutes: a slow AR(1) term in log current, on top of
     # the reading-to-reading noise. It is what makes one day's 15-minute profile a poor guess
     # of the next day's.
@@ -300,7 +300,8 @@ def _simulate_device(
         if start is not None:
             gaps.append((start, length))
 
-    current = np.round(np.clip(current, 10.0 ** -DECIMALS["current"], None), DECIMALS["current"])
+    floor = 10.0 ** -DECIMALS["current"]  # a dead load still reads one unit of resolution
+    current = np.maximum(current, floor).round(DECIMALS["current"])
     voltage = np.round(voltage, DECIMALS["voltage"])
     phase = np.round(phase, DECIMALS["phase"])
     keep = np.ones(n, dtype=bool)
@@ -345,8 +346,10 @@ def generate(config: FleetConfig | None = None) -> Readings:
             config, grids[i % config.feeders], rng
         )
         parts.append((np.full(ts.shape[0], i, dtype=np.int32), ts, current, voltage, phase, label))
-    columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
-    return Readings(devices, *columns, config=config)
+    device, ts, current, voltage, phase, label = (
+        np.concatenate(column) for column in zip(*parts, strict=True)
+    )
+    return Readings(devices, device, ts, current, voltage, phase, label, config=config)
 
 
 def dev_seeds(seed: int, count: int = 2) -> list[int]:

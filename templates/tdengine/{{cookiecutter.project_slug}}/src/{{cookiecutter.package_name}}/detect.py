@@ -84,8 +84,11 @@ def stuck_mask(
     n = channels[0].shape[0]
     if any(c.shape != (n,) for c in channels):
         raise ValueError("channels must be 1-D and of equal length")
-    tolerances = [float(tolerance)] * len(channels) if np.isscalar(tolerance) else tolerance
-    if len(tolerances) != len(channels) or any(t < 0 for t in tolerances):  # type: ignore[arg-type]
+    if isinstance(tolerance, int | float):
+        tolerances = [float(tolerance)] * len(channels)
+    else:
+        tolerances = [float(t) for t in tolerance]
+    if len(tolerances) != len(channels) or any(t < 0 for t in tolerances):
         raise ValueError("tolerance: one non-negative number, or one per channel")
     # >>> assignment: flag changes <= tolerance on all channels, runs >= min_run
     same = np.zeros(n, dtype=bool)
@@ -94,7 +97,7 @@ def stuck_mask(
         same[1:] = np.logical_and.reduce(
             [
                 np.abs(np.diff(np.asarray(c, dtype=np.float64))) <= t * (1 + 1e-6)
-                for c, t in zip(channels, tolerances, strict=True)  # type: ignore[arg-type]
+                for c, t in zip(channels, tolerances, strict=True)
             ]
         )
     edges = np.flatnonzero(np.diff(np.concatenate([[0], same.astype(np.int8), [0]])))

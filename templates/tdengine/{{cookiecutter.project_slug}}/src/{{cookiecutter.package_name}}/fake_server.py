@@ -42,6 +42,7 @@ import json
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -257,7 +258,7 @@ class FakeTDengine:
         if self._server is None:
             raise RuntimeError("server not started")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> str:
         """Serve on 127.0.0.1 at an ephemeral port; returns the base URL."""
@@ -751,7 +752,13 @@ class FakeTDengine:
             values = col[~np.isnan(col)] if col.dtype.kind == "f" else col
             if values.size == 0:
                 return None
-            return {"AVG": np.mean, "SUM": np.sum, "MIN": np.min, "MAX": np.max}[fn](values)
+            reduce: dict[str, Callable[[np.ndarray], Any]] = {
+                "AVG": np.mean,
+                "SUM": np.sum,
+                "MIN": np.min,
+                "MAX": np.max,
+            }
+            return reduce[fn](values)
         if kind == "case":
             return int(self._case(arg, frame, idx[:1])[0])
         if arg in frame and frame[arg].dtype == object:  # a tag: constant within a sub-table

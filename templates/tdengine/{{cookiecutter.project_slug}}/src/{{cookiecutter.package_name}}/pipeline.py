@@ -223,7 +223,7 @@ def _check_days(days: float) -> None:
 
 def smoke(
     devices: int = 12,
-    days: float = 4.0,
+    days: float = 5.0,
     seed: int = DEFAULT_SEED,
     workers: int = 2,
     detector: DetectorSpec = "scorer",

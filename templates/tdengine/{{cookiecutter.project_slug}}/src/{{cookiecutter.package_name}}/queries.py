@@ -13,7 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -47,7 +47,7 @@ class Episode:
     state: int
 
 
-def _num(value: object) -> float | None:
+def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
