@@ -177,6 +177,10 @@ def test_the_baselines_fit_their_settings_on_dev(fleet):
         for name, d in (("static", static), ("stuck", stuck), ("union", union))
     }
     assert f1["union"] >= max(f1["static"], f1["stuck"]) - 1e-9
+    # the union really is both rules: it finds the frozen meters and the sags
+    labels = np.concatenate([m.label for m in dev])
+    union_recall = recall_by_label(np.concatenate([union.flags(m) for m in dev]), labels)
+    assert union_recall["stuck"] > 0.8 and union_recall["drop"] > 0.8
 
 
 def test_bad_inputs_are_refused():
