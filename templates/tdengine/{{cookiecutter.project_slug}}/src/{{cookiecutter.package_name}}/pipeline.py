@@ -52,7 +52,7 @@ from .targets import beats_baseline, beats_baseline_by_factor, build_report, pub
 log = logging.getLogger(__name__)
 RUNS = Path("runs")
 
-# Margins, in F1 or recall points, chosen from a 20-seed sweep (README, Success criteria): below
+# Margins, in F1 or recall points, chosen from a 32-seed sweep (README, Success criteria): below
 # the model's worst seed, above what a broken model (no feeder context) reached.
 F1_MARGIN = {"union": 0.15, "static_threshold": 0.25, "stuck_rule": 0.3}
 CALIBRATION_RECALL_MARGIN = 0.25
