@@ -24,7 +24,8 @@ DETECTION = {
     "f1_over_union",
     "f1_over_static_threshold",
     "f1_over_stuck_rule",
-    "calibration_recall_over_union",
+    "f1_over_own_history",
+    "calibration_recall_over_own_history",
 }
 # A reduced smoke for the breakages (same code path and targets, half the rows): a broken part
 # misses its targets by far more than the smaller fleet moves them.
@@ -73,6 +74,7 @@ def test_no_trivial_rule_reaches_the_model(smoke_report):
     assert m["recall_by_kind"]["static_threshold"]["stuck"] < 0.2
     assert m["recall_by_kind"]["stuck_rule"]["shift"] < 0.2
     assert m["union_calibration_recall"] < 0.75
+    assert m["own_history_calibration_recall"] < 0.75  # without the feeder, most are missed
 
 
 @pytest.mark.parametrize(
@@ -80,8 +82,11 @@ def test_no_trivial_rule_reaches_the_model(smoke_report):
     [
         (["--detector", "stuck-rule"], DETECTION),
         (["--detector", "static-threshold"], {"f1_over_static_threshold", "f1_over_union"}),
-        (["--detector", "union"], {"f1_over_union", "calibration_recall_over_union"}),
-        (["--detector", "scorer-no-peers"], {"calibration_recall_over_union"}),
+        (["--detector", "union"], {"f1_over_union"}),
+        (
+            ["--detector", "own-history"],
+            {"f1_over_own_history", "calibration_recall_over_own_history"},
+        ),
         (["--forecaster", "seasonal-naive"], {"forecast_mae_vs_seasonal_naive"}),
         (["--forecaster", "last-day-mean"], {"forecast_mae_vs_seasonal_naive"}),
     ],
@@ -137,7 +142,7 @@ class OnlyFlatView(ScoreDetector):
 @pytest.mark.parametrize(
     ("factory", "must_miss"),
     [
-        (FlagEverything, DETECTION - {"calibration_recall_over_union"}),  # recall 1, F1 low
+        (FlagEverything, DETECTION - {"calibration_recall_over_own_history"}),  # recall 1, F1 low
         (RandomFlags, DETECTION),
         (OnlyFlatView, DETECTION),
     ],

@@ -470,7 +470,7 @@ class UnionRule:
 # The detectors the command line can put in the model's place (`smoke --detector NAME`).
 DETECTORS: dict[str, Callable[[], Detector]] = {
     "scorer": ScoreDetector,
-    "scorer-no-peers": lambda: ScoreDetector(use_peers=False, name="scorer_no_peers"),
+    "own-history": lambda: ScoreDetector(use_peers=False, name="own_history"),
     "stuck-rule": StuckRule,
     "static-threshold": StaticThresholdRule,
     "union": UnionRule,

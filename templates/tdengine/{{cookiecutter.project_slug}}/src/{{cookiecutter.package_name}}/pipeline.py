@@ -5,10 +5,11 @@ The smoke run and `detect` / `forecast` share one study: what is read back from 
 (every meter's series; the 15-minute INTERVAL averages) is scored against the injected truth, and
 the model is compared with baselines measured in the same run on the same data:
 
-- detection: the model and three trivial rules (static threshold, stuck rule, their union), all
-  with settings chosen on dev fleets drawn from other seeds (`data.dev_seeds`), never on the
-  scored fleet; the model must beat each rule's F1 by a margin, and the union's recall on
-  calibration faults (shifts and drifts, what only the feeder context reveals) by another;
+- detection: the model, three trivial rules (static threshold, stuck rule, their union) and the
+  model's approach without feeder context (own history), all with settings chosen on dev fleets
+  drawn from other seeds (`data.dev_seeds`), never on the scored fleet; the model must beat each
+  one's F1 by a margin, and own history's recall on calibration faults (shifts and drifts, what
+  only the feeder context reveals) by another;
 - forecasting: tomorrow's 15-minute load per meter from the days before, against seasonal naive
   (same slot yesterday); the model's settings are also chosen on the dev fleets.
 
@@ -40,7 +41,14 @@ from .data import (
     dev_seeds,
     generate,
 )
-from .detect import DETECTORS, Detector, StaticThresholdRule, StuckRule, UnionRule
+from .detect import (
+    DETECTORS,
+    Detector,
+    ScoreDetector,
+    StaticThresholdRule,
+    StuckRule,
+    UnionRule,
+)
 from .evaluate import precision_recall_f1, recall_by_label
 from .fake_server import FakeTDengine
 from .forecast import FORECASTERS, Forecaster, by_day, evaluate
@@ -53,8 +61,10 @@ log = logging.getLogger(__name__)
 RUNS = Path("runs")
 
 # Margins, in F1 or recall points, chosen from a 32-seed sweep (README, Success criteria): below
-# the model's worst seed, above what a broken model (no feeder context) reached.
-F1_MARGIN = {"union": 0.15, "static_threshold": 0.25, "stuck_rule": 0.3}
+# the model's worst seed, above what the baselines reached. The last baseline is the model's own
+# approach without the feeder context (each meter against its own past): the calibration target
+# is what that context is for.
+F1_MARGIN = {"union": 0.15, "static_threshold": 0.25, "stuck_rule": 0.3, "own_history": 0.1}
 CALIBRATION_RECALL_MARGIN = 0.25
 # Forecast MAE must be at least 10 % below seasonal naive's.
 FORECAST_FACTOR = 0.9
@@ -137,7 +147,12 @@ def detection_study(
     label = np.concatenate([np.asarray(m.label) for m in test])
     calibration = (label == SHIFT) | (label == DRIFT)
     model = _detector(detector)
-    rivals: list[Detector] = [StaticThresholdRule(), StuckRule(), UnionRule()]
+    rivals: list[Detector] = [
+        StaticThresholdRule(),
+        StuckRule(),
+        UnionRule(),
+        ScoreDetector(use_peers=False, name="own_history"),
+    ]
     results: dict[str, dict[str, Any]] = {}
     for det, key in [(model, "model"), *((r, r.name) for r in rivals)]:
         det.fit(dev_meters)
@@ -161,7 +176,7 @@ def detection_study(
         **{f"anomaly_{k}": m[k] for k in ("precision", "recall", "f1", "calibration_recall")},
         **{
             f"{name}_{k}": results[name][k]
-            for name in ("static_threshold", "stuck_rule", "union")
+            for name in ("static_threshold", "stuck_rule", "union", "own_history")
             for k in ("precision", "recall", "f1", "calibration_recall")
         },
         "recall_by_kind": {name: r["recall_by_kind"] for name, r in results.items()},
@@ -172,10 +187,10 @@ def detection_study(
         f"f1_over_{name}": beats_baseline(m["f1"], f"{name}_f1", results[name]["f1"], margin)
         for name, margin in F1_MARGIN.items()
     }
-    targets["calibration_recall_over_union"] = beats_baseline(
+    targets["calibration_recall_over_own_history"] = beats_baseline(
         m["calibration_recall"],
-        "union_calibration_recall",
-        results["union"]["calibration_recall"],
+        "own_history_calibration_recall",
+        results["own_history"]["calibration_recall"],
         CALIBRATION_RECALL_MARGIN,
     )
     return metrics, targets
