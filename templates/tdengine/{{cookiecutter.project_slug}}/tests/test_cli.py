@@ -1,4 +1,4 @@
-# points: 5
+# points: 10
 """The command line as a user meets it: subprocesses, exit codes, one JSON line, one error line."""
 
 import json
