@@ -1,4 +1,4 @@
-# points: 15
+# points: 12
 import numpy as np
 import pytest
 

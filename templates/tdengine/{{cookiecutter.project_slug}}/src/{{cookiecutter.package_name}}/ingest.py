@@ -47,6 +47,7 @@ class IngestReport:
     batch_rows: int
     workers: int
     payload_bytes: int
+    largest_payload: int
     build_seconds: float
     seconds: float
     rows_per_s: float
@@ -116,7 +117,7 @@ def ingest(
         else:
             local.client.insert_lines(target.db, payload)
 
-    requests = payload_bytes = 0
+    requests = payload_bytes = largest = 0
     build_seconds = 0.0
     t0 = time.perf_counter()
     in_flight: deque[Future] = deque()
@@ -132,11 +133,13 @@ def ingest(
                         break
                     payload = item[0]
                     requests += 1
-                    payload_bytes += (
+                    size = (
                         len(payload)
                         if isinstance(payload, str)
                         else sum(len(line) + 1 for line in payload)
                     )
+                    payload_bytes += size
+                    largest = max(largest, size)
                     in_flight.append(pool.submit(send, payload))
                     if len(in_flight) >= 2 * workers:
                         in_flight.popleft().result()
@@ -159,6 +162,7 @@ def ingest(
         batch_rows=batch_rows,
         workers=workers,
         payload_bytes=payload_bytes,
+        largest_payload=largest,
         build_seconds=round(build_seconds, 4),
         seconds=round(seconds, 4),
         rows_per_s=round(rows / max(seconds, 1e-9), 1),

@@ -13,7 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -47,7 +47,7 @@ class Episode:
     state: int
 
 
-def _num(value: object) -> float | None:
+def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
@@ -135,6 +135,12 @@ def episode_mask(episodes: list[Episode], device: str, ts: np.ndarray) -> np.nda
         if e.device == device and e.state == 1:
             mask |= (ts >= e.start_ms) & (ts <= e.end_ms)
     return mask
+
+
+def duration_ms(text: str) -> int:
+    """Milliseconds in a duration such as `15m` (validated by `sql.duration`)."""
+    text = sql.duration(text)
+    return int(text[:-1]) * {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}[text[-1]]
 
 
 def timed(fn: Callable[[], T], repeat: int = 1) -> tuple[T, float]:

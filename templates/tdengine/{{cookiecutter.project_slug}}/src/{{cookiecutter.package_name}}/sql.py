@@ -23,8 +23,12 @@ from .data import Readings
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _DURATION = re.compile(r"[1-9][0-9]*[smhd]")
+# The FILL modes `downsample` may ask for. The loopback fake implements exactly these (a test
+# checks that the two agree); TDengine also has VALUE, NULL_F and VALUE_F, not used here.
 FILL_MODES = ("NONE", "NULL", "PREV", "NEXT", "LINEAR")
 COMPARATORS = ("<", "<=", ">", ">=")
+# TDengine's default maximum SQL statement length, in characters (SQL manual, Names and Limits).
+MAX_SQL_LENGTH = 1_048_576
 
 
 @dataclass(frozen=True)
