@@ -515,3 +515,14 @@ def test_a_stopped_batch_starts_no_new_row(tmp_path, catalog):
     assert [o.status for o in outcomes] == ["generated"] + ["interrupted"] * 5
     assert outcomes[1].exit_code == 143 and "not started" in outcomes[1].reason
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{KEY}-s001", "r.csv"]
+
+
+def test_a_roster_that_is_the_summary_it_would_overwrite_is_refused(runner, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    roster = write_roster(out / "batch-summary.csv", class_of(1))
+    before = roster.read_bytes()
+    result = batch(runner, str(roster), "--project", KEY, "-o", str(out))
+    assert result.exit_code == 2
+    assert "copy it first" in result.stderr
+    assert roster.read_bytes() == before

@@ -605,3 +605,22 @@ def test_names_that_would_shadow_the_venvs_tools_are_refused(runner, tmp_path, s
     line = one_line_error(result)
     assert "would shadow" in line and f"'{shadowed}'" in line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_that_leaves_early_gets_no_error_message(tmp_path):
+    read, write = os.pipe()
+    os.close(read)  # `mlstarter list | head -0`: nobody reads
+    done = subprocess.run(
+        [sys.executable, "-m", "mlstarter", "list"],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        timeout=60,
+    )
+    os.close(write)
+    assert done.returncode == 141 and done.stderr == b""
+
+
+def test_a_megabyte_typed_as_an_answer_name_is_still_one_short_error_line(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--set", "x" * 1_000_000 + "=1")
+    assert result.exit_code == 3
+    assert len(one_line_error(result)) < 2100

@@ -93,6 +93,18 @@ def read_roster(path: Path) -> list[Row]:
     return rows
 
 
+def refuse_summary_as_roster(roster: Path, output_dir: Path) -> None:
+    """The summary would overwrite the roster it was made from: refuse before reading it."""
+    try:
+        same = roster.resolve() in {(output_dir / n).resolve() for n in (SUMMARY_JSON, SUMMARY_CSV)}
+    except (OSError, RuntimeError):
+        return
+    if same:
+        raise UsageError(
+            f"roster {roster}: it is the batch summary this run would write; copy it first"
+        )
+
+
 def _csv_rows(path: Path, text: str) -> list[Row]:
     reader = csv.reader(io.StringIO(text))
     header: list[str] | None = None

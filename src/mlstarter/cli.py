@@ -123,6 +123,7 @@ app = typer.Typer(
     cls=_Commands,
 )
 
+MAX_ERROR_LINE = 2000
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
 
@@ -185,6 +186,10 @@ def _reported(as_json: bool, verbose: bool) -> Iterator[_Run]:
               "(use --no-input with --set or --answers)", 4, as_json, verbose)  # fmt: skip
     except (typer.Exit, typer.Abort):
         raise
+    except BrokenPipeError:  # `mlstarter list | head -1`: the reader left; say nothing
+        sys.stderr.flush()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell reports it
     except OSError as exc:  # the system refused (disk full, permission): not a bug
         where = f" ({exc.filename})" if exc.filename else ""
         _fail(f"{exc.strerror or exc}{where}", 8, as_json, verbose, run.extra)
@@ -198,6 +203,8 @@ def _fail(
     if verbose:
         traceback.print_exc(file=sys.stderr)
     line = shown(message)
+    if len(line) > MAX_ERROR_LINE:  # a megabyte typed as a key is still one readable line
+        line = line[: MAX_ERROR_LINE - 5] + " [...]"
     sys.stderr.write(f"error: {line}\n")
     if not verbose and code == 1:
         sys.stderr.write("(run again with --verbose for the traceback)\n")
@@ -493,7 +500,7 @@ def batch(
     verbose: VerboseOpt = False,
 ) -> None:
     """One repo per roster row, in parallel, each atomic; a summary of every row."""
-    with _reported(as_json, verbose):
+    with _reported(as_json, verbose) as run:
         from mlstarter import answers as answers_mod
         from mlstarter import batch as batch_mod
         from mlstarter import generate, gitrepo
@@ -509,6 +516,7 @@ def batch(
         catalog = load_catalog()
         if project is not None:
             catalog.get(project)
+        batch_mod.refuse_summary_as_roster(roster, generate.check_output_dir(output_dir))
         rows = batch_mod.read_roster(roster)
         base, _ = batch_mod.base_answers(
             answers_file, answers_mod.parse_set_options(set_values or []), project
@@ -527,6 +535,7 @@ def batch(
                 generate.remove_created(created)
                 raise
         outcomes, graders, signum, paths, summary_error = outcome
+        run.interrupted_says = "every row had ended before it stopped; the summary is written"
         _report_batch(batch_mod, outcomes, graders, signum, paths, summary_error, as_json)
 
 
@@ -535,6 +544,7 @@ def _run_batch(
 ) -> tuple[list[Any], list[Any], int | None, tuple[Path, Path], str | None]:
     """The writing part of a batch (under the output folder's lock, signals deferred)."""
     _note_cleaned(generate.clean_stale_staging(out))
+    _note_cleaned(generate.clean_stale_staging(out / batch_mod.GRADER_DIR))
     for outcome in failed:
         _stderr().print(_text(f"line {outcome.line}: {outcome.reason}"))
     graders: list[Any] = []
@@ -572,7 +582,8 @@ def _report_batch(
     as_json: bool,
 ) -> None:
     counts = batch_mod.count(outcomes)
-    bad = [o for o in [*outcomes, *graders] if o.status == "failed"]
+    # an interrupted row while the batch itself was not (a signal to one worker) is not done
+    bad = [o for o in [*outcomes, *graders] if o.status in ("failed", "interrupted")]
     code = 0
     message = None
     said = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
