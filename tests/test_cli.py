@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -624,3 +625,22 @@ def test_a_megabyte_typed_as_an_answer_name_is_still_one_short_error_line(runner
     result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--set", "x" * 1_000_000 + "=1")
     assert result.exit_code == 3
     assert len(one_line_error(result)) < 2100
+
+
+def test_a_signal_just_after_the_json_result_never_adds_a_second_object(
+    runner, tmp_path, monkeypatch
+):
+    from mlstarter.interrupts import Interrupted
+
+    real = cli._emit_json
+
+    def emit_then_sigterm(payload):
+        real(payload)
+        raise Interrupted(signal.SIGTERM)
+
+    monkeypatch.setattr(cli, "_emit_json", emit_then_sigterm)
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--json")
+    assert result.exit_code == 143
+    (line,) = result.stdout.splitlines()
+    assert json.loads(line)["ok"] is True
+    assert f"{tmp_path / KEY} was created completely" in one_line_error(result)

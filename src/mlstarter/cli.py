@@ -72,6 +72,7 @@ class _Commands(TyperGroup):
             if hasattr(stream, "reconfigure"):  # undecodable path bytes print as \xff, not a crash
                 stream.reconfigure(errors="backslashreplace")
         restore = interrupts.install()
+        _Emitted.done = False
         try:
             code = super().main(
                 args=argv, prog_name=prog_name or "mlstarter", complete_var=complete_var,
@@ -156,7 +157,14 @@ def _text(value: object, style: str = "") -> Any:
     return Text(shown(value), style=style)
 
 
+class _Emitted:
+    """Whether this invocation already put its JSON object on stdout (there is only one)."""
+
+    done = False
+
+
 def _emit_json(payload: dict[str, object]) -> None:
+    _Emitted.done = True
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
 
@@ -208,7 +216,7 @@ def _fail(
     sys.stderr.write(f"error: {line}\n")
     if not verbose and code == 1:
         sys.stderr.write("(run again with --verbose for the traceback)\n")
-    if as_json:
+    if as_json and not _Emitted.done:  # a signal after the result: the exit code tells it
         _emit_json({**(extra or {}), "ok": False, "error": line, "exit_code": code})
     raise typer.Exit(code)
 
