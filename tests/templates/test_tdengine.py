@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -192,12 +193,46 @@ def test_ci_runs_the_server_tests_against_a_pinned_tdengine(cookies, name):
     assert ".deb" in readme and ".tar.gz" in readme and "systemctl start taosd" in readme
 
 
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_the_server_workflow_follows_the_shared_ci_standards(cookies, name):
+    """tdengine.yml as ci.yml: setup-uv with its cache, the same actions at the same commits,
+    no persisted credentials, read-only token, one run per ref, a manual trigger."""
+    project = bake(cookies, ANSWER_SETS[name])
+    ours = yaml.safe_load((project / ".github/workflows/tdengine.yml").read_text(encoding="utf-8"))
+    shared = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    assert ours["permissions"] == shared["permissions"] == {"contents": "read"}
+    assert ours["concurrency"] == shared["concurrency"]
+    assert ours[True] == shared[True]  # PyYAML reads the key `on` as True
+    assert "workflow_dispatch" in ours[True]
+    steps = ours["jobs"]["server-tests"]["steps"]
+    uses = [step["uses"] for step in steps if "uses" in step]
+    assert uses == [step["uses"] for step in shared["jobs"]["test"]["steps"] if "uses" in step]
+    assert all(len(u.split("@")[1]) == 40 for u in uses)
+    checkout, setup_uv = (step for step in steps if "uses" in step)
+    assert checkout["with"]["persist-credentials"] is False
+    assert setup_uv["uses"].startswith("astral-sh/setup-uv@")
+    assert setup_uv["with"]["enable-cache"] is True
+    assert setup_uv["with"]["activate-environment"] is True  # `python` is the synced .venv
+    assert not any("pip install" in step.get("run", "") for step in steps)
+    text = (project / ".github/workflows/tdengine.yml").read_text(encoding="utf-8")
+    for action in uses:  # the version in a comment beside the commit
+        assert re.search(rf"uses: {re.escape(action)}  # v\d+\.\d+\.\d+\n", text), action
+
+
 def test_pins_markers_and_make_targets(cookies):
     project = bake(cookies, {})
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
     for pin in ('"numpy==2.4.6"', '"taospy==2.8.10"', '"taos-ws-py==0.7.0"', '"pytest==9.2.0"'):
         assert pin in pyproject
-    assert "torch" not in pyproject
+    data = tomllib.loads(pyproject)
+    requirements = data["project"]["dependencies"] + data["dependency-groups"]["dev"]
+    assert not [r for r in requirements if r.startswith("torch")]
+    assert "sources" not in data["tool"]["uv"] and "index" not in data["tool"]["uv"]
+    assert {"pyyaml==6.0.3", "types-pyyaml==6.0.12.20261122"} <= set(requirements)
+    untyped = [
+        o["module"] for o in data["tool"]["mypy"]["overrides"] if "ignore_missing_imports" in o
+    ]
+    assert untyped == [["taos", "taosrest", "taosws"]]  # the connectors ship no type information
     assert '"server: needs a running TDengine' in pyproject
     makefile = (project / "Makefile").read_text(encoding="utf-8")
     assert makefile.startswith("#")

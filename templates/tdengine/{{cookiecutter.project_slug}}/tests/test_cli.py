@@ -16,7 +16,7 @@ from {{ cookiecutter.package_name }}.data import DEFAULT_SEED
 PACKAGE = "{{ cookiecutter.package_name }}"
 
 
-def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "TDENGINE_URL"}
     return subprocess.run(
         [sys.executable, "-m", PACKAGE, *args],
@@ -30,7 +30,7 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ compose file (your machine), the CI service container (tdengine.yml), and the de
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -13,11 +14,12 @@ from {{ cookiecutter.package_name }}.connect import DEFAULT_DSN, Dsn, server_gat
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load(relative: str) -> dict:
-    return yaml.safe_load((ROOT / relative).read_text(encoding="utf-8"))
+def load(relative: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / relative).read_text(encoding="utf-8"))
+    return data
 
 
-def published_ports(ports: list) -> set[int]:
+def published_ports(ports: list[Any]) -> set[int]:
     """Host ports a compose or service `ports` list publishes."""
     return {int(str(p).split(":")[0]) for p in ports}
 

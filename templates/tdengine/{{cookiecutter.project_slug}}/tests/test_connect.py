@@ -25,7 +25,7 @@ def closed_port() -> int:
     """A local port that nothing listens on (bound, then released)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def test_dsn_parsing():

@@ -1,4 +1,6 @@
 # points: 5
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -149,7 +151,7 @@ def test_spikes_raise_and_drops_lower_the_current_against_their_neighbours(fleet
 
 
 def test_gaps_remove_readings():
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         devices=3,
         days=0.5,
         spikes_per_day=0,

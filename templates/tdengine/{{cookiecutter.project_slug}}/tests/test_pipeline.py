@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -122,19 +123,19 @@ class RandomFlags(FlagEverything):
     name = "random_flags"
     rate = 0.0
 
-    def fit(self, dev: list[MeterSeries]) -> RandomFlags:
+    def fit(self, dev: Sequence[MeterSeries]) -> RandomFlags:
         self.rate = float(np.mean(np.concatenate([m.truth() for m in dev])))
         return self
 
     def flags(self, meter: MeterSeries) -> np.ndarray:
         rng = np.random.default_rng(0)
-        return rng.random(meter.ts.shape[0]) < self.rate
+        return rng.random(len(meter.ts)) < self.rate
 
 
 class OnlyFlatView(ScoreDetector):
     """The model with its point and level views removed (only the frozen-meter check left)."""
 
-    def fit(self, dev: list[MeterSeries]) -> OnlyFlatView:
+    def fit(self, dev: Sequence[MeterSeries]) -> OnlyFlatView:
         super().fit(dev)
         self.point_z = self.level_z = math.inf
         return self

@@ -179,7 +179,7 @@ def test_errors_carry_tdengines_documented_codes(backend, database):
         (f"CREATE DATABASE {db}", 0x0381),  # Database already exists
         (create_stable(Target(db)).replace(" IF NOT EXISTS", ""), 0x0360),  # STable already exists
         (f"SELECT COUNT(*) FROM {db}.nowhere", 0x2603),  # Table does not exist
-        (f"SELEKT 1 FROM {db}.meters", 0x2600),  # syntax error near
+        (f"SELEKT 1 FROM {db}.meters", 0x2600),  # syntax error near  # codespell:ignore selekt
     ]
     for statement, code in cases:
         with pytest.raises(QueryError) as info:

@@ -187,12 +187,13 @@ def feeder_voltage(config: FleetConfig, feeder: int) -> np.ndarray:
     # AR(1) wander with a time constant of about 50 minutes and a spread of about 1.3 V: load on
     # the feeder changes slowly, and every meter on it sees the change at once.
     wander = _ar1(rng, n, sd=1.3, phi=math.exp(-config.interval_s / 3000.0))
-    return (
+    voltage: np.ndarray = (
         config.nominal_voltage
         + rng.uniform(-3.0, 3.0)
         + 1.5 * np.sin(2 * np.pi * (hours - 18.0) / 24.0)
         + wander
     )
+    return voltage
 
 
 def _ar1(rng: np.random.Generator, n: int, sd: float, phi: float) -> np.ndarray:

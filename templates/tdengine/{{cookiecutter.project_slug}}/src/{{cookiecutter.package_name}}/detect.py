@@ -49,7 +49,10 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
         return x.copy()
     half = window // 2
     padded = np.pad(x, half, mode="edge")
-    return np.median(sliding_window_view(padded, window), axis=1)
+    # numpy's stubs type arithmetic on an ndarray of unknown dtype as Any: the annotated names in
+    # this module say what the result is.
+    medians: np.ndarray = np.median(sliding_window_view(padded, window), axis=1)
+    return medians
 
 
 def robust_z(x: np.ndarray, window: int) -> np.ndarray:
@@ -60,12 +63,13 @@ def robust_z(x: np.ndarray, window: int) -> np.ndarray:
     An empty series gives an empty array.
     """
     # >>> assignment: |x - rolling_median| / (MAD_TO_SIGMA * MAD of the residual)
-    residual = np.asarray(x, dtype=np.float64) - rolling_median(x, window)
+    residual: np.ndarray = np.asarray(x, dtype=np.float64) - rolling_median(x, window)
     if residual.shape[0] == 0:
         return residual
     scale = MAD_TO_SIGMA * np.median(np.abs(residual - np.median(residual)))
     scale = max(scale, 1e-9 * max(1.0, float(np.max(np.abs(x)))))
-    return np.abs(residual) / scale
+    z: np.ndarray = np.abs(residual) / scale
+    return z
     # <<< assignment
 
 
@@ -139,7 +143,8 @@ class MeterSeries:
         """Boolean truth: the reading belongs to a fault."""
         if self.label is None:
             raise ValueError(f"{self.device}: no labels")
-        return np.asarray(self.label) != NORMAL
+        faulty: np.ndarray = np.asarray(self.label) != NORMAL
+        return faulty
 
 
 class Detector(Protocol):
@@ -268,8 +273,9 @@ class ScoreDetector:
 
 def _signed_z(x: np.ndarray, window: int) -> np.ndarray:
     """(x - rolling median) over the MAD-based sigma of that residual, sign kept."""
-    residual = x - rolling_median(x, window)
-    return residual / mad_sigma(residual)
+    residual: np.ndarray = x - rolling_median(x, window)
+    z: np.ndarray = residual / mad_sigma(residual)
+    return z
 
 
 def _flat_ratio(x: np.ndarray, window: int) -> np.ndarray:
@@ -444,24 +450,25 @@ class UnionRule:
         # rule, then the best stuck rule given the limits, until neither changes (the full
         # product of both grids gives the same answer here at twenty times the cost).
         truth = _pooled_truth(dev)
-        statics = StaticThresholdRule.masks(dev)
-        stucks = list(self.stuck.masks(dev).items())
-        static_i = _argmax([_f1(mask, truth) for _, mask in statics])
-        stuck_i = _argmax([_f1(mask, truth) for _, mask in stucks])
+        limit_options = StaticThresholdRule.masks(dev)
+        stuck_options = list(self.stuck.masks(dev).items())
+        static_i = _argmax([_f1(mask, truth) for _, mask in limit_options])
+        stuck_i = _argmax([_f1(mask, truth) for _, mask in stuck_options])
         for _ in range(5):
-            a = stucks[stuck_i][1]
-            new_static = _argmax([_f1(mask | a, truth) for _, mask in statics])
-            b = statics[new_static][1]
-            new_stuck = _argmax([_f1(mask | b, truth) for _, mask in stucks])
+            a = stuck_options[stuck_i][1]
+            new_static = _argmax([_f1(mask | a, truth) for _, mask in limit_options])
+            b = limit_options[new_static][1]
+            new_stuck = _argmax([_f1(mask | b, truth) for _, mask in stuck_options])
             if (new_static, new_stuck) == (static_i, stuck_i):
                 break
             static_i, stuck_i = new_static, new_stuck
-        self.static = StaticThresholdRule(statics[static_i][0])
-        self.stuck = StuckRule(*stucks[stuck_i][0])
+        self.static = StaticThresholdRule(limit_options[static_i][0])
+        self.stuck = StuckRule(*stuck_options[stuck_i][0])
         return self
 
     def flags(self, meter: MeterSeries) -> np.ndarray:
-        return self.static.flags(meter) | self.stuck.flags(meter)
+        flagged: np.ndarray = self.static.flags(meter) | self.stuck.flags(meter)
+        return flagged
 
     def settings(self) -> dict[str, Any]:
         return {"static": self.static.settings(), "stuck": self.stuck.settings()}

@@ -42,7 +42,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -74,6 +74,13 @@ _REF = rf"{_NAME}(?:\.{_NAME})?"
 _STRING = r"'(?:[^'\\]|\\.)*'"
 _NUMBER = r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
 _UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+# The JSON shapes of a REST reply: the whole reply, `column_meta` ([name, type, length] a column)
+# and `data` (a list a row); a Frame is a super table's rows as one array a column.
+Reply = dict[str, Any]
+Meta = list[list[Any]]
+Data = list[list[Any]]
+Frame = dict[str, np.ndarray]
 
 
 class SqlError(Exception):
@@ -110,7 +117,7 @@ def _literal(text: str) -> Any:
     raise SqlError(SYNTAX_ERROR, f"syntax error near {text[:40]!r}")
 
 
-def _unquoted(text: str, start: int = 0):
+def _unquoted(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
     """Yield (index, char, depth) for each character outside single-quoted SQL strings.
 
     `depth` is the parenthesis depth after the character (a "(" counts itself).
@@ -145,7 +152,7 @@ def _split_top(text: str, sep: str = ",") -> list[str]:
 @dataclass
 class _Child:
     tags: list[Any]
-    rows: dict[int, tuple] = field(default_factory=dict)
+    rows: dict[int, tuple[float | None, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -154,18 +161,18 @@ class _Stable:
     tags: list[tuple[str, str, int]]
     children: dict[str, _Child] = field(default_factory=dict)
     version: int = 0
-    cache: tuple[int, dict[str, np.ndarray]] | None = None
+    cache: tuple[int, Frame] | None = None
 
     def types(self) -> dict[str, tuple[str, int]]:
         return {name.lower(): (typ, length) for name, typ, length in self.columns + self.tags}
 
-    def frame(self) -> dict[str, np.ndarray]:
+    def frame(self) -> Frame:
         """All rows as column arrays (tags repeated), sorted by child then timestamp."""
         if self.cache and self.cache[0] == self.version:
             return self.cache[1]
         ts_name = self.columns[0][0].lower()
         names = [c[0].lower() for c in self.columns[1:]]
-        cols: dict[str, list] = {ts_name: []}
+        cols: dict[str, list[Any]] = {ts_name: []}
         cols.update({n: [] for n in names})
         cols.update({t[0].lower(): [] for t in self.tags})
         cols["tbname"] = []
@@ -236,7 +243,9 @@ def _fill(
                         values[n][j] = None
                     else:
                         t0, t1, t = groups[prev][2], groups[nxt][2], groups[n][2]
-                        values[n][j] = a + (b - a) * (t - t0) / (t1 - t0)  # type: ignore[operator]
+                        if t0 is None or t1 is None or t is None:
+                            raise SqlError(SYNTAX_ERROR, "FILL(LINEAR) needs INTERVAL windows")
+                        values[n][j] = a + (b - a) * (t - t0) / (t1 - t0)
 
 
 class FakeTDengine:
@@ -268,7 +277,7 @@ class FakeTDengine:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-            def _reply(self, status: int, body: dict) -> None:
+            def _reply(self, status: int, body: Reply) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -315,7 +324,7 @@ class FakeTDengine:
 
     # ---- SQL --------------------------------------------------------------------------------
 
-    def execute(self, statement: str, default_db: str | None = None) -> dict:
+    def execute(self, statement: str, default_db: str | None = None) -> Reply:
         """Run one statement; the REST reply as a dict (never raises for SQL errors)."""
         with self._lock:
             self.requests += 1
@@ -328,7 +337,7 @@ class FakeTDengine:
         return {"code": 0, "column_meta": meta, "data": data, "rows": len(data)}
 
     @staticmethod
-    def _affected(n: int) -> tuple[list, list]:
+    def _affected(n: int) -> tuple[Meta, Data]:
         return [["affected_rows", "INT", 4]], [[n]]
 
     def _split_ref(self, ref: str, default_db: str | None) -> tuple[str, str]:
@@ -348,7 +357,7 @@ class FakeTDengine:
             raise SqlError(TABLE_NOT_EXIST, f"Table does not exist: {name}")
         return self._dbs[db][name]
 
-    def _dispatch(self, s: str, default_db: str | None) -> tuple[list, list]:
+    def _dispatch(self, s: str, default_db: str | None) -> tuple[Meta, Data]:
         if re.fullmatch(r"SELECT\s+SERVER_VERSION\(\s*\)", s, _FLAGS):
             return [["server_version()", "VARCHAR", 32]], [[VERSION]]
         if m := re.fullmatch(
@@ -428,7 +437,10 @@ class FakeTDengine:
     _ROW = re.compile(r"\s*\(([^()']*)\)")
 
     def _insert(self, s: str, default_db: str | None) -> int:
-        pos = re.match(r"INSERT\s+INTO", s, _FLAGS).end()  # type: ignore[union-attr]
+        start = re.match(r"INSERT\s+INTO", s, _FLAGS)
+        if start is None:
+            raise SqlError(SYNTAX_ERROR, f"syntax error near {s[:40]!r}")
+        pos = start.end()
         total = 0
         while pos < len(s):
             head = self._TABLE_HEAD.match(s, pos)
@@ -502,7 +514,7 @@ class FakeTDengine:
     )
     _CMP = re.compile(rf"({_NAME})\s*(<=|>=|<>|!=|=|<|>)\s*({_STRING}|{_NUMBER})", _FLAGS)
 
-    def _condition(self, text: str, frame: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    def _condition(self, text: str, frame: Frame, rows: np.ndarray) -> np.ndarray:
         """Evaluate `a op x [AND|OR ...]` (AND binds tighter) on the given rows."""
         result = np.zeros(rows.shape[0], dtype=bool)
         for disjunct in re.split(r"\s+OR\s+", text.strip(), flags=re.IGNORECASE):
@@ -528,7 +540,7 @@ class FakeTDengine:
             result |= term
         return result
 
-    def _select(self, s: str, default_db: str | None) -> tuple[list, list]:
+    def _select(self, s: str, default_db: str | None) -> tuple[Meta, Data]:
         m = self._SELECT.fullmatch(s)
         if not m:
             raise SqlError(
@@ -611,7 +623,7 @@ class FakeTDengine:
             ]
             data = [list(row) for row in zip(*columns, strict=True)] if columns else []
             if m.group("distinct"):
-                unique: dict[tuple, list] = {}
+                unique: dict[tuple[Any, ...], list[Any]] = {}
                 for row in data:
                     unique.setdefault(tuple(row), row)
                 data = list(unique.values())
@@ -646,7 +658,7 @@ class FakeTDengine:
         return ("name", None, low)
 
     def _time_range(
-        self, where: str | None, ts_name: str, frame: dict, rows: np.ndarray
+        self, where: str | None, ts_name: str, frame: Frame, rows: np.ndarray
     ) -> tuple[int | None, int]:
         lo = hi = None
         for m in self._CMP.finditer(where or ""):
@@ -663,11 +675,11 @@ class FakeTDengine:
             hi = int(ts.max()) + 1 if ts.size else 0
         return lo, hi
 
-    def _case(self, m: re.Match, frame: dict, idx: np.ndarray) -> np.ndarray:
+    def _case(self, m: re.Match[str], frame: Frame, idx: np.ndarray) -> np.ndarray:
         hit = self._condition(m.group("cond"), frame, idx)
         return np.where(hit, int(m.group("a")), int(m.group("b")))
 
-    def _meta(self, item: str, types: dict, ts_name: str) -> list:
+    def _meta(self, item: str, types: dict[str, tuple[str, int]], ts_name: str) -> list[Any]:
         low = item.lower()
         if low in ("_wstart", "_wend"):
             return [item, "TIMESTAMP", 8]
@@ -703,7 +715,7 @@ class FakeTDengine:
             return int(value)
         return value
 
-    def _column(self, item: str, frame: dict, idx: np.ndarray, meta_i: list) -> list[Any]:
+    def _column(self, item: str, frame: Frame, idx: np.ndarray, meta_i: list[Any]) -> list[Any]:
         """One select item over the rows `idx` of a plain (non-aggregate) query, as JSON values."""
         if self._AGG.fullmatch(item) or item.lower() in ("_wstart", "_wend"):
             raise SqlError(SYNTAX_ERROR, f"{item} needs a window or an aggregate query")
@@ -720,7 +732,7 @@ class FakeTDengine:
     def _group_value(
         self,
         item: tuple[str, Any, Any],
-        frame: dict,
+        frame: Frame,
         idx: np.ndarray | None,
         key: Any,
         w0: int | None,

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from . import lineproto, sql
 from .connect import Client
@@ -52,7 +53,7 @@ class IngestReport:
     seconds: float
     rows_per_s: float
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -120,7 +121,7 @@ def ingest(
     requests = payload_bytes = largest = 0
     build_seconds = 0.0
     t0 = time.perf_counter()
-    in_flight: deque[Future] = deque()
+    in_flight: deque[Future[None]] = deque()
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
             try:

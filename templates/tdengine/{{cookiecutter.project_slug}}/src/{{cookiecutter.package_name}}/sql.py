@@ -50,8 +50,9 @@ class Target:
         return f"{self.db}.{ident(table)}"
 
 
-def ident(name: str) -> str:
-    """`name` if it is a plain identifier (<= 64 chars); ValueError otherwise."""
+def ident(name: object) -> str:
+    """`name` if it is a plain identifier (<= 64 chars); ValueError otherwise (also for a
+    non-string, say a number read from JSON)."""
     if not isinstance(name, str) or not _IDENT.fullmatch(name):
         raise ValueError(f"not a valid TDengine identifier: {name!r}")
     return name

@@ -17,7 +17,8 @@ def reference_robust_z(x: np.ndarray, window: int) -> np.ndarray:
     residual = x - med
     scale = MAD_TO_SIGMA * np.median(np.abs(residual - np.median(residual)))
     scale = max(scale, 1e-9 * max(1.0, float(np.max(np.abs(x)))))
-    return np.abs(residual) / scale
+    z: np.ndarray = np.abs(residual) / scale
+    return z
 
 
 def test_robust_z_exact_values_and_edges():
@@ -76,7 +77,7 @@ def test_stuck_mask_edges():
     assert mask(drift, min_run=2, tolerance=0.001) == [0, 0, 0, 0, 0]
     assert mask(drift, min_run=1, tolerance=0.001) == [0, 1, 0, 1, 0]
     # one tolerance per channel
-    a = [5.0, 5.4, 5.1, 5.3, 9.0]
-    b = [1.0, 1.0, 1.0, 1.0, 1.0]
-    assert mask(a, b, min_run=3, tolerance=[0.5, 0.0]) == [0, 1, 1, 1, 0]
-    assert mask(a, b, min_run=3, tolerance=[0.5, 0.0]) != mask(a, b, min_run=3)
+    wobbly = [5.0, 5.4, 5.1, 5.3, 9.0]
+    steady = [1.0, 1.0, 1.0, 1.0, 1.0]
+    assert mask(wobbly, steady, min_run=3, tolerance=[0.5, 0.0]) == [0, 1, 1, 1, 0]
+    assert mask(wobbly, steady, min_run=3, tolerance=[0.5, 0.0]) != mask(wobbly, steady, min_run=3)
