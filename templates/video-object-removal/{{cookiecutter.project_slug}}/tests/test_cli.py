@@ -90,7 +90,7 @@ def check_report(report: dict, code: int) -> None:
 
 def test_bench_track_on_a_davis_folder(davis_root, tmp_path, capsys):
     out, details = tmp_path / "report.json", tmp_path / "details.json"
-    args = ["bench-track", "--davis-root", str(davis_root), "--trackers", "csrt,kcf"]
+    args = ["bench-track", "--davis-root", str(davis_root), "--trackers", "csrt,kcf,csrt"]
     code = main([*args, "--output", str(out), "--details", str(details)])
     report = last_json(capsys)
     check_report(report, code)
@@ -102,6 +102,8 @@ def test_bench_track_on_a_davis_folder(davis_root, tmp_path, capsys):
     full = json.loads(details.read_text())
     assert set(full["sequences"]) == {"synth-a", "synth-b"}
     assert set(full["mean"]) == {"static_box", "static_mask", "csrt", "kcf"}
+    # Every object once per method, a tracker named twice included.
+    assert {v["objects"] for v in full["mean"].values()} == {2}
 
 
 def test_bench_inpaint_borrowed_holes_on_a_davis_folder(davis_root, tmp_path, capsys):

@@ -185,7 +185,7 @@ def cmd_bench_track(args: argparse.Namespace) -> int:
     from .evaluate import bench_trackers, track_report
 
     started = time.perf_counter()
-    trackers = _csv(args.trackers)
+    trackers = list(dict.fromkeys(_csv(args.trackers)))  # each once, in the order given
     unknown = [t for t in trackers if t not in TRACKERS]
     if unknown or not trackers:
         raise ValueError(f"unknown tracker(s) {unknown}; choose from {', '.join(TRACKERS)}")
