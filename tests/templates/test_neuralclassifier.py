@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -227,6 +228,25 @@ print(json.dumps(published.RCV1))
     for name in ("MICRO_MARGIN", "MACRO_MARGIN", "FLAT_MICRO_MARGIN"):
         value = float(re.search(rf"^{name} = ([0-9.]+)$", smoke, re.M).group(1))
         assert f"**{value:.2f}**" in readme, name
+
+
+def test_numpy_comes_from_the_real_group_and_its_absence_is_handled(cookies):
+    """numpy is a dependency group, not an extra: the README, the errors and the lock say so, and
+    torch's warning about a missing numpy is the one warning the strict tests ignore."""
+    project = bake(cookies)
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "make setup WITH=real" in readme
+    assert "extra" not in readme.split("## Quickstart")[1].split("## Real run")[0]
+    assert ".[real]" not in readme and ".[dev" not in readme
+    for path, text in text_files(project):
+        assert ".[real]" not in text, path
+    upstream = (project / "src/hierarchical_text_classifier/upstream.py").read_text()
+    assert "NeuralClassifier needs numpy: make setup WITH=real" in upstream
+    assert (project / "requirements-real-lock.txt").read_text().count("\nnumpy==2.4.6 ") == 1
+    filters = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"
+    ]["filterwarnings"]
+    assert filters == ["error", "ignore:Failed to initialize NumPy:UserWarning"]
 
 
 def test_license_none_writes_no_license(cookies):

@@ -2,6 +2,7 @@
 
 import csv
 import json
+from typing import Any
 
 import pytest
 
@@ -29,8 +30,9 @@ def test_bad_taxonomy_is_reported_not_raised(small_corpus, tmp_path, capsys):
     assert "must start with 'Root'" in capsys.readouterr().err
 
 
-def last_json(capsys) -> dict:
-    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+def last_json(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    return report
 
 
 def test_convert_then_train_then_evaluate_against_the_readme_target(tmp_path, capsys):

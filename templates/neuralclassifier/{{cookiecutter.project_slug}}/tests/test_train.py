@@ -1,5 +1,7 @@
 """Training really learns, checkpoints round-trip, and the two modes differ as promised."""
 
+from typing import Any
+
 import pytest
 import torch
 
@@ -24,7 +26,7 @@ from {{ cookiecutter.package_name }}.train import (
     textcnn_factory,
 )
 
-TINY = {
+TINY: dict[str, Any] = {
     "epochs": 8,
     "batch_size": 32,
     "lr": 8e-3,

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,10 +38,14 @@ UPSTREAM_SECTIONS = {
 }
 
 
-def config_for(corpus: Path, tmp_path: Path, **kwargs) -> dict:
-    files = {s: [corpus / f"{s}.json"] for s in ("train", "dev", "test")}
+def config_for(corpus: Path, tmp_path: Path, **kwargs: Any) -> dict[str, Any]:
     return upstream.build_config(
-        **files, taxonomy=corpus / "taxonomy.tsv", run_dir=tmp_path / "run", **kwargs
+        train=[corpus / "train.json"],
+        dev=[corpus / "dev.json"],
+        test=[corpus / "test.json"],
+        taxonomy=corpus / "taxonomy.tsv",
+        run_dir=tmp_path / "run",
+        **kwargs,
     )
 
 
@@ -188,7 +193,7 @@ def test_retarget_test_writes_an_eval_config(small_corpus, tmp_path):
 
 @pytest.mark.real
 def test_real_upstream_trains_evaluates_and_predicts(small_corpus, tmp_path):
-    pytest.importorskip("numpy", reason="NeuralClassifier needs numpy: pip install -e '.[real]'")
+    pytest.importorskip("numpy", reason="NeuralClassifier needs numpy: make setup WITH=real")
     clone = upstream.clone(tmp_path / "NeuralNLP-NeuralClassifier")
     config = config_for(small_corpus, tmp_path, model="TextCNN", epochs=2, device="cpu")
     path = upstream.write_config(config, tmp_path / "run" / "config.json")
@@ -213,7 +218,7 @@ ALL_PRF = "\n".join(
 )
 
 
-def fake_eval(config: dict, micro: float, macro: float) -> None:
+def fake_eval(config: dict[str, Any], micro: float, macro: float) -> None:
     """Write the all_prf file that upstream eval.py writes, with the given F1 scores."""
     eval_dir = Path(config["eval"]["dir"])
     eval_dir.mkdir(parents=True, exist_ok=True)

@@ -129,7 +129,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if problems:
             failed += 1
         else:
-            n = sum(1 for _ in path.open(encoding="utf-8"))
+            with path.open(encoding="utf-8") as handle:
+                n = sum(1 for _ in handle)
             print(f"{path}: ok, {n} documents")
     return 1 if failed else 0
 
@@ -518,7 +519,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "upstream" and args.action == "predict" and args.input is None:
         build_parser().error("upstream predict needs --input")
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except (
         OSError,
         FormatError,

@@ -34,7 +34,9 @@ def f1(tp: int, fp: int, fn: int) -> float:
     return 2 * tp / denom if denom else 0.0
 
 
-def _scores(tp: Counter, fp: Counter, fn: Counter, labels: Iterable[str]) -> dict[str, float]:
+def _scores(
+    tp: Counter[str], fp: Counter[str], fn: Counter[str], labels: Iterable[str]
+) -> dict[str, float]:
     """Scores over ``labels`` from per-label counts of true/false positives and false negatives.
 
     ``micro_f1``: :func:`f1` of the counts summed over ``labels``; ``macro_f1``: the mean of the
@@ -69,9 +71,9 @@ def hierarchical_scores(
     """
     if len(gold) != len(pred):
         raise ValueError(f"{len(gold)} gold label sets but {len(pred)} predictions")
-    tp: Counter = Counter()
-    fp: Counter = Counter()
-    fn: Counter = Counter()
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
     for g_raw, p_raw in zip(gold, pred, strict=True):
         g, p = close_under_prefixes(g_raw), close_under_prefixes(p_raw)
         tp.update(g & p)
@@ -129,9 +131,9 @@ def as_written_scores(
     """
     if len(gold) != len(pred):
         raise ValueError(f"{len(gold)} gold label sets but {len(pred)} predictions")
-    tp: Counter = Counter()
-    fp: Counter = Counter()
-    fn: Counter = Counter()
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
     for g_raw, p_raw in zip(gold, pred, strict=True):
         g, p = set(g_raw), set(p_raw)
         tp.update(g & p)

@@ -102,7 +102,9 @@ def _lexicon(rng: random.Random, spec: SyntheticSpec) -> _Lexicon:
     return _Lexicon(filler, topic, actor, aspect)
 
 
-def _phrases(path: list[str], lex: _Lexicon, rng: random.Random, spec: SyntheticSpec) -> list:
+def _phrases(
+    path: list[str], lex: _Lexicon, rng: random.Random, spec: SyntheticSpec
+) -> list[list[str]]:
     """The token groups that say ``path``: single topic words, then the order/negation phrases."""
     top = path[0]
     groups: list[list[str]] = [

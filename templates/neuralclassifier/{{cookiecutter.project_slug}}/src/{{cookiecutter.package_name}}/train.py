@@ -308,7 +308,7 @@ def fit_tfidf_baseline(
     bags = {name: TfidfIndex.collate(tfidf.rows(split_ids)) for name, split_ids in ids.items()}
     y = encode_targets(train, labels, "hierarchical")
     n = len(train)
-    best: tuple[float, float, dict] | None = None
+    best: tuple[float, float, dict[str, torch.Tensor]] | None = None
     for c in cs:
         model = TfidfLogisticRegression(len(vocab), len(labels))
         optimizer = torch.optim.LBFGS(
@@ -328,10 +328,10 @@ def fit_tfidf_baseline(
             logits = model(*bags["train"])
             loss = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="sum")
             loss = (loss + 0.5 / c * model.weight.weight.pow(2).sum()) / n
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
             return loss
 
-        optimizer.step(closure)
+        optimizer.step(closure)  # type: ignore[no-untyped-call]  # torch leaves it unannotated
         with torch.no_grad():
             pred = decode(torch.sigmoid(model(*bags["dev"])), labels, threshold)
         dev_f1 = float(hierarchical_scores([d.labels for d in dev], pred)["micro_f1"])

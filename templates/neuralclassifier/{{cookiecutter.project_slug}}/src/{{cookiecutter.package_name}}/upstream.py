@@ -17,6 +17,7 @@ NeuralClassifier has no package on PyPI. ``clone`` fetches the repository at ``C
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import re
@@ -26,6 +27,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .data import Document, read_corpus, unseen_label_problems
 from .published import rcv1_targets
@@ -153,7 +155,7 @@ def build_config(
     pretrained_embedding: str | Path | None = None,
     hierar_penalty: float = 1e-6,
     check_splits: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """A complete NeuralClassifier config (the schema of upstream ``conf/train.json``).
 
     Paths are made absolute, so the scripts can run from any folder. Raises ConfigError when a
@@ -340,7 +342,7 @@ def build_config(
     }
 
 
-def write_config(config: dict, path: str | Path) -> Path:
+def write_config(config: dict[str, Any], path: str | Path) -> Path:
     """Write ``config`` as indented JSON and create the run folder it points at."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -362,10 +364,9 @@ def retarget_test(config_path: str | Path, test_file: str | Path) -> Path:
 
 
 def _check_runtime() -> None:
-    try:
-        import numpy  # noqa: F401  (NeuralClassifier's evaluator and predict.py need it)
-    except ImportError:
-        raise UpstreamError("NeuralClassifier needs numpy: pip install -e '.[real]'") from None
+    # NeuralClassifier's evaluator and predict.py import numpy; this package never does.
+    if importlib.util.find_spec("numpy") is None:
+        raise UpstreamError("NeuralClassifier needs numpy: make setup WITH=real")
 
 
 def run_script(
@@ -431,7 +432,7 @@ def read_prf(path: str | Path) -> dict[str, float]:
     return found
 
 
-def eval_report(config_path: str | Path, started: float) -> dict:
+def eval_report(config_path: str | Path, started: float) -> dict[str, Any]:
     """The report of an upstream run: ``eval.py``'s overall scores against the README's table.
 
     Reads ``all_prf`` from the config's ``eval.dir``; the targets are the published RCV1 numbers
