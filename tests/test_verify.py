@@ -382,3 +382,64 @@ def test_ctrl_c_during_new_verify_says_the_repo_is_kept(tmp_path, tiny_templates
     assert "nothing was written" not in err
     assert f"{repo}" in err and ("is kept" in err or "created completely" in err)
     assert (repo / ".mlstarter.yml").is_file()
+
+
+# --- installer and lint (the 2026 toolchain) ---------------------------------------------------
+
+
+def test_auto_takes_uv_only_when_it_is_on_the_path(tmp_path):
+    from mlstarter.verify import choose_installer
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    assert choose_installer("auto", str(fake)) == "pip"
+    (fake / "uv").write_text("#!/bin/sh\n")
+    (fake / "uv").chmod(0o755)
+    assert choose_installer("auto", str(fake)) == "uv"
+    assert choose_installer("pip", str(fake)) == "pip"
+
+
+def test_asking_for_uv_without_uv_or_for_an_unknown_installer_is_a_usage_error(runner, tmp_path):
+    repo = make_tiny_repo(tmp_path)
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    for args in (["--installer", "uv"], ["--installer", "conda"]):
+        env = {"PATH": str(empty)} if args[1] == "uv" else {}
+        result = runner.invoke(app, ["verify", str(repo), *args, "--json"], env=env)
+        assert result.exit_code == 2, result.output
+        assert json.loads(result.stdout.splitlines()[-1])["exit_code"] == 2
+
+
+MAKEFILE = """\
+# tiny
+PYTHON ?= python
+INSTALLER ?= pip
+setup:
+\techo "installer=$(INSTALLER)" > installed-with.txt
+\t$(PYTHON) -m pip install -q -e ".[dev]"
+lint:
+\t{lint}
+"""
+
+
+def test_setup_is_told_the_installer_and_a_failing_lint_fails_verification(
+    runner, tmp_path, shared_venv
+):
+    repo = make_tiny_repo(tmp_path)
+    (repo / "Makefile").write_text(MAKEFILE.format(lint="@echo lint ok"))
+    args = ["verify", str(repo), "--venv", str(shared_venv), "--installer", "pip", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["installer"] == "pip"
+    steps = [s["name"] for s in report["steps"] if s["name"] != "venv"]  # venv: first use only
+    assert steps == ["setup", "lint", "test", "smoke"]
+    assert (repo / "installed-with.txt").read_text().strip() == "installer=pip"
+    (repo / "Makefile").write_text(
+        MAKEFILE.format(lint="@echo 'src/x.py:1: error: bad type' && false")
+    )
+    result = runner.invoke(app, args)
+    assert result.exit_code == 7
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["steps"][-1]["name"] == "lint" and not report["steps"][-1]["ok"]
+    assert "bad type" in result.stderr

@@ -136,7 +136,7 @@ def _yaml_rows(path: Path, text: str) -> list[Row]:
     if not isinstance(data, list) or node is None:
         raise UsageError(f"roster {path}: expected a list of students (or 'students:' list)")
     rows = []
-    for item, item_node in zip(data, node.value, strict=True):  # type: ignore[attr-defined]
+    for item, item_node in zip(data, node.value, strict=True):
         line = item_node.start_mark.line + 1
         if not isinstance(item, dict):
             rows.append(Row(line, {"__not_a_mapping__": "yes"}))

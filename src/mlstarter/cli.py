@@ -38,7 +38,10 @@ from mlstarter.sanitize import escape_controls, redact_secrets
 try:  # typer >= 0.20 vendors click
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 except ImportError:  # pragma: no cover - older typer on click
-    from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[no-redef]
+    from click.exceptions import (  # type: ignore[assignment]
+        ClickException,
+        NoArgsIsHelpError,
+    )
 
 
 def shown(text: object) -> str:
@@ -314,7 +317,7 @@ def info(
             ("hardware", HARDWARE[project.hardware]),
             ("install size", project.install_size),
             ("upstream", project.upstream),
-            ("questions", ", ".join(q["name"] for q in questions)),
+            ("questions", ", ".join(str(q["name"]) for q in questions)),
         ]
         table = Table(box=None, show_header=False, pad_edge=False)
         table.add_column(style="bold", no_wrap=True)
@@ -637,7 +640,8 @@ def _run_batch_with_progress(batch_mod: Any, planned: list[Any], jobs: int) -> l
             if outcome.status == "failed":
                 progress.console.print(_text(f"line {outcome.line}: {outcome.reason}"))
 
-        return batch_mod.run_batch(planned, jobs, done)
+        outcomes: list[Any] = batch_mod.run_batch(planned, jobs, done)
+        return outcomes
 
 
 def _print_batch_summary(
@@ -673,15 +677,23 @@ def verify(
             help="Time limit of each step (venv, setup, test, smoke).",
         ),
     ] = 1800,
+    installer: Annotated[
+        str,
+        typer.Option(
+            "--installer",
+            metavar="auto|uv|pip",
+            help="What `make setup` installs with; auto takes uv when it is on PATH.",
+        ),
+    ] = "auto",
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Prove a generated repo works: fresh venv, install, its tests offline, its smoke run."""
+    """Prove a generated repo works: fresh venv, install, lint, its tests offline, its smoke run."""
     with _reported(as_json, verbose) as run:
         if not path.is_dir():
             raise UsageError(f"{path}: no such folder")
         run.interrupted_says = "verification stopped; its processes were ended"
-        report = _run_verify(path, venv, as_json, timeout)
+        report = _run_verify(path, venv, as_json, timeout, installer)
         if as_json:
             payload = report.as_dict()
             if not report.ok:
@@ -691,7 +703,9 @@ def verify(
             raise typer.Exit(7)
 
 
-def _run_verify(path: Path, venv: Path | None, as_json: bool, timeout: float = 1800) -> Any:
+def _run_verify(
+    path: Path, venv: Path | None, as_json: bool, timeout: float = 1800, installer: str = "auto"
+) -> Any:
     """Verify with a live display on stderr; print the summary unless --json; return the report."""
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -704,7 +718,7 @@ def _run_verify(path: Path, venv: Path | None, as_json: bool, timeout: float = 1
         TextColumn("{task.completed}/{task.total} steps"), TimeElapsedColumn(),
         TextColumn("[dim]{task.fields[last]}"), console=console, transient=True,
     )  # fmt: skip
-    total = 3 if venv is not None and (venv / "bin" / "python").exists() else 4
+    total = 4 if venv is not None and (venv / "bin" / "python").exists() else 5
     task = progress.add_task("verify", total=total, last="")
 
     def on_event(kind: str, name: str, text: str) -> None:
@@ -719,7 +733,7 @@ def _run_verify(path: Path, venv: Path | None, as_json: bool, timeout: float = 1
 
     console.print(_text(f"Verifying {path.resolve()}"))
     with progress:
-        report = verify_mod.verify(path, venv, on_event, timeout=timeout)
+        report = verify_mod.verify(path, venv, on_event, timeout=timeout, installer=installer)
     if not as_json:
         _print_verify_summary(report)
     failed = report.failed_step
@@ -733,7 +747,8 @@ def _run_verify(path: Path, venv: Path | None, as_json: bool, timeout: float = 1
 def _print_verify_summary(report: Any) -> None:
     from rich.table import Table
 
-    table = Table(title="verification", box=None, header_style="bold", title_justify="left")
+    title = f"verification (installed with {report.installer})"
+    table = Table(title=title, box=None, header_style="bold", title_justify="left")
     table.add_column("step")
     table.add_column("result")
     table.add_column("seconds", justify="right")

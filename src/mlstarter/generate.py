@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from mlstarter import gitrepo, interrupts
 from mlstarter.answers import RECORD_FILE, TemplateSpec, render_record
@@ -305,9 +306,9 @@ def _share_compiled_templates() -> None:
     _BYTECODE = _MemoryBytecodeCache()
     make_env = cc_generate.create_env_with_context
 
-    def with_cache(context):  # type: ignore[no-untyped-def]
+    def with_cache(context: Any) -> Any:
         env = make_env(context)
-        env.bytecode_cache = _BYTECODE.cache  # type: ignore[union-attr]
+        env.bytecode_cache = _BYTECODE.cache
         return env
 
     cc_generate.create_env_with_context = with_cache

@@ -32,7 +32,7 @@ ALLOWED_TAGS = {STR_TAG, "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 class StrictYamlError(yaml.YAMLError):
     """A YAML feature mlstarter refuses, at a line of the file."""
 
-    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
+    def __init__(self, problem: str, mark: Any) -> None:  # yaml.error.Mark or the C Mark
         super().__init__(problem)
         self.problem = problem
         self.problem_mark = mark
@@ -68,7 +68,7 @@ class _TextLoader(yaml.SafeLoader):
         self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
             raise StrictYamlError(
                 f"aliases (*{event.anchor}) are not allowed: write the value out", event.start_mark

@@ -80,6 +80,7 @@ class VerifyReport:
     steps: list[StepResult]
     smoke: dict[str, object] | None = None
     targets: list[dict[str, object]] = field(default_factory=list)
+    installer: str = "pip"  # what `make setup` installed with: uv or pip
 
     @property
     def ok(self) -> bool:
@@ -97,6 +98,7 @@ class VerifyReport:
             "steps": [asdict(step) for step in self.steps],
             "smoke": self.smoke,
             "targets": self.targets,
+            "installer": self.installer,
         }
 
 
@@ -129,25 +131,48 @@ def find_package(repo: Path) -> str:
     return mains[0].parent.name
 
 
-def has_setup_target(makefile: Path) -> bool:
-    """Whether a Makefile (any bytes, any encoding) has a `setup:` rule."""
+def has_target(makefile: Path, target: str) -> bool:
+    """Whether a Makefile (any bytes, any encoding) has a rule for `target`."""
     try:
         data = makefile.read_bytes() if makefile.is_file() else b""
     except OSError:
         return False
-    return re.search(rb"(?m)^setup[ \t]*:(?!=)", data) is not None
+    pattern = rb"(?m)^" + re.escape(target.encode()) + rb"[ \t]*:(?!=)"
+    return re.search(pattern, data) is not None
 
 
-def plan(repo: Path, python: Path) -> list[tuple[str, list[str]]]:
-    """The steps after the venv: setup, tests, smoke, as commands run from the repo."""
+INSTALLERS = ("auto", "uv", "pip")
+
+
+def choose_installer(wanted: str, path: str) -> str:
+    """`uv` or `pip`: `auto` takes uv when it is on `path` (the steps' PATH), like `make setup`."""
+    if wanted not in INSTALLERS:
+        raise UsageError(f"--installer '{wanted}': choose one of {', '.join(INSTALLERS)}")
+    if wanted == "auto":
+        return "uv" if shutil.which("uv", path=path) else "pip"
+    if wanted == "uv" and not shutil.which("uv", path=path):
+        raise UsageError("--installer uv: uv is not on PATH (pip install uv, or --installer pip)")
+    return wanted
+
+
+def plan(repo: Path, python: Path, installer: str = "pip") -> list[tuple[str, list[str]]]:
+    """The steps after the venv, as commands run from the repo: setup (with `installer`), lint
+    (when the Makefile has a lint rule: ruff, formatting, types, as the repo's CI runs them),
+    tests, smoke."""
     package = find_package(repo)
     make = shutil.which("make")
-    if make and has_setup_target(repo / "Makefile"):
-        setup = [make, "setup", f"PYTHON={python}"]
+    makefile = repo / "Makefile"
+    if make and has_target(makefile, "setup"):
+        setup = [make, "setup", f"PYTHON={python}", f"INSTALLER={installer}"]
+    elif installer == "uv":
+        setup = ["uv", "pip", "install", "--python", str(python), "-e", ".[dev]"]
     else:
         setup = [str(python), "-m", "pip", "install", "-e", ".[dev]"]
+    steps = [("setup", setup)]
+    if make and has_target(makefile, "lint"):
+        steps.append(("lint", [make, "lint", f"PYTHON={python}"]))
     return [
-        ("setup", setup),
+        *steps,
         ("test", [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
         ("smoke", [str(python), "-m", package, "smoke"]),
     ]
@@ -159,28 +184,34 @@ def verify(
     on_event: Listener | None = None,
     base_python: str = sys.executable,
     timeout: float = DEFAULT_STEP_TIMEOUT,
+    installer: str = "auto",
 ) -> VerifyReport:
     """Run every step in order, stopping at the first failure; return the report.
 
     Without `venv`, a temporary venv is made and removed afterwards; with it, the venv is made
     when missing and reused when present. Each step may take at most `timeout` seconds.
+    `installer` (auto, uv or pip) is what `make setup` installs with; auto takes uv when present.
     """
     repo = repo.resolve()
     if not (repo / "pyproject.toml").is_file():
         raise UsageError(f"{repo}: not a generated repo (no pyproject.toml)")
     notify = on_event or (lambda kind, name, text: None)
     temporary = venv is None
-    venv_dir = Path(tempfile.mkdtemp(prefix="mlstarter-verify-")) / "venv" if temporary else venv
-    venv_dir = venv_dir.resolve()
+    if venv is None:
+        venv = Path(tempfile.mkdtemp(prefix="mlstarter-verify-")) / "venv"
+    venv_dir = venv.resolve()
     python = venv_dir / "bin" / "python"
     steps: list[StepResult] = []
     report = VerifyReport(str(repo), str(venv_dir), steps)
     env = _child_env(venv_dir)
+    report.installer = choose_installer(installer, env["PATH"])
     try:
-        after_venv = plan(repo, python)
-        commands = (
-            [("venv", [base_python, "-m", "venv", str(venv_dir)])] if not python.exists() else []
-        )
+        after_venv = plan(repo, python, report.installer)
+        make_venv = [base_python, "-m", "venv", str(venv_dir)]
+        if report.installer == "uv":  # uv makes a venv in a fraction of the time; pip seeded,
+            # so the venv also serves a later `--installer pip` run
+            make_venv = ["uv", "venv", "--seed", "--quiet", "--python", base_python, str(venv_dir)]
+        commands = [("venv", make_venv)] if not python.exists() else []
         for name, command in commands + after_venv:
             step, last_json = _run_step(name, command, repo, env, notify, timeout)
             steps.append(step)
@@ -306,7 +337,7 @@ class _Lines:
         self.cut = False
 
     def feed(self, data: bytes) -> list[str]:
-        lines = []
+        lines: list[str] = []
         start = 0
         while True:
             end = data.find(b"\n", start)
