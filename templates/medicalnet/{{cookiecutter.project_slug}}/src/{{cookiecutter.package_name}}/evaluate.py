@@ -218,7 +218,7 @@ MED3D_GAIN_SOURCE = (
 )
 
 
-def run_targets(metrics: Mapping[str, float]) -> dict[str, Target]:
+def run_targets(metrics: Mapping[str, Any]) -> dict[str, Target]:
     """The targets of one real run (``train``, ``evaluate``): its test Dice beats the
     intensity-threshold baseline, fit on the same run's training split, by ``RUN_MARGIN``."""
     return {

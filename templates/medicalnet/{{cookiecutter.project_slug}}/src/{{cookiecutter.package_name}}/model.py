@@ -224,7 +224,8 @@ def _out_channels(stage: nn.Module) -> int:
     the width of the last block's last batch norm on its main path."""
     if isinstance(stage, nn.Conv3d):
         return stage.out_channels
-    norms = [m for m in stage[-1].children() if isinstance(m, nn.BatchNorm3d)]
+    last_block = list(stage.children())[-1]
+    norms = [m for m in last_block.children() if isinstance(m, nn.BatchNorm3d)]
     return norms[-1].num_features
 
 

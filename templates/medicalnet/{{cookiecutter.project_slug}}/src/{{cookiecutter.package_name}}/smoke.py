@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from .config import DEFAULT_SEED
 from .data import (
@@ -33,7 +32,7 @@ from .data import (
     synthetic_transforms,
 )
 from .evaluate import evaluate_segmentation, fit_threshold_baseline, write_metrics_csv
-from .model import count_parameters, smoke_unet
+from .model import MedicalNetUNet, count_parameters, smoke_unet
 from .targets import Target, beats_baseline, build_report
 from .train import fit_segmentation, seed_everything
 from .weights import load_medicalnet_weights, save_medicalnet_checkpoint
@@ -43,7 +42,7 @@ log = logging.getLogger(__name__)
 #: How far each fine-tuned network's test Dice must beat the threshold baseline's.
 MARGIN = 0.1
 
-ModelFactory = Callable[[int], nn.Module]
+ModelFactory = Callable[[int], MedicalNetUNet]
 
 
 @dataclass(frozen=True)
@@ -51,12 +50,12 @@ class SmokeSettings:
     """The size of the smoke run (the defaults fit ~30 s on 2 CPU cores)."""
 
     size: int = 24
-    n_pretrain: int = 64
-    n_train: int = 48
+    n_pretrain: int = 48
+    n_train: int = 96
     n_dev: int = 16
     n_test: int = 32
-    pretrain_epochs: int = 5
-    epochs: int = 10
+    pretrain_epochs: int = 4
+    epochs: int = 6
     batch_size: int = 4
     lr: float = 3e-3
 

@@ -7,7 +7,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,7 @@ def fit_segmentation(
     optimizer = torch.optim.Adam(groups) if groups else None
     if optimizer is None:
         log.warning("no trainable parameters: the model will not learn")
-    steps = epochs * max(1, len(train)) if hasattr(train, "__len__") else epochs
+    steps = epochs * max(1, len(train)) if isinstance(train, Sized) else epochs
     schedule = (
         torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
         if optimizer is not None
