@@ -1,8 +1,12 @@
 """Training and the smoke run: the study in miniature passes, and a broken core fails it."""
 
+import json
+
 import pytest
 import torch
 
+from {{ cookiecutter.package_name }} import smoke
+from {{ cookiecutter.package_name }}.__main__ import main
 from {{ cookiecutter.package_name }}.config import DEFAULT_SEED, RealRunConfig
 from {{ cookiecutter.package_name }}.data import TARGET_CLASSES, as_items, synthetic_transforms
 from {{ cookiecutter.package_name }}.errors import WeightsError
@@ -73,11 +77,13 @@ def test_the_smoke_run_holds_for_another_seed_too():
 
 
 @pytest.mark.parametrize("breakage", ["never learns", "single voxel"])
-def test_a_broken_network_misses_the_smoke_targets(breakages, breakage):
-    # the same run, the same settings and targets: only the network is broken
-    result = run_smoke(model_factory=breakages[breakage])
-    assert result["ok"] is False
-    missed = {name for name, target in result["targets"].items() if not target["met"]}
+def test_a_broken_network_makes_the_smoke_command_exit_1(breakages, breakage, monkeypatch, capsys):
+    # the command, its settings and targets as they are: only the network is broken
+    monkeypatch.setattr(smoke, "smoke_unet", breakages[breakage])
+    assert main(["smoke"]) == 1
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["ok"] is False
+    missed = {name for name, target in report["targets"].items() if not target["met"]}
     assert missed == {"medicalnet_over_threshold", "scratch_over_threshold"}
 
 

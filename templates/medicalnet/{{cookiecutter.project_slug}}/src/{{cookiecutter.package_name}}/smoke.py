@@ -64,17 +64,19 @@ def run_smoke(
     *,
     seed: int = DEFAULT_SEED,
     settings: SmokeSettings = SmokeSettings(),
-    model_factory: ModelFactory = smoke_unet,
+    model_factory: ModelFactory | None = None,
     out_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run the smoke study; return the report (``targets.build_report``).
 
     ``model_factory(num_classes)`` builds every network of the run (pretraining and both
-    fine-tunes): tests pass broken ones to prove the targets can be missed. With ``out_dir`` the
+    fine-tunes), ``smoke_unet`` by default (looked up at call time): tests pass broken ones to
+    prove the targets can be missed. With ``out_dir`` the
     learning curves and the MedicalNet checkpoint are kept there; otherwise a temporary folder.
     """
     started = time.perf_counter()
     s = settings
+    build = model_factory if model_factory is not None else smoke_unet
     # one thread: these small 3D convolutions gain little from a second one, and on a shared
     # machine the threads' busy-waiting multiplies the CPU time
     torch.set_num_threads(1)
@@ -119,7 +121,7 @@ def run_smoke(
         folder = Path(out_dir) if out_dir is not None else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(seed)
-        pretrained = model_factory(len(PRETRAIN_CLASSES))
+        pretrained = build(len(PRETRAIN_CLASSES))
         log.info(
             "pretraining a U-Net (%d parameters) on rod and spheres for %d epochs",
             count_parameters(pretrained),
@@ -140,7 +142,7 @@ def run_smoke(
         )
         for init in ("medicalnet", "scratch"):
             torch.manual_seed(seed + 1)  # both arms start from the same decoder
-            model = model_factory(n_classes)
+            model = build(n_classes)
             if init == "medicalnet":
                 report = load_medicalnet_weights(model.encoder, path)
                 metrics["medicalnet_tensors_loaded"] = report.loaded
