@@ -47,7 +47,7 @@ ModelFactory = Callable[[int], MedicalNetUNet]
 
 @dataclass(frozen=True)
 class SmokeSettings:
-    """The size of the smoke run (the defaults fit ~30 s on 2 CPU cores)."""
+    """The size of the smoke run: the defaults take about 30 s of one CPU core (one thread)."""
 
     size: int = 24
     n_pretrain: int = 48
