@@ -28,7 +28,9 @@ def catalog():
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file under root, by relative path, with its bytes."""
     return {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -32,12 +35,15 @@ def one_line_error(result) -> str:
 # --- list / info / version -------------------------------------------------------------------
 
 
-def test_list_shows_every_project_in_a_table(runner, catalog):
+def test_list_prints_its_table_on_stdout_one_project_a_line(runner, catalog):
     result = runner.invoke(app, ["list"])
     assert result.exit_code == 0
+    lines = result.stdout.splitlines()
     for project in catalog.projects:
-        assert project.key in result.stderr
-    assert result.stdout == ""
+        (row,) = [line for line in lines if line.startswith(project.key + " ")]
+        assert project.domain in row and project.title in row  # `mlstarter list | grep nlp`
+    assert all(line == line.rstrip() for line in lines)
+    assert result.stderr == ""
 
 
 def test_list_json_is_one_object_with_every_card(runner, catalog):
@@ -60,11 +66,12 @@ def test_list_unknown_domain_is_a_usage_error(runner):
     assert "known:" in one_line_error(result)
 
 
-def test_info_prints_the_card(runner):
+def test_info_prints_the_card_on_stdout(runner):
     result = runner.invoke(app, ["info", KEY])
     assert result.exit_code == 0
     for label in ("summary", "problem", "success metric", "frameworks", "install size", "upstream"):
-        assert label in result.stderr
+        assert label in result.stdout
+    assert result.stderr == ""
 
 
 def test_info_json_lists_the_questions(runner):
@@ -337,7 +344,9 @@ def test_dry_run_also_refuses_an_existing_target(runner, tmp_path):
 
 
 def test_tree_check_failure_is_exit_6_and_leaves_nothing(runner, tmp_path, tiny_templates):
-    tiny_templates("{{cookiecutter.project_slug}}/leak.txt", "{% raw %}{{ cookiecutter.x }}{% endraw %}")
+    tiny_templates(
+        "{{cookiecutter.project_slug}}/leak.txt", "{% raw %}{{ cookiecutter.x }}{% endraw %}"
+    )
     out = tmp_path / "out"
     out.mkdir()
     result = new(runner, "tiny", "--no-input", "-o", str(out))
@@ -346,7 +355,9 @@ def test_tree_check_failure_is_exit_6_and_leaves_nothing(runner, tmp_path, tiny_
     assert list(out.iterdir()) == []
 
 
-def test_internal_error_is_exit_1_one_line_and_traceback_with_verbose(runner, tmp_path, monkeypatch):
+def test_internal_error_is_exit_1_one_line_and_traceback_with_verbose(
+    runner, tmp_path, monkeypatch
+):
     def boom(*args, **kwargs):
         raise RuntimeError("kaboom")
 
@@ -396,3 +407,240 @@ def test_help_list_and_info_import_neither_cookiecutter_nor_jinja2(args):
         [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60
     )
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [], done.stderr
+
+
+# --- stdout for results, one JSON object for every usage error ---------------------------------
+
+
+def test_new_prints_its_summary_on_stdout_and_nothing_else_there(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path))
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Created {tmp_path / KEY} ")
+    assert "make setup" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["new", KEY, "--bogus", "--json"],
+        ["batch", "roster.csv", "-j", "0", "--json"],
+        ["info", "--json"],
+        ["frobnicate", "--json"],
+        ["new", KEY, "--no-input", "--json", "--set"],
+    ],
+    ids=["unknown-option", "jobs-zero", "missing-argument", "unknown-command", "missing-value"],
+)
+def test_every_usage_error_under_json_is_one_json_object_and_exit_2(runner, args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and data["exit_code"] == 2 and data["error"]
+    assert one_line_error(result)
+
+
+def test_a_usage_error_without_json_prints_no_json(runner):
+    result = runner.invoke(app, ["new", KEY, "--bogus"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--bogus" in one_line_error(result)
+
+
+# --- shell completion ------------------------------------------------------------------------
+
+
+def test_shell_completion_script_is_shown_for_bash(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "mlstarter", "--show-completion", "bash"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "_MLSTARTER_COMPLETE" in done.stdout and "complete " in done.stdout
+
+
+def test_shell_completion_installs_into_the_users_shell_config(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    done = subprocess.run(
+        [sys.executable, "-m", "mlstarter", "--install-completion", "bash"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "mlstarter" in (tmp_path / ".bashrc").read_text()
+
+
+def test_completion_completes_command_names(tmp_path):
+    env = {**os.environ, "_MLSTARTER_COMPLETE": "complete_bash", "COMP_WORDS": "mlstarter ve",
+           "COMP_CWORD": "1"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "mlstarter"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.stdout.split() == ["verify"]
+
+
+# --- what the user typed, shown safely --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["new", "\x1b[31mkey\x07", "--no-input"],
+        ["new", KEY, "--no-input", "--set", "license=\x1b[2J"],
+        ["new", KEY, "--no-input", "--set", "\x1b]0;pwned\x07=1"],
+        ["list", "--domain", "\x1b[5mnlp"],
+        ["info", "transformers\u202egnp.exe"],
+    ],
+    ids=["project-key", "bad-choice", "set-key", "domain", "bidi-override"],
+)
+def test_control_characters_from_the_user_are_escaped_in_errors(runner, tmp_path, args):
+    result = runner.invoke(app, [*args, "-o", str(tmp_path)] if args[0] == "new" else args)
+    assert result.exit_code in (2, 3)
+    line = one_line_error(result)
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr and "\u202e" not in line
+    assert "\\x1b" in line or "\\u202e" in line
+
+
+def test_control_characters_are_escaped_in_json_errors_too(runner, tmp_path):
+    result = new(runner, "\x1b[31mkey", "--no-input", "--json", "-o", str(tmp_path))
+    assert "\\x1b" in json.loads(result.stdout)["error"]
+
+
+def test_an_answer_with_rich_markup_is_text_at_the_prompt(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
+    replies = ["Ada [/x] [bold]", "bad [/x]", "ada-ok"] + [""] * 20
+    result = new(runner, KEY, "-o", str(tmp_path), "--json", input="\n".join(replies) + "\n")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["answers"]["project_name"] == "Ada [/x] [bold]"
+    assert "'bad [/x]'" in result.stderr  # the refusal names it, literally
+
+
+def test_a_huge_menu_number_is_asked_again_not_a_crash(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
+    replies = ["9" * 5000, "\u00b2", KEY] + [""] * 20
+    result = new(runner, "-o", str(tmp_path), "--json", input="\n".join(replies) + "\n")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["project"] == KEY
+
+
+# --- inputs that used to end as "internal error" ------------------------------------------------
+
+
+def test_huge_jobs_number_is_a_usage_error(runner, tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("student_id,name,email,github_username\ns1,A,a@x.org,a\n")
+    result = runner.invoke(app, ["batch", str(roster), "--project", KEY, "-o", str(tmp_path / "o"),
+                                 "-j", "99999999999999999999"])  # fmt: skip
+    assert result.exit_code == 2
+    assert "--jobs" in one_line_error(result)
+
+
+def test_a_huge_number_in_an_answers_file_is_text_and_too_long(runner, tmp_path):
+    answers = tmp_path / "a.yml"
+    answers.write_text("project_name: " + "9" * 5000 + "\n")
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path / "o"), "--answers", str(answers))
+    assert result.exit_code == 3
+    assert "at most 300 characters" in one_line_error(result)
+
+
+def test_bytes_that_are_not_utf8_in_a_value_are_refused(runner, tmp_path):
+    value = os.fsdecode(b"Ada \xff\xfe")
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--set", f"author_name={value}")
+    assert result.exit_code == 3
+    assert "not UTF-8" in one_line_error(result)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_folder_whose_name_is_not_utf8_works_and_prints(tmp_path):
+    out = os.fsencode(tmp_path) + b"/out-\xff"
+    done = subprocess.run(
+        [sys.executable, "-m", "mlstarter", "new", KEY, "--no-input", "-o", out, "--json"],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (Path(os.fsdecode(out)) / KEY / "README.md").is_file()
+    # JSON keeps the byte as Python does (surrogateescape): os.fsencode gives the path back
+    assert os.fsencode(json.loads(done.stdout)["path"]) == out + b"/" + KEY.encode()
+
+
+def test_output_folder_inside_the_templates_is_refused(runner, tmp_path, tiny_templates):
+    inside = tiny_templates.template / "{{cookiecutter.project_slug}}"
+    before = tree_bytes(tiny_templates.root)
+    result = new(runner, "tiny", "--no-input", "-o", str(inside))
+    assert result.exit_code == 2
+    assert "inside mlstarter's templates" in one_line_error(result)
+    assert tree_bytes(tiny_templates.root) == before
+
+
+def test_output_folder_below_a_file_is_a_usage_error(runner, tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path / "file" / "sub"))
+    assert result.exit_code == 2
+    assert "not a folder" in one_line_error(result)
+
+
+@pytest.mark.parametrize("name", ["", ".", "<>", "Ada <ada@x.org>"])
+def test_an_author_git_cannot_take_is_refused_before_anything_is_written(runner, tmp_path, name):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--git",
+                 "--set", f"author_name={name}")  # fmt: skip
+    assert result.exit_code == 3
+    assert "git" in one_line_error(result)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "shadowed"),
+    [
+        ("project_slug=python", "python"),
+        ("project_slug=pip", "pip"),
+        ("project_slug=python3", "python3"),
+        ("project_slug=pytest", "pytest"),
+        ("project_slug=ruff", "ruff"),
+        ("project_slug=torchrun", "torchrun"),
+        ("project_slug=torch", "torch"),
+        ("project_slug=make", "make"),
+        ("package_name=numpy", "numpy"),
+        ("package_name=pip", "pip"),
+    ],
+)
+def test_names_that_would_shadow_the_venvs_tools_are_refused(runner, tmp_path, setting, shadowed):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--set", setting)
+    assert result.exit_code == 3, result.stderr
+    line = one_line_error(result)
+    assert "would shadow" in line and f"'{shadowed}'" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_that_leaves_early_gets_no_error_message(tmp_path):
+    read, write = os.pipe()
+    os.close(read)  # `mlstarter list | head -0`: nobody reads
+    done = subprocess.run(
+        [sys.executable, "-m", "mlstarter", "list"],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        timeout=60,
+    )
+    os.close(write)
+    assert done.returncode == 141 and done.stderr == b""
+
+
+def test_a_megabyte_typed_as_an_answer_name_is_still_one_short_error_line(runner, tmp_path):
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--set", "x" * 1_000_000 + "=1")
+    assert result.exit_code == 3
+    assert len(one_line_error(result)) < 2100
+
+
+def test_a_signal_just_after_the_json_result_never_adds_a_second_object(
+    runner, tmp_path, monkeypatch
+):
+    from mlstarter.interrupts import Interrupted
+
+    real = cli._emit_json
+
+    def emit_then_sigterm(payload):
+        real(payload)
+        raise Interrupted(signal.SIGTERM)
+
+    monkeypatch.setattr(cli, "_emit_json", emit_then_sigterm)
+    result = new(runner, KEY, "--no-input", "-o", str(tmp_path), "--json")
+    assert result.exit_code == 143
+    (line,) = result.stdout.splitlines()
+    assert json.loads(line)["ok"] is True
+    assert f"{tmp_path / KEY} was created completely" in one_line_error(result)

@@ -41,7 +41,9 @@ def flavored(tiny_templates, runner, tmp_path):
 
     def make(flavor: str) -> Path:
         out = tmp_path / flavor
-        result = runner.invoke(app, ["new", "tiny", "--no-input", "-o", str(out), "--flavor", flavor])
+        result = runner.invoke(
+            app, ["new", "tiny", "--no-input", "-o", str(out), "--flavor", flavor]
+        )
         assert result.exit_code == 0, result.stderr
         return out
 
@@ -106,7 +108,8 @@ def test_the_record_reproduces_the_flavor(flavored, runner, tmp_path):
     repo = flavored("assignment") / "tiny"
     again = tmp_path / "again"
     result = runner.invoke(
-        app, ["new", "tiny", "--no-input", "--answers", str(repo / ".mlstarter.yml"), "-o", str(again)]
+        app,
+        ["new", "tiny", "--no-input", "--answers", str(repo / ".mlstarter.yml"), "-o", str(again)],
     )
     assert result.exit_code == 0
     assert (again / "tiny" / "src" / "tiny" / "core.py").read_text() == (

@@ -41,7 +41,11 @@ ANSWER_SETS = {
     },
     "bsd": {"license": "BSD-3-Clause", "copyright_year": "2031"},
 }  # fmt: skip
-LICENSE_HEADS = {"MIT": "MIT License", "Apache-2.0": "Apache License", "BSD-3-Clause": "BSD 3-Clause"}
+LICENSE_HEADS = {
+    "MIT": "MIT License",
+    "Apache-2.0": "Apache License",
+    "BSD-3-Clause": "BSD 3-Clause",
+}
 
 
 def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

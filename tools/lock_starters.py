@@ -21,20 +21,19 @@ package has a wheel: the `python_newest` of its CI matrix.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import tomllib
-import urllib.request
 from pathlib import Path
+
+from torch_index import TORCH_INDEX, uv_index_override
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
 LOCK_NAME = "requirements-lock.txt"
-TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 HEADER = """\
 # Every package `make setup` installs with pip, pinned with hashes: the {key} starter,
 # locked with uv by mlstarter's tools/lock_starters.py as the index stood on {date}.
@@ -113,49 +112,10 @@ def bake(key: str, into: Path) -> Path:
 def uv_env(workdir: Path) -> dict[str, str]:
     """uv's environment: the official PyTorch CPU index, or a local stand-in when unreachable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "VIRTUAL_ENV"))}
-    if not reachable(TORCH_INDEX + "/torch/"):
-        env["UV_INDEX"] = f"pytorch-cpu={local_torch_index(workdir / 'torch-index')}"
+    override = uv_index_override(workdir / "torch-index")
+    if override:
+        env["UV_INDEX"] = override
     return env
-
-
-def reachable(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5):
-            return True
-    except OSError:
-        return False
-
-
-def local_torch_index(root: Path) -> str:
-    """A one-package simple index over the torch CPU wheels in pip's find-links folders."""
-    wheels = [
-        wheel for folder in find_links() for wheel in sorted(Path(folder).glob("torch-*+cpu-*.whl"))
-    ]
-    if not wheels:
-        raise SystemExit(
-            f"{TORCH_INDEX} is out of reach and pip's find-links hold no torch CPU wheel"
-        )
-    links = []
-    for wheel in wheels:
-        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-        links.append(f'<a href="{wheel.as_uri()}#sha256={digest}">{wheel.name}</a>')
-    (root / "torch").mkdir(parents=True, exist_ok=True)
-    (root / "torch" / "index.html").write_text(
-        "<html><body>" + "".join(links) + "</body></html>", encoding="utf-8"
-    )
-    return root.as_uri()
-
-
-def find_links() -> list[str]:
-    folders = os.environ.get("PIP_FIND_LINKS", "").split()
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False
-    )
-    for line in done.stdout.splitlines():
-        name, _, value = line.partition("=")
-        if name.endswith(".find-links"):
-            folders += value.strip().strip("'\"").split()
-    return [folder for folder in dict.fromkeys(folders) if Path(folder).is_dir()]
 
 
 def uv(project: Path, env: dict[str, str], *args: str) -> str:

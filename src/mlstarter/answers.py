@@ -21,6 +21,9 @@ import yaml
 
 from mlstarter import __version__
 from mlstarter.errors import AnswerError, CatalogError, UsageError
+from mlstarter.reserved import reserved_names, shadows
+from mlstarter.sanitize import UNSAFE_CHARS
+from mlstarter.userfiles import MAX_ANSWERS_BYTES, load_data_file
 
 RECORD_FILE = ".mlstarter.yml"
 LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "none")
@@ -35,17 +38,6 @@ COMMON_QUESTIONS = (
     "license",
     "copyright_year",
 )
-
-# Names a generated package must not take: it would shadow a library the starters import.
-RESERVED_PACKAGES = frozenset(
-    {
-        "src", "test", "tests", "torch", "transformers", "tokenizers", "datasets", "accelerate",
-        "tensorflow", "tf", "tfpyth", "taos", "taosrest", "taosws", "monai", "nibabel", "cv2",
-        "numpy", "scipy", "sklearn", "pandas", "matplotlib", "yaml", "requests", "mlstarter",
-    }
-)  # fmt: skip
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -64,7 +56,9 @@ RULES = {
         re.compile(r"[a-z][a-z0-9_]*"),
         "must be a lowercase Python identifier starting with a letter (like 'my_project')",
     ),
-    "author_email": Rule(re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "must be an email address"),
+    "author_email": Rule(
+        re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+"), "must be an email address"
+    ),
     "github_username": Rule(
         re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"),
         "must be a GitHub user name (letters, digits, single dashes, at most 39)",
@@ -97,6 +91,8 @@ class TemplateSpec:
     path: Path
     questions: list[Question]
     private: dict[str, object] = field(default_factory=dict)
+    # names project_slug and package_name must not take (normalized name -> what it would shadow)
+    reserved: dict[str, str] = field(default_factory=dict, repr=False)
     # Jinja templates of the rendered defaults (and their environment under ""), built once
     compiled_defaults: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -140,7 +136,7 @@ def load_template(path: Path) -> TemplateSpec:
     missing = [n for n in COMMON_QUESTIONS if n not in {q.name for q in questions}]
     if missing:
         raise CatalogError(f"{file}: the template does not ask {', '.join(missing)}")
-    return TemplateSpec(path, questions, private)
+    return TemplateSpec(path, questions, private, reserved_names(path))
 
 
 def check_value(question: Question, value: object) -> object:
@@ -154,19 +150,24 @@ def check_value(question: Question, value: object) -> object:
             return True
         if text in {"n", "no", "false", "0", "off"}:
             return False
-        raise AnswerError(f"{name}: '{value}' is not yes or no")
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        shown = str(value) if len(str(value)) <= 40 else str(value)[:40] + "..."
+        raise AnswerError(f"{name}: '{shown}' is not yes or no")
+    if not isinstance(value, str):
+        # answers files and rosters keep text as text, so anything else is a typed value
         raise AnswerError(f"{name}: expected text, got {type(value).__name__}")
-    text = str(value)
+    text = value
+    if len(text) > MAX_TEXT:
+        raise AnswerError(f"{name}: at most {MAX_TEXT} characters")
     if question.choices:
         if text not in question.choices:
             allowed = ", ".join(question.choices)
             raise AnswerError(f"{name}: '{text}' is not one of the allowed values: {allowed}")
         return text
-    if _CONTROL.search(text):
-        raise AnswerError(f"{name}: must be a single line without control characters")
-    if len(text) > MAX_TEXT:
-        raise AnswerError(f"{name}: at most {MAX_TEXT} characters")
+    if UNSAFE_CHARS.search(text):
+        raise AnswerError(
+            f"{name}: must be a single line of text without control, bidi or invisible "
+            "characters (or bytes that are not UTF-8)"
+        )
     if name == "project_name" and not text.strip():
         raise AnswerError("project_name: must not be empty")
     rule = RULES.get(name)
@@ -174,12 +175,19 @@ def check_value(question: Question, value: object) -> object:
         raise AnswerError(f"{name}: '{text}' {rule.says}")
     if name in {"project_slug", "package_name"} and len(text) > MAX_NAME:
         raise AnswerError(f"{name}: at most {MAX_NAME} characters")
-    if name == "package_name":
-        if keyword.iskeyword(text) or text in sys.stdlib_module_names:
-            raise AnswerError(f"package_name: '{text}' would shadow Python's own '{text}'")
-        if text in RESERVED_PACKAGES:
-            raise AnswerError(f"package_name: '{text}' would shadow the library '{text}'")
+    if name == "package_name" and (keyword.iskeyword(text) or text in sys.stdlib_module_names):
+        raise AnswerError(f"package_name: '{text}' would shadow Python's own '{text}'")
     return text
+
+
+def check_answer(spec: TemplateSpec, question: Question, value: object) -> object:
+    """`check_value`, and for the slug and the package name: nothing in the venv is shadowed."""
+    checked = check_value(question, value)
+    if question.name in {"project_slug", "package_name"}:
+        shadowed = shadows(str(checked), spec.reserved)
+        if shadowed is not None:
+            raise AnswerError(f"{question.name}: '{checked}' would shadow {shadowed}")
+    return checked
 
 
 def check_names(spec: TemplateSpec, given: Mapping[str, object], source: str) -> None:
@@ -204,7 +212,7 @@ def resolve_answers(
     answers before them, so `project_slug` follows `project_name`.
     """
     check_names(spec, given, "answers")
-    checked = {name: check_value(spec.question(name), value) for name, value in given.items()}
+    checked = {name: check_answer(spec, spec.question(name), v) for name, v in given.items()}
     answers: dict[str, object] = {}
     for question in spec.questions:
         if question.name in checked:
@@ -214,7 +222,7 @@ def resolve_answers(
         if ask is not None:
             value = ask(question, value)
         try:
-            answers[question.name] = check_value(question, value)
+            answers[question.name] = check_answer(spec, question, value)
         except AnswerError as exc:
             if question.name in checked or ask is not None:
                 raise
@@ -255,13 +263,11 @@ def read_answers_file(path: Path, template_key: str) -> dict[str, object]:
 
 
 def read_answers_and_flavor(path: Path, template_key: str) -> tuple[dict[str, object], str | None]:
-    """The answers of a file, and the flavor it records (a `.mlstarter.yml` does; None if not)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"--answers {path}: cannot read it ({exc.strerror})") from exc
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--answers {path}: not valid YAML or JSON") from exc
+    """The answers of a file, and the flavor it records (a `.mlstarter.yml` does; None if not).
+
+    Values are read as written: YAML scalars stay text, JSON numbers too.
+    """
+    data = load_data_file(path, MAX_ANSWERS_BYTES, "--answers")
     flavor = None
     if isinstance(data, dict) and isinstance(data.get("answers"), dict):
         made_for = data.get("template")
@@ -270,6 +276,8 @@ def read_answers_and_flavor(path: Path, template_key: str) -> tuple[dict[str, ob
                 f"--answers {path}: it records template '{made_for}', not '{template_key}'"
             )
         flavor = data.get("flavor")
+        if flavor is not None and not isinstance(flavor, str):
+            raise UsageError(f"--answers {path}: its 'flavor' must be a name")
         data = data["answers"]
     if not isinstance(data, dict):
         raise UsageError(f"--answers {path}: expected a mapping of NAME: VALUE")

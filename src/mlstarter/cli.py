@@ -1,8 +1,16 @@
 """The command line: flags in, exit codes out. The only module that prints.
 
-Human output goes to stderr; `--json` puts exactly one JSON object on stdout. Errors are one line,
-with the traceback only under `--verbose`. cookiecutter and jinja2 are imported only by the commands
-that generate, so `--help`, `list` and `info` start fast.
+A command's result goes to stdout: the tables of `list` and `info`, the summary of `new`, `batch`
+and `verify` (`--json`: exactly one JSON object instead, also for every usage error, the argument
+parser's included). Prompts, progress, notes and errors go to stderr. An error is one line, with
+the traceback only under `--verbose`. Everything shown that came from the user or a child process
+has its control characters escaped and the credentials of its URLs hidden.
+
+SIGINT and SIGTERM (to the process or its group) stop new work at once; in-flight bakes finish or
+roll back, the message says what exists, and the exit code is 130 (SIGTERM: 143).
+
+cookiecutter and jinja2 are imported only by the commands that generate, so `--help`, `list` and
+`info` start fast.
 """
 
 from __future__ import annotations
@@ -12,16 +20,102 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from mlstarter import __version__
+from mlstarter import __version__, interrupts
 from mlstarter.catalog import HARDWARE, Catalog, Project, load_catalog
 from mlstarter.errors import MissingAnswerError, MlstarterError, UsageError
+from mlstarter.interrupts import Interrupted
+from mlstarter.sanitize import escape_controls, redact_secrets
+
+try:  # typer >= 0.20 vendors click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import (  # type: ignore[assignment]
+        ClickException,
+        NoArgsIsHelpError,
+    )
+
+
+def shown(text: object) -> str:
+    """Text from the user or a child process, safe to show on a terminal: one line, no control
+    characters, no credentials."""
+    return escape_controls(redact_secrets(str(text)))
+
+
+def _wants_json(args: Sequence[str]) -> bool:
+    words = list(args)
+    if "--" in words:
+        words = words[: words.index("--")]
+    return any(word == "--json" or word.startswith("--json=") for word in words)
+
+
+class _Commands(TyperGroup):
+    """The root group: signal handling for every command, and usage errors in the contract's form
+    (one line on stderr; under --json also one JSON object on stdout)."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        # `python -m mlstarter` is the same program: one name for usage and shell completion
+        for stream in (sys.stdout, sys.stderr):
+            if hasattr(stream, "reconfigure"):  # undecodable path bytes print as \xff, not a crash
+                stream.reconfigure(errors="backslashreplace")
+        restore = interrupts.install()
+        _Emitted.done = False
+        try:
+            code = super().main(
+                args=argv, prog_name=prog_name or "mlstarter", complete_var=complete_var,
+                standalone_mode=False, **extra,
+            )  # fmt: skip
+        except NoArgsIsHelpError as exc:
+            exc.ctx.get_help()  # typer prints the help itself
+            code = exc.exit_code
+        except ClickException as exc:
+            code = _usage_error(exc, _wants_json(argv))
+        except KeyboardInterrupt as exc:  # a signal while the arguments were parsed
+            stop = exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT)
+            code = _usage_error_line(f"interrupted by {stop.signal_name}", stop.exit_code, argv)
+        finally:
+            restore()
+        if code == 130 and interrupts.requested() == signal.SIGTERM:
+            code = 143
+        code = 0 if code is None else code
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _usage_error(exc: ClickException, as_json: bool) -> int:
+    message = exc.format_message()
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    line = shown(message) + hint
+    sys.stderr.write(f"error: {line}\n")
+    if as_json:
+        _emit_json({"ok": False, "error": line, "exit_code": exc.exit_code})
+    return exc.exit_code
+
+
+def _usage_error_line(message: str, code: int, argv: list[str]) -> int:
+    sys.stderr.write(f"error: {message}\n")
+    if _wants_json(argv):
+        _emit_json({"ok": False, "error": message, "exit_code": code})
+    return code
+
 
 app = typer.Typer(
     name="mlstarter",
@@ -29,10 +123,11 @@ app = typer.Typer(
     epilog="Examples: mlstarter list | mlstarter info transformers | "
     "mlstarter new python-autocomplete --no-input -o ~/code",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_Commands,
 )
 
+MAX_ERROR_LINE = 2000
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
 
@@ -43,37 +138,89 @@ def _stderr() -> Any:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _print_result(*renderables: Any) -> None:
+    """A command's result on stdout: wide enough for one row a line when piped, no trailing
+    spaces (so `mlstarter list | grep nlp` sees whole rows)."""
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else 200
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True, width=width)
+    with console.capture() as captured:
+        for renderable in renderables:
+            console.print(renderable)
+    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _text(value: object, style: str = "") -> Any:
+    """User or child-process text as a rich Text: never read as markup, always escaped."""
+    from rich.text import Text
+
+    return Text(shown(value), style=style)
+
+
+class _Emitted:
+    """Whether this invocation already put its JSON object on stdout (there is only one)."""
+
+    done = False
+
+
 def _emit_json(payload: dict[str, object]) -> None:
+    _Emitted.done = True
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
 
 
+@dataclass
+class _Run:
+    """What a command has done so far: what an interrupt message says, what its JSON adds."""
+
+    interrupted_says: str = "nothing was written"
+    extra: dict[str, object] = field(default_factory=dict)
+
+
 @contextmanager
-def _reported(as_json: bool, verbose: bool) -> Iterator[None]:
-    """Turn errors into one line on stderr and the contract's exit code."""
+def _reported(as_json: bool, verbose: bool) -> Iterator[_Run]:
+    """Turn errors and interrupts into one line on stderr and the contract's exit code."""
+    run = _Run()
     try:
-        yield
+        yield run
     except MlstarterError as exc:
-        _fail(str(exc), exc.exit_code, as_json, verbose)
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing was written", 130, as_json, verbose)
+        _fail(str(exc), exc.exit_code, as_json, verbose, run.extra)
+    except KeyboardInterrupt as exc:
+        stop = exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT)
+        message = f"interrupted by {stop.signal_name}; {run.interrupted_says}"
+        _fail(message, stop.exit_code, as_json, verbose, run.extra)
     except EOFError:
         _fail("input ended before every question was answered; nothing was written "
               "(use --no-input with --set or --answers)", 4, as_json, verbose)  # fmt: skip
     except (typer.Exit, typer.Abort):
         raise
+    except BrokenPipeError:  # `mlstarter list | head -1`: the reader left; say nothing
+        sys.stderr.flush()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell reports it
+    except OSError as exc:  # the system refused (disk full, permission): not a bug
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}", 8, as_json, verbose, run.extra)
     except Exception as exc:  # a bug: say so, briefly, unless asked for the traceback
         _fail(f"internal error: {type(exc).__name__}: {exc}", 1, as_json, verbose)
 
 
-def _fail(message: str, code: int, as_json: bool, verbose: bool) -> None:
+def _fail(
+    message: str, code: int, as_json: bool, verbose: bool, extra: dict[str, object] | None = None
+) -> None:
     if verbose:
         traceback.print_exc(file=sys.stderr)
-    sys.stderr.write(f"error: {message}\n")
+    line = shown(message)
+    if len(line) > MAX_ERROR_LINE:  # a megabyte typed as a key is still one readable line
+        line = line[: MAX_ERROR_LINE - 5] + " [...]"
+    sys.stderr.write(f"error: {line}\n")
     if not verbose and code == 1:
         sys.stderr.write("(run again with --verbose for the traceback)\n")
-    if as_json:
-        _emit_json({"ok": False, "error": message, "exit_code": code})
+    if as_json and not _Emitted.done:  # a signal after the result: the exit code tells it
+        _emit_json({**(extra or {}), "ok": False, "error": line, "exit_code": code})
     raise typer.Exit(code)
 
 
@@ -115,7 +262,7 @@ def list_projects(
         if as_json:
             _emit_json({"projects": [p.card() for p in projects]})
             return
-        _stderr().print(_project_table(projects))
+        _print_result(_project_table(projects))
 
 
 def _project_table(projects: list[Project], numbered: bool = False) -> Any:
@@ -133,9 +280,9 @@ def _project_table(projects: list[Project], numbered: bool = False) -> Any:
         table.add_column("hardware")
     for n, p in enumerate(projects, start=1):
         if numbered:
-            table.add_row(str(n), p.key, p.title, p.tagline)
+            table.add_row(str(n), _text(p.key), _text(p.title), _text(p.tagline))
         else:
-            table.add_row(p.key, p.title, p.domain, HARDWARE[p.hardware])
+            table.add_row(_text(p.key), _text(p.title), _text(p.domain), HARDWARE[p.hardware])
     return table
 
 
@@ -147,6 +294,9 @@ def info(
 ) -> None:
     """The full card of one project: summary, problem, success metric, frameworks, size, link."""
     with _reported(as_json, verbose):
+        from rich.table import Table
+        from rich.text import Text
+
         from mlstarter.answers import load_template
 
         project = load_catalog().get(key)
@@ -158,9 +308,7 @@ def info(
         if as_json:
             _emit_json({**project.card(), "template_version": spec.version, "questions": questions})
             return
-        console = _stderr()
-        console.print(f"[bold]{project.title}[/bold]  ([cyan]{project.key}[/cyan])")
-        console.print(project.tagline + "\n")
+        heading = Text.assemble((project.title, "bold"), "  (", (project.key, "cyan"), ")")
         rows = [
             ("summary", project.summary),
             ("problem", project.problem),
@@ -169,17 +317,16 @@ def info(
             ("hardware", HARDWARE[project.hardware]),
             ("install size", project.install_size),
             ("upstream", project.upstream),
-            ("questions", ", ".join(q["name"] for q in questions)),
+            ("questions", ", ".join(str(q["name"]) for q in questions)),
         ]
-        from rich.table import Table
-
         table = Table(box=None, show_header=False, pad_edge=False)
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         for label, text in rows:
-            table.add_row(label, text)
-        console.print(table)
-        console.print(f"\nStart it: mlstarter new {project.key}")
+            table.add_row(label, _text(text))
+        _print_result(
+            heading, _text(project.tagline), "", table, "", _text(f"Start it: mlstarter new {key}")
+        )
 
 
 @app.command()
@@ -205,7 +352,10 @@ def new(
         bool, typer.Option("--dry-run", help="Print the files that would be written; write none.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Move an existing target to a timestamped backup first.")
+        bool,
+        typer.Option(
+            "--force", help="Move an existing target (and grader folder) to a timestamped backup."
+        ),
     ] = False,
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Make it a git repo with one initial commit.")
@@ -225,7 +375,7 @@ def new(
     verbose: VerboseOpt = False,
 ) -> None:
     """Generate a starter repo from a featured project's template."""
-    with _reported(as_json, verbose):
+    with _reported(as_json, verbose) as run:
         from mlstarter import answers as answers_mod
         from mlstarter import generate
 
@@ -254,10 +404,13 @@ def new(
         answers_mod.check_names(spec, from_set, "--set")
         given.update(from_set)
         flavor = check_flavor(flavor or recorded_flavor or "showcase")
-        ask = _ask_question if interactive else None
-        answers = answers_mod.resolve_answers(spec, given, ask)
+        out = generate.check_output_dir(output_dir)
+
+        def ask(question: Any, default: object) -> object:
+            return _ask_question(spec, question, default)
+
+        answers = answers_mod.resolve_answers(spec, given, ask if interactive else None)
         slug = str(answers["project_slug"])
-        out = output_dir.expanduser().resolve()
         payload: dict[str, object] = {
             "ok": True,
             "project": project.key,
@@ -280,15 +433,27 @@ def new(
         result = generate.bake(
             project.key, spec, answers, out, force=force, git=git, flavor=flavor, grader=grader
         )
+        run.interrupted_says = f"{result.path} was created completely before it stopped"
+        run.extra = {"path": str(result.path)}
+        _note_cleaned(result.cleaned)
         payload.update(
             dry_run=False,
             files=len(result.files),
             backup=str(result.backup) if result.backup else None,
             git_commit=result.git_commit,
+            grader=str(result.grader) if result.grader else None,
+            grader_status=result.grader_status,
+            grader_backup=str(result.grader_backup) if result.grader_backup else None,
+            cleaned_staging=result.cleaned,
         )
+        interrupts.check()  # a signal during the final renames: the repo is complete, say so
         if not as_json:
-            _print_created(project, result, answers)
+            _print_created(project, result)
         if verify_after:
+            run.interrupted_says = (
+                f"the repo {result.path} was created and is kept; its verification was stopped "
+                "(its processes ended)"
+            )
             report = _run_verify(result.path, None, as_json)
             payload["verify"] = report.as_dict()
             if not report.ok:
@@ -297,6 +462,13 @@ def new(
                 raise typer.Exit(7)
         if as_json:
             _emit_json(payload)
+
+
+def _note_cleaned(cleaned: list[str]) -> None:
+    for name in cleaned:
+        _stderr().print(
+            _text(f"note: removed {name}, a staging folder left by a run that was killed")
+        )
 
 
 @app.command()
@@ -311,9 +483,9 @@ def batch(
     output_dir: Annotated[
         Path, typer.Option("--output-dir", "-o", help="Folder for the repos and the summary.")
     ] = Path("."),
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Rows baked at once.")] = (
-        min(4, os.cpu_count() or 1)
-    ),
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, max=64, help="Rows baked at once.")
+    ] = min(4, os.cpu_count() or 1),
     set_values: Annotated[
         list[str] | None,
         typer.Option("--set", metavar="NAME=VALUE", help="Answer for every row (repeatable)."),
@@ -339,9 +511,10 @@ def batch(
     verbose: VerboseOpt = False,
 ) -> None:
     """One repo per roster row, in parallel, each atomic; a summary of every row."""
-    with _reported(as_json, verbose):
+    with _reported(as_json, verbose) as run:
         from mlstarter import answers as answers_mod
         from mlstarter import batch as batch_mod
+        from mlstarter import generate, gitrepo
 
         check_flavor(flavor)
         if remote is not None:
@@ -349,38 +522,106 @@ def batch(
                 raise UsageError(
                     "--remote must contain {student_id}, or every repo goes to one URL"
                 )
+            gitrepo.check_remote(remote)
             git = True
         catalog = load_catalog()
         if project is not None:
             catalog.get(project)
+        batch_mod.refuse_summary_as_roster(roster, generate.check_output_dir(output_dir))
         rows = batch_mod.read_roster(roster)
         base, _ = batch_mod.base_answers(
             answers_file, answers_mod.parse_set_options(set_values or []), project
         )
-        out = output_dir.expanduser().resolve()
+        out = generate.check_output_dir(output_dir)
         planned, failed = batch_mod.plan_rows(
             rows, catalog, out, project, base, flavor, force, git, remote
         )
-        out.mkdir(parents=True, exist_ok=True)
-        outcomes = list(failed)
-        for outcome in failed:
-            sys.stderr.write(f"line {outcome.line}: {outcome.reason}\n")
-        outcomes += _run_batch_with_progress(batch_mod, planned, jobs)
-        outcomes.sort(key=lambda o: o.line)
-        json_path, csv_path = batch_mod.write_summary(out, outcomes)
-        bad = [o for o in outcomes if o.status == "failed"]
-        counts = {s: sum(o.status == s for o in outcomes) for s in
-                  ("generated", "regenerated", "skipped", "failed")}  # fmt: skip
-        if as_json:
-            _emit_json({
-                "ok": not bad, "counts": counts, "summary": str(json_path),
-                "rows": [vars(o) for o in outcomes],
-                **({"exit_code": bad[0].exit_code} if bad else {}),
-            })  # fmt: skip
-        else:
-            _print_batch_summary(outcomes, counts, json_path, csv_path)
-        if bad:
-            raise typer.Exit(bad[0].exit_code)
+        interrupts.check()  # interrupted while reading and checking: nothing was written
+        with interrupts.deferred():
+            created = generate.make_output_dir(out)
+            try:
+                with batch_mod.exclusive(out):
+                    outcome = _run_batch(batch_mod, generate, out, planned, failed, jobs)
+            except BaseException:
+                generate.remove_created(created)
+                raise
+        outcomes, graders, signum, paths, summary_error = outcome
+        run.interrupted_says = "every row had ended before it stopped; the summary is written"
+        _report_batch(batch_mod, outcomes, graders, signum, paths, summary_error, as_json)
+
+
+def _run_batch(
+    batch_mod: Any, generate: Any, out: Path, planned: list[Any], failed: list[Any], jobs: int
+) -> tuple[list[Any], list[Any], int | None, tuple[Path, Path], str | None]:
+    """The writing part of a batch (under the output folder's lock, signals deferred)."""
+    _note_cleaned(generate.clean_stale_staging(out))
+    _note_cleaned(generate.clean_stale_staging(out / batch_mod.GRADER_DIR))
+    for outcome in failed:
+        _stderr().print(_text(f"line {outcome.line}: {outcome.reason}"))
+    graders: list[Any] = []
+    signum = None
+    try:
+        graders = batch_mod.write_graders(planned, out)
+    except Interrupted as exc:
+        signum = exc.signum
+    for grader in graders:
+        if grader.status == "failed":
+            _stderr().print(_text(f"grader {grader.path}: {grader.reason}"))
+    if signum is None:
+        done = _run_batch_with_progress(batch_mod, planned, jobs)
+    else:
+        done = [batch_mod.run_job(job, lambda: signum) for job in planned]
+    outcomes = sorted(list(failed) + done, key=lambda o: o.line)
+    signum = signum or interrupts.requested()
+    name = signal.Signals(signum).name if signum else None
+    summary_error = None
+    paths = (out / batch_mod.SUMMARY_JSON, out / batch_mod.SUMMARY_CSV)
+    try:
+        paths = batch_mod.write_summary(out, outcomes, graders, name)
+    except OSError as exc:
+        summary_error = str(generate.refused(exc, "cannot write the batch summary"))
+    return outcomes, graders, signum, paths, summary_error
+
+
+def _report_batch(
+    batch_mod: Any,
+    outcomes: list[Any],
+    graders: list[Any],
+    signum: int | None,
+    paths: tuple[Path, Path],
+    summary_error: str | None,
+    as_json: bool,
+) -> None:
+    counts = batch_mod.count(outcomes)
+    # an interrupted row while the batch itself was not (a signal to one worker) is not done
+    bad = [o for o in [*outcomes, *graders] if o.status in ("failed", "interrupted")]
+    code = 0
+    message = None
+    said = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    if signum is not None:
+        stop = Interrupted(signum)
+        code = stop.exit_code
+        message = (
+            f"interrupted by {stop.signal_name}: {said}; every row is a complete repo or nothing"
+        )
+    elif summary_error is not None:
+        code, message = 8, summary_error
+    elif bad:
+        code = bad[0].exit_code
+    summary = None if summary_error else str(paths[0])
+    if as_json:
+        _emit_json({
+            "ok": code == 0, "counts": counts, "summary": summary,
+            "rows": [vars(o) for o in outcomes], "graders": [vars(g) for g in graders],
+            **({"interrupted": signal.Signals(signum).name} if signum else {}),
+            **({"exit_code": code, "error": shown(message or "some rows failed")} if code else {}),
+        })  # fmt: skip
+    else:
+        _print_batch_summary(outcomes, said, paths, summary_error is None)
+    if message is not None:
+        sys.stderr.write(f"error: {shown(message)}\n")
+    if code:
+        raise typer.Exit(code)
 
 
 def _run_batch_with_progress(batch_mod: Any, planned: list[Any], jobs: int) -> list[Any]:
@@ -397,25 +638,26 @@ def _run_batch_with_progress(batch_mod: Any, planned: list[Any], jobs: int) -> l
         def done(outcome: Any) -> None:
             progress.advance(task)
             if outcome.status == "failed":
-                progress.console.print(f"line {outcome.line}: {outcome.reason}", markup=False)
+                progress.console.print(_text(f"line {outcome.line}: {outcome.reason}"))
 
-        return batch_mod.run_batch(planned, jobs, done)
+        outcomes: list[Any] = batch_mod.run_batch(planned, jobs, done)
+        return outcomes
 
 
-def _print_batch_summary(outcomes: list[Any], counts: dict[str, int], *paths: Path) -> None:
+def _print_batch_summary(
+    outcomes: list[Any], said: str, paths: tuple[Path, Path], written: bool
+) -> None:
     from rich.table import Table
 
-    console = _stderr()
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("line", "student", "project", "status", "reason / path"):
         table.add_column(column)
     for o in outcomes:
-        style = {"failed": "red", "skipped": "dim"}.get(o.status, "green")
-        table.add_row(str(o.line), o.student_id, o.project, f"[{style}]{o.status}[/{style}]",
-                      o.reason or o.path)  # fmt: skip
-    console.print(table)
-    console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) +
-                  f"; summary: {paths[0]} and {paths[1]}")  # fmt: skip
+        style = {"failed": "red", "interrupted": "yellow", "skipped": "dim"}.get(o.status, "green")
+        table.add_row(str(o.line), _text(o.student_id), _text(o.project), _text(o.status, style),
+                      _text(o.reason or o.path))  # fmt: skip
+    where = f"summary: {paths[0]} and {paths[1]}" if written else "no summary written"
+    _print_result(table, _text(f"{said}; {where}"))
 
 
 @app.command()
@@ -425,14 +667,33 @@ def verify(
         Path | None,
         typer.Option("--venv", metavar="DIR", help="Reuse (or create) this venv; kept afterwards."),
     ] = None,
+    timeout: Annotated[
+        int,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            min=1,
+            max=7 * 24 * 3600,
+            help="Time limit of each step (venv, setup, test, smoke).",
+        ),
+    ] = 1800,
+    installer: Annotated[
+        str,
+        typer.Option(
+            "--installer",
+            metavar="auto|uv|pip",
+            help="What `make setup` installs with; auto takes uv when it is on PATH.",
+        ),
+    ] = "auto",
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Prove a generated repo works: fresh venv, install, its tests offline, its smoke run."""
-    with _reported(as_json, verbose):
+    """Prove a generated repo works: fresh venv, install, lint, its tests offline, its smoke run."""
+    with _reported(as_json, verbose) as run:
         if not path.is_dir():
             raise UsageError(f"{path}: no such folder")
-        report = _run_verify(path, venv, as_json)
+        run.interrupted_says = "verification stopped; its processes were ended"
+        report = _run_verify(path, venv, as_json, timeout, installer)
         if as_json:
             payload = report.as_dict()
             if not report.ok:
@@ -442,8 +703,11 @@ def verify(
             raise typer.Exit(7)
 
 
-def _run_verify(path: Path, venv: Path | None, as_json: bool) -> Any:
+def _run_verify(
+    path: Path, venv: Path | None, as_json: bool, timeout: float = 1800, installer: str = "auto"
+) -> Any:
     """Verify with a live display on stderr; print the summary unless --json; return the report."""
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from mlstarter import verify as verify_mod
@@ -454,46 +718,58 @@ def _run_verify(path: Path, venv: Path | None, as_json: bool) -> Any:
         TextColumn("{task.completed}/{task.total} steps"), TimeElapsedColumn(),
         TextColumn("[dim]{task.fields[last]}"), console=console, transient=True,
     )  # fmt: skip
-    total = 3 if venv is not None and (venv / "bin" / "python").exists() else 4
+    total = 4 if venv is not None and (venv / "bin" / "python").exists() else 5
     task = progress.add_task("verify", total=total, last="")
 
     def on_event(kind: str, name: str, text: str) -> None:
         if kind == "start":
             progress.update(task, description=name, last="")
         elif kind == "line" and text.strip():
-            progress.update(task, last=text.strip()[:60])
+            progress.update(task, last=escape(shown(text.strip()[:60])))
         elif kind == "end":
             progress.advance(task)
-            mark = "[green]ok[/green]" if text == "ok" else f"[red]failed ({text})[/red]"
-            progress.console.print(f"  {name}: {mark}")
+            mark = _text("ok", "green") if text == "ok" else _text(f"failed ({text})", "red")
+            progress.console.print(_text(f"  {name}: "), mark, sep="")
 
-    console.print(f"Verifying {path.resolve()}")
+    console.print(_text(f"Verifying {path.resolve()}"))
     with progress:
-        report = verify_mod.verify(path, venv, on_event)
+        report = verify_mod.verify(path, venv, on_event, timeout=timeout, installer=installer)
     if not as_json:
         _print_verify_summary(report)
     failed = report.failed_step
     if failed is not None:
-        sys.stderr.write("\n".join(failed.tail) + "\n")
-        sys.stderr.write(f"error: verification failed at step '{failed.name}'\n")
+        sys.stderr.write("".join(shown(line) + "\n" for line in failed.tail))
+        why = shown(failed.reason)
+        sys.stderr.write(f"error: verification failed at step '{failed.name}': {why}\n")
     return report
 
 
 def _print_verify_summary(report: Any) -> None:
     from rich.table import Table
 
-    table = Table(title="verification", box=None, header_style="bold", title_justify="left")
+    title = f"verification (installed with {report.installer})"
+    table = Table(title=title, box=None, header_style="bold", title_justify="left")
     table.add_column("step")
     table.add_column("result")
     table.add_column("seconds", justify="right")
     for step in report.steps:
-        result = "[green]pass[/green]" if step.ok else f"[red]fail (exit {step.returncode})[/red]"
+        result = _text("pass", "green") if step.ok else _text(f"fail ({step.reason})", "red")
         table.add_row(step.name, result, f"{step.seconds:.1f}")
-    console = _stderr()
-    console.print(table)
+    parts: list[Any] = [table]
+    if report.targets:
+        targets = Table(title="smoke targets", box=None, header_style="bold", title_justify="left")
+        for column in ("target", "value", "op", "threshold", "met", "source"):
+            numeric = column in ("value", "threshold")
+            targets.add_column(column, justify="right" if numeric else "left")
+        for t in report.targets:
+            met = _text("met", "green") if t["met"] else _text("MISSED", "red")
+            targets.add_row(_text(t["name"]), _text(t["value"]), _text(t["op"]),
+                            _text(t["threshold"]), met, _text(t["source"]))  # fmt: skip
+        parts.append(targets)
     metrics = (report.smoke or {}).get("metrics")
     if isinstance(metrics, dict) and metrics:
-        console.print("smoke metrics: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
+        parts.append(_text("smoke metrics: " + ", ".join(f"{k}={v}" for k, v in metrics.items())))
+    _print_result(*parts)
 
 
 def check_flavor(flavor: str) -> str:
@@ -506,32 +782,30 @@ def check_flavor(flavor: str) -> str:
 
 
 def _print_dry_run(target: Path, files: list[str], state: str) -> None:
-    console = _stderr()
-    console.print(f"Would write {len(files)} files to {target}:")
-    for name in files:
-        console.print(f"  {name}", markup=False)
+    lines = [f"Would write {len(files)} files to {target}:", *(f"  {name}" for name in files)]
     if state == "occupied":
-        console.print("The existing folder would first be moved to a timestamped backup.")
-    console.print("Nothing was written (--dry-run).")
+        lines.append("The existing folder would first be moved to a timestamped backup.")
+    lines.append("Nothing was written (--dry-run).")
+    sys.stdout.write("".join(shown(line) + "\n" for line in lines))
 
 
-def _print_created(project: Project, result: Any, answers: dict[str, object]) -> None:
-    console = _stderr()
-    console.print(
-        f"[green]Created[/green] {result.path} ({len(result.files)} files) "
-        f"from the {project.key} template."
-    )
+def _print_created(project: Project, result: Any) -> None:
+    lines = [f"Created {result.path} ({len(result.files)} files) from the {project.key} template."]
     if result.backup:
-        console.print(f"The folder that was there is now {result.backup}")
+        lines.append(f"The folder that was there is now {result.backup}")
+    if result.grader and result.grader_status != "up to date":
+        lines.append(f"The hidden tests (for grading) are in {result.grader}")
+    if result.grader_backup:
+        lines.append(f"The grader folder that was there is now {result.grader_backup}")
     if result.git_commit:
-        console.print(f"git repository with one commit: {result.git_commit[:12]}")
-    console.print(
-        "Next:\n"
-        f"  cd {result.path}\n"
-        "  python3.11 -m venv .venv && . .venv/bin/activate\n"
-        f"  make setup && make smoke   # then read README.md: the problem to solve",
-        markup=False,
-    )
+        lines.append(f"git repository with one commit: {result.git_commit[:12]}")
+    lines += [
+        "Next:",
+        f"  cd {result.path}",
+        "  python3.11 -m venv .venv && . .venv/bin/activate",
+        "  make setup && make smoke   # then read README.md: the problem to solve",
+    ]
+    sys.stdout.write("".join(shown(line) + "\n" for line in lines))
 
 
 def _ask_project(catalog: Catalog) -> str:
@@ -542,32 +816,35 @@ def _ask_project(catalog: Catalog) -> str:
     console.print(_project_table(catalog.projects, numbered=True))
     while True:
         reply = Prompt.ask("\nProject (number or key)", console=console, default="1").strip()
-        if reply.isdigit() and 1 <= int(reply) <= len(catalog.projects):
+        if _small_number(reply, len(catalog.projects)):
             return catalog.projects[int(reply) - 1].key
         if reply in catalog.keys:
             return reply
-        console.print(f"[red]'{reply}': type a number from 1 to {len(catalog.keys)} or a key[/red]")
+        says = f"'{reply}': type a number from 1 to {len(catalog.keys)} or a key"
+        console.print(_text(says, "red"))
 
 
-def _ask_question(question: Any, default: object) -> object:
+def _small_number(reply: str, most: int) -> bool:
+    return reply.isascii() and reply.isdigit() and len(reply) <= 4 and 1 <= int(reply) <= most
+
+
+def _ask_question(spec: Any, question: Any, default: object) -> object:
     """Ask one template question on the terminal until the answer passes validation."""
+    from rich.markup import escape
     from rich.prompt import Confirm, Prompt
 
-    from mlstarter.answers import check_value
+    from mlstarter.answers import check_answer
     from mlstarter.errors import AnswerError
 
     console = _stderr()
+    label = f"{escape(shown(question.help))} [dim]({escape(question.name)})[/dim]"
     while True:
         if question.is_bool:
-            reply: object = Confirm.ask(
-                f"{question.help} [dim]({question.name})[/dim]",
-                console=console,
-                default=bool(default),
-            )
+            reply: object = Confirm.ask(label, console=console, default=bool(default))
         elif question.choices:
-            console.print(f"{question.help} [dim]({question.name})[/dim]")
+            console.print(label)
             for n, choice in enumerate(question.choices, start=1):
-                console.print(f"  {n}. {choice}", markup=False)
+                console.print(_text(f"  {n}. {choice}"))
             picked = Prompt.ask(
                 "  choose",
                 console=console,
@@ -577,32 +854,17 @@ def _ask_question(question: Any, default: object) -> object:
             ).strip()
             reply = (
                 question.choices[int(picked) - 1]
-                if picked.isdigit() and 1 <= int(picked) <= len(question.choices)
+                if _small_number(picked, len(question.choices))
                 else picked
             )
         else:
-            reply = Prompt.ask(
-                f"{question.help} [dim]({question.name})[/dim]",
-                console=console,
-                default=str(default),
-            )
+            reply = Prompt.ask(label, console=console, default=str(default))
         try:
-            return check_value(question, reply)
+            return check_answer(spec, question, reply)
         except AnswerError as exc:
-            console.print(f"[red]{exc}[/red]", markup=True)
-
-
-def _interrupt_on_sigterm() -> None:
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (e.g. embedded): keep the default
-        pass
+            console.print(_text(str(exc), "red"))
 
 
 def main() -> None:
     """Console-script entry point."""
-    _interrupt_on_sigterm()
     app()

@@ -38,7 +38,7 @@ class MissingAnswerError(MlstarterError):
 
 
 class TargetExistsError(MlstarterError):
-    """The target folder exists and is not empty."""
+    """The target folder exists and is not empty (or another run is writing to it)."""
 
     exit_code = 5
 
@@ -53,3 +53,14 @@ class VerificationError(MlstarterError):
     """A generated repo failed to install, pass its tests or run its smoke example."""
 
     exit_code = 7
+
+
+class SystemRefusedError(MlstarterError):
+    """The system refused: a write failed (disk full, no permission, read-only, file too large)
+    or git failed. Nothing partial is left behind."""
+
+    exit_code = 8
+
+
+class GitError(SystemRefusedError):
+    """git is missing, or refused to commit or push."""

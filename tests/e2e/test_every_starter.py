@@ -1,5 +1,7 @@
 """The end-to-end tier: every starter in the catalog, generated with --no-input and verified in a
-fresh venv of its own (install, its tests offline, its smoke run). Slow: minutes a starter.
+fresh venv of its own (install with uv, lint and types, its tests offline, its smoke run); what
+got installed is exactly the lock; the pip path installs the same set; the locks are up to date.
+Slow: minutes a starter.
 
 Each run appends its timings to bench/out/verify-timings.jsonl; bench/record_verify.py turns
 them into the table in bench/RESULTS.md.
@@ -10,11 +12,15 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
 
 from mlstarter.catalog import load_catalog
 
@@ -34,8 +40,9 @@ def test_starter_generates_installs_passes_its_tests_and_smokes(key, tmp_path):
     assert made.returncode == 0, made.stderr
     repo = json.loads(made.stdout)["path"]
     started = time.monotonic()
+    venv = tmp_path / "venv"
     done = subprocess.run(
-        [sys.executable, "-m", "mlstarter", "verify", repo, "--json"],
+        [sys.executable, "-m", "mlstarter", "verify", repo, "--venv", str(venv), "--json"],
         capture_output=True, text=True, env=env, timeout=1800,
     )  # fmt: skip
     report = json.loads(done.stdout)
@@ -52,3 +59,69 @@ def test_starter_generates_installs_passes_its_tests_and_smokes(key, tmp_path):
     assert done.returncode == 0, done.stderr[-4000:]
     assert report["smoke"]["ok"] is True
     assert report["smoke"]["metrics"]
+    expected_installer = "uv" if shutil.which("uv") else "pip"
+    assert report["installer"] == expected_installer
+    assert [s["name"] for s in report["steps"]] == ["venv", "setup", "lint", "test", "smoke"]
+    assert installed(venv) == locked(Path(repo)), "the installed set is not the locked set"
+
+
+# Installed beside the locked set on purpose: the project itself, torch (pinned, from PyTorch's
+# CPU index, not hash-locked here) and the installers a venv is seeded with.
+NOT_LOCKED = {"torch", "pip", "setuptools", "wheel"}
+
+
+def installed(venv: Path) -> dict[str, str]:
+    """name -> version of every distribution in the venv but the project and NOT_LOCKED."""
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c",
+         "import importlib.metadata as m, json; print(json.dumps({d.metadata['Name']: d.version "
+         "for d in m.distributions() if not d.read_text('direct_url.json')}))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    found = {canonicalize_name(k): v for k, v in json.loads(done.stdout).items()}
+    return {k: v for k, v in found.items() if k not in NOT_LOCKED}
+
+
+def locked(repo: Path, groups: tuple[str, ...] = ()) -> dict[str, str]:
+    """name -> version of every entry of the repo's exported locks that applies here."""
+    found = {}
+    files = ["requirements-lock.txt", *(f"requirements-{g}-lock.txt" for g in groups)]
+    for name in files:
+        for line in (repo / name).read_text().splitlines():
+            if not line or line[0].isspace() or line.startswith("#"):
+                continue
+            requirement, _, marker = line.rstrip(" \\").partition(";")
+            if marker.strip() and not Marker(marker.strip()).evaluate():
+                continue
+            package, _, version = requirement.partition("==")
+            found[canonicalize_name(package)] = version.strip()
+    return found
+
+
+def test_the_pip_path_installs_the_locked_set_too(tmp_path):
+    """Without uv, `make setup` installs the same set with pip (python-autocomplete: torch too)."""
+    made = subprocess.run(
+        [sys.executable, "-m", "mlstarter", "new", "python-autocomplete", "--no-input", "-o",
+         str(tmp_path), "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    repo = Path(json.loads(made.stdout)["path"])
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {**os.environ, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    # TORCH_INDEX empty: pip takes torch from its own configuration (this machine's wheel folder)
+    done = subprocess.run(
+        ["make", "setup", "INSTALLER=pip", "TORCH_INDEX=", f"PYTHON={venv / 'bin' / 'python'}"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert installed(venv) == locked(repo)
+
+
+def test_every_exported_lock_is_what_uv_resolves_today():
+    """The locks in the templates match their pyproject files (tools/lock_starters.py --check)."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "lock_starters.py"), "--check"],
+        capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]

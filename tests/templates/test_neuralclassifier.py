@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,7 @@ EXPECTED_FILES = [
     "tests/test_upstream.py",
     "tests/test_train.py",
     "tests/test_smoke.py",
+    "tests/test_published.py",
 ]
 MODULES = [
     "__init__",
@@ -47,6 +49,8 @@ MODULES = [
     "train",
     "evaluate",
     "upstream",
+    "published",
+    "targets",
     "smoke",
 ]
 
@@ -130,7 +134,7 @@ def test_default_answers_reach_the_files(cookies):
         "## References",
     ):
         assert section in readme, section
-    assert "0.80" in readme and "3 seeds" in readme
+    assert "**>= 0.8313**" in readme and "**>= 0.6047**" in readme and "3 seeds" in readme
     makefile = (project / "Makefile").read_text()
     assert "upstream train --rcv1 --model TextRCNN" in makefile
     assert "PACKAGE := hierarchical_text_classifier" in makefile
@@ -187,6 +191,7 @@ print(json.dumps({
     "top_k": flat["eval"]["top_k"],
     "labels": upstream.label_stats(files["train"]).num_labels,
     "flat_hierarchical": flat["task_info"]["hierarchical"],
+    "dict_from_all_files": cfg["data"]["generate_dict_using_all_json_files"],
     "guard": guard,
 }))
 """
@@ -195,9 +200,53 @@ print(json.dumps({
     assert out["hierarchical"] is False  # HMCN must run with hierarchical = false
     assert out["workers"] == 0
     assert out["depth"] == [0, 384, 384, 384]
-    assert out["top_k"] == out["labels"] <= 26
+    assert out["top_k"] == out["labels"] <= 28
     assert out["flat_hierarchical"] is True
+    assert out["dict_from_all_files"] is False  # dictionaries from the training files only
     assert "at least 2 epochs" in out["guard"]
+
+
+def test_readme_states_the_targets_the_code_checks(cookies):
+    """The README's published numbers and smoke margins are the ones the code uses."""
+    project = bake(cookies)
+    package = project / "src" / "hierarchical_text_classifier"
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    code = r"""
+import json
+from hierarchical_text_classifier import published
+print(json.dumps(published.RCV1))
+"""
+    rcv1 = run_python(project, code)
+    micro, macro = rcv1["TextRCNN"][1]["hierarchical"]
+    assert f"**>= {micro}**" in readme
+    assert f"**>= {macro}**" in readme
+    for model in ("TextCNN", "TextRCNN"):
+        for mode in ("hierarchical", "flat"):
+            for value in rcv1[model][1][mode]:
+                assert str(value) in readme, (model, mode, value)
+    smoke = (package / "smoke.py").read_text(encoding="utf-8")
+    for name in ("MICRO_MARGIN", "MACRO_MARGIN", "FLAT_MICRO_MARGIN"):
+        value = float(re.search(rf"^{name} = ([0-9.]+)$", smoke, re.M).group(1))
+        assert f"**{value:.2f}**" in readme, name
+
+
+def test_numpy_comes_from_the_real_group_and_its_absence_is_handled(cookies):
+    """numpy is a dependency group, not an extra: the README, the errors and the lock say so, and
+    torch's warning about a missing numpy is the one warning the strict tests ignore."""
+    project = bake(cookies)
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "make setup WITH=real" in readme
+    assert "extra" not in readme.split("## Quickstart")[1].split("## Real run")[0]
+    assert ".[real]" not in readme and ".[dev" not in readme
+    for path, text in text_files(project):
+        assert ".[real]" not in text, path
+    upstream = (project / "src/hierarchical_text_classifier/upstream.py").read_text()
+    assert "NeuralClassifier needs numpy: make setup WITH=real" in upstream
+    assert (project / "requirements-real-lock.txt").read_text().count("\nnumpy==2.4.6 ") == 1
+    filters = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"
+    ]["filterwarnings"]
+    assert filters == ["error", "ignore:Failed to initialize NumPy:UserWarning"]
 
 
 def test_license_none_writes_no_license(cookies):

@@ -1,17 +1,24 @@
-"""The tdengine template: what its answers change in a baked starter, what it must contain, and
-its flavors (the assignment leaves the scorer, the metrics and the line builder to write)."""
+"""The tdengine template: what its answers change in a baked starter, what it must contain, its
+TDengine CI workflow, and its flavors (the assignment leaves the scorer's pieces, the metrics and
+the line builder to write)."""
 
 from __future__ import annotations
 
 import ast
 import json
 import re
+import subprocess
+import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "tdengine"
+SCRIPTS = Path(sysconfig.get_path("scripts"))
+# The image CI pins when the answer is "latest" (a CI run must be reproducible).
+CI_DEFAULT_VERSION = "3.3.8.8"
 
 ANSWER_SETS = {
     "defaults": {},
@@ -40,6 +47,7 @@ EXPECTED_FILES = [
     ".gitignore",
     ".pre-commit-config.yaml",
     ".github/workflows/ci.yml",
+    ".github/workflows/tdengine.yml",
     "docker-compose.yml",
     "src/{pkg}/__init__.py",
     "src/{pkg}/__main__.py",
@@ -49,8 +57,11 @@ EXPECTED_FILES = [
     "src/{pkg}/connect.py",
     "src/{pkg}/ingest.py",
     "src/{pkg}/queries.py",
+    "src/{pkg}/context.py",
     "src/{pkg}/detect.py",
+    "src/{pkg}/forecast.py",
     "src/{pkg}/evaluate.py",
+    "src/{pkg}/targets.py",
     "src/{pkg}/fake_server.py",
     "src/{pkg}/pipeline.py",
     "tests/conftest.py",
@@ -58,6 +69,9 @@ EXPECTED_FILES = [
     "tests/test_fake_server.py",
     "tests/test_cli.py",
     "tests/test_compose.py",
+    "tests/test_context.py",
+    "tests/test_forecast.py",
+    "tests/test_targets.py",
 ]
 
 
@@ -144,6 +158,65 @@ def test_answers_reach_the_code_and_the_compose_file(cookies, name):
     assert f"{scheme}://root:taosdata@localhost:6041" in readme
     assert "docker compose up -d" in readme
     assert f"python -m {pkg} ingest" in readme
+    for command in ("detect", "forecast", "smoke --detector union"):
+        assert f"python -m {pkg} {command}" in readme
+
+
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_ci_runs_the_server_tests_against_a_pinned_tdengine(cookies, name):
+    """The generated repo's own workflow starts tdengine/tsdb as a service container, waits for
+    it to answer SQL, and runs the `server` tests with skips turned into failures."""
+    answers = ANSWER_SETS[name]
+    project = bake(cookies, answers)
+    pkg = package_of(project)
+    path = project / ".github" / "workflows" / "tdengine.yml"
+    done = subprocess.run(
+        [str(SCRIPTS / "actionlint"), "-no-color", str(path)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    job = yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"]["server-tests"]
+    version = answer(answers, "tdengine_version")
+    pinned = CI_DEFAULT_VERSION if version == "latest" else version
+    assert job["services"]["tdengine"]["image"] == f"tdengine/tsdb:{pinned}"
+    assert "6041:6041" in [str(p) for p in job["services"]["tdengine"]["ports"]]
+    assert job["env"]["TDENGINE_REQUIRED"] == "1"
+    runs = [step.get("run", "") for step in job["steps"]]
+    assert runs.index(f"python -m {pkg} ping --wait 120") < runs.index(
+        "python -m pytest -m server -v"
+    )
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert ".github/workflows/tdengine.yml" in readme
+    assert ".deb" in readme and ".tar.gz" in readme and "systemctl start taosd" in readme
+
+
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_the_server_workflow_follows_the_shared_ci_standards(cookies, name):
+    """tdengine.yml as ci.yml: setup-uv with its cache, the same actions at the same commits,
+    no persisted credentials, read-only token, one run per ref, a manual trigger."""
+    project = bake(cookies, ANSWER_SETS[name])
+    ours = yaml.safe_load((project / ".github/workflows/tdengine.yml").read_text(encoding="utf-8"))
+    shared = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    assert ours["permissions"] == shared["permissions"] == {"contents": "read"}
+    assert ours["concurrency"] == shared["concurrency"]
+    assert ours[True] == shared[True]  # PyYAML reads the key `on` as True
+    assert "workflow_dispatch" in ours[True]
+    steps = ours["jobs"]["server-tests"]["steps"]
+    uses = [step["uses"] for step in steps if "uses" in step]
+    assert uses == [step["uses"] for step in shared["jobs"]["test"]["steps"] if "uses" in step]
+    assert all(len(u.split("@")[1]) == 40 for u in uses)
+    checkout, setup_uv = (step for step in steps if "uses" in step)
+    assert checkout["with"]["persist-credentials"] is False
+    assert setup_uv["uses"].startswith("astral-sh/setup-uv@")
+    assert setup_uv["with"]["enable-cache"] is True
+    assert setup_uv["with"]["activate-environment"] is True  # `python` is the synced .venv
+    assert not any("pip install" in step.get("run", "") for step in steps)
+    text = (project / ".github/workflows/tdengine.yml").read_text(encoding="utf-8")
+    for action in uses:  # the version in a comment beside the commit
+        assert re.search(rf"uses: {re.escape(action)}  # v\d+\.\d+\.\d+\n", text), action
 
 
 def test_pins_markers_and_make_targets(cookies):
@@ -151,11 +224,28 @@ def test_pins_markers_and_make_targets(cookies):
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
     for pin in ('"numpy==2.4.6"', '"taospy==2.8.10"', '"taos-ws-py==0.7.0"', '"pytest==9.2.0"'):
         assert pin in pyproject
-    assert "torch" not in pyproject
+    data = tomllib.loads(pyproject)
+    requirements = data["project"]["dependencies"] + data["dependency-groups"]["dev"]
+    assert not [r for r in requirements if r.startswith("torch")]
+    assert "sources" not in data["tool"]["uv"] and "index" not in data["tool"]["uv"]
+    assert {"pyyaml==6.0.3", "types-pyyaml==6.0.12.20261122"} <= set(requirements)
+    untyped = [
+        o["module"] for o in data["tool"]["mypy"]["overrides"] if "ignore_missing_imports" in o
+    ]
+    assert untyped == [["taos", "taosrest", "taosws"]]  # the connectors ship no type information
     assert '"server: needs a running TDengine' in pyproject
     makefile = (project / "Makefile").read_text(encoding="utf-8")
     assert makefile.startswith("#")
-    for target in ("setup:", "smoke:", "test:", "lint:", "run:", "db-up:", "test-server:"):
+    for target in (
+        "setup:",
+        "smoke:",
+        "test:",
+        "lint:",
+        "run:",
+        "db-up:",
+        "forecast:",
+        "test-server:",
+    ):
         assert f"\n{target}" in makefile
     assert "$(PYTHON) -m $(PACKAGE) bench" in makefile
 
@@ -233,7 +323,7 @@ def test_assignment_leaves_the_core_to_write_and_moves_the_hidden_tests_out(runn
     grading = json.loads((repo / ".github" / "classroom" / "autograding.json").read_text())
     points = {entry["name"]: entry["points"] for entry in grading["tests"]}
     assert sum(points.values()) == 100
-    assert points["detect"] == 40 and points["lineproto"] == 15 and points["pipeline"] == 20
+    assert points["detect"] == 30 and points["lineproto"] == 12 and points["pipeline"] == 20
     assert (repo / ".github" / "workflows" / "classroom.yml").is_file()
 
 

@@ -19,8 +19,15 @@ QUESTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-
 MODELS = QUESTIONS["model_name"]
 RECIPES = QUESTIONS["_model_recipes"]
 COMMON = [
-    "project_name", "project_slug", "package_name", "description", "author_name",
-    "author_email", "github_username", "license", "copyright_year",
+    "project_name",
+    "project_slug",
+    "package_name",
+    "description",
+    "author_name",
+    "author_email",
+    "github_username",
+    "license",
+    "copyright_year",
 ]
 PINS = {
     "torch": "2.13.0",
@@ -59,14 +66,40 @@ def test_default_bake_has_the_starter_layout(cookies):
     project = bake(cookies)
     assert project.name == "sentiment-transformers"
     package = project / "src" / "sentiment_transformers"
-    for name in ("__init__", "__main__", "data", "model", "train", "evaluate", "smoke",
-                 "finetune", "settings", "errors"):
+    for name in (
+        "__init__",
+        "__main__",
+        "data",
+        "model",
+        "train",
+        "evaluate",
+        "smoke",
+        "finetune",
+        "settings",
+        "errors",
+    ):
         assert (package / f"{name}.py").is_file(), name
-    for name in ("conftest", "test_data", "test_model", "test_train", "test_evaluate",
-                 "test_smoke", "test_cli", "test_real", "test_gpu"):
+    for name in (
+        "conftest",
+        "test_data",
+        "test_model",
+        "test_train",
+        "test_evaluate",
+        "test_smoke",
+        "test_cli",
+        "test_real",
+        "test_gpu",
+    ):
         assert (project / "tests" / f"{name}.py").is_file(), name
-    for name in ("README.md", "pyproject.toml", "Makefile", "LICENSE", ".gitignore",
-                 ".pre-commit-config.yaml", ".github/workflows/ci.yml"):
+    for name in (
+        "README.md",
+        "pyproject.toml",
+        "Makefile",
+        "LICENSE",
+        ".gitignore",
+        ".pre-commit-config.yaml",
+        ".github/workflows/ci.yml",
+    ):
         assert (project / name).is_file(), name
     assert not (project / "templates").exists()
 
@@ -226,5 +259,8 @@ def test_the_solution_flavor_keeps_the_markers_and_the_hidden_tests(cookies):
     project = bake(cookies)
     result = apply_flavor(project, "solution")
     assert result.regions == 4 and not result.hidden
-    assert "# >>> assignment: " in (project / "src" / "sentiment_transformers" / "train.py").read_text()
+    assert (
+        "# >>> assignment: "
+        in (project / "src" / "sentiment_transformers" / "train.py").read_text()
+    )
     assert (project / "tests" / "hidden" / "test_hidden_train_step.py").is_file()

@@ -23,11 +23,58 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def small_volumes():
-    """Twelve 32^3 synthetic scans, six with a lesion (a ``LesionVolumes``)."""
-    from {{ cookiecutter.package_name }}.data import make_lesion_volumes
+def small_scans():
+    """Six 24^3 synthetic scans of the smoke run's task (a ``SyntheticScans``)."""
+    from {{ cookiecutter.package_name }}.data import make_context_scans
 
-    return make_lesion_volumes(12, 32, seed=123)
+    return make_context_scans(6, 24, seed=123)
+
+
+def frozen(factory):
+    """A model factory whose networks never learn: every parameter frozen at its start."""
+
+    def build(num_classes):
+        model = factory(num_classes)
+        model.requires_grad_(False)
+        return model
+
+    return build
+
+
+def single_voxel(factory):
+    """A model factory whose networks see one voxel at a time: every convolution 1x1x1, every
+    max pool 1x1x1 (same channels and strides), so no kernel sees a neighbour."""
+
+    def build(num_classes):
+        model = factory(num_classes)
+        for module in list(model.modules()):
+            for name, child in list(module.named_children()):
+                if isinstance(child, torch.nn.Conv3d) and max(child.kernel_size) > 1:
+                    setattr(
+                        module,
+                        name,
+                        torch.nn.Conv3d(
+                            child.in_channels,
+                            child.out_channels,
+                            kernel_size=1,
+                            stride=child.stride,
+                            bias=child.bias is not None,
+                        ),
+                    )
+                elif isinstance(child, torch.nn.MaxPool3d):
+                    setattr(module, name, torch.nn.MaxPool3d(kernel_size=1, stride=child.stride))
+        return model
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def breakages():
+    """Broken versions of the smoke run's model, by what they break: a network that never
+    learns, and one whose convolutions see a single voxel (no shape, no context)."""
+    from {{ cookiecutter.package_name }}.model import smoke_unet
+
+    return {"never learns": frozen(smoke_unet), "single voxel": single_voxel(smoke_unet)}
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +104,17 @@ def fake_msd_root(tmp_path_factory):
         nib.save(nib.Nifti1Image(label, np.eye(4)), task / "labelsTr" / name)
         training.append({"image": f"./imagesTr/{name}", "label": f"./labelsTr/{name}"})
     properties = {
-        "name": "Hippocampus", "description": "fake, for tests", "reference": "", "licence": "",
-        "tensorImageSize": "3D", "modality": {"0": "MRI"},
+        "name": "Hippocampus",
+        "description": "fake, for tests",
+        "reference": "",
+        "licence": "",
+        "tensorImageSize": "3D",
+        "modality": {"0": "MRI"},
         "labels": {"0": "background", "1": "Anterior", "2": "Posterior"},
-        "numTraining": len(training), "numTest": 0, "training": training, "test": [],
+        "numTraining": len(training),
+        "numTest": 0,
+        "training": training,
+        "test": [],
     }
     (task / "dataset.json").write_text(json.dumps(properties))
     return root

@@ -3,13 +3,14 @@
 import pytest
 import torch
 
+from {{ cookiecutter.package_name }}.errors import WeightsError
 from {{ cookiecutter.package_name }}.model import (
     medicalnet_resnet,
     segmentation_unet,
 )
 from {{ cookiecutter.package_name }}.weights import (
     download_medicalnet_state_dict,
-    load_state_dict_checked,
+    load_encoder_state,
 )
 
 pytestmark = pytest.mark.real
@@ -22,18 +23,22 @@ def test_monai_loads_the_medicalnet_resnet10_weights():
     assert features.shape == (1, 512)
 
 
-def test_downloaded_weights_fill_the_unet_encoder_completely():
+def test_downloaded_weights_fill_the_dilated_unet_encoder_and_refuse_a_strided_one():
     state = download_medicalnet_state_dict(10)
-    report = load_state_dict_checked(segmentation_unet("resnet10").encoder, state)
-    assert report.missing == ()
+    report = load_encoder_state(segmentation_unet("resnet10").encoder, state, None, source="hub")
+    assert report.missing == () and report.architecture_mismatch == ()
     assert report.loaded >= 60
+    with pytest.raises(WeightsError, match="geometry"):
+        load_encoder_state(
+            segmentation_unet("resnet10", dilated=False).encoder, state, None, source="hub"
+        )
 
 
 def test_hippocampus_downloads_and_has_the_expected_labels(tmp_path):
-    from {{ cookiecutter.package_name }}.data import hippocampus_datasets
+    from {{ cookiecutter.package_name }}.data import hippocampus_dataset, hippocampus_split_items
 
-    train, val = hippocampus_datasets(tmp_path / "data", limit=2)
-    item = train[0]
+    train, dev, test = hippocampus_split_items(tmp_path / "data")
+    assert len(train) + len(dev) + len(test) == 260
+    item = hippocampus_dataset(test[:1], 64, train=False)[0]
     assert item["image"].shape == (1, 64, 64, 64)
     assert set(torch.unique(item["label"]).tolist()) <= {0.0, 1.0, 2.0}
-    assert len(val) == 2

@@ -2,6 +2,7 @@
 
 import csv
 import json
+from typing import Any
 
 import pytest
 
@@ -29,36 +30,73 @@ def test_bad_taxonomy_is_reported_not_raised(small_corpus, tmp_path, capsys):
     assert "must start with 'Root'" in capsys.readouterr().err
 
 
-def test_convert_then_train_then_predict(tmp_path, capsys):
-    rows = [("quantum gluon quark", "Science/Physics"), ("goal striker pitch", "Sports/Football")]
+def last_json(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    return report
+
+
+def test_convert_then_train_then_evaluate_against_the_readme_target(tmp_path, capsys):
+    rows = [
+        row
+        for i in range(20)
+        for row in (
+            (f"quantum gluon quark {i}", "Science/Physics"),
+            (f"goal striker {i}", "Sports"),
+        )
+    ]
     with (tmp_path / "in.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["text", "labels"])
-        writer.writerows(rows * 20)
+        writer.writerows(rows)
     convert = ["convert", str(tmp_path / "in.csv"), "--out", str(tmp_path / "data"), "--seed", "0"]
     assert main(convert) == 0
-    assert json.loads(capsys.readouterr().out)["documents"]["train"] == 32
-    args = [
-        "train",
-        "--data",
-        str(tmp_path / "data"),
-        "--epochs",
-        "3",
-        "--min-count",
-        "1",
-        "--seed",
-        "0",
-        "--out",
-        str(tmp_path / "run"),
-    ]
-    assert main(args) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["test"]["micro_f1"] > 0.5
-    model = str(tmp_path / "run" / "model.pt")
+    converted = json.loads(capsys.readouterr().out)
+    assert converted["documents"]["train"] == 32
+    assert converted["dropped_duplicates"] == {"train": 0, "dev": 0, "test": 0}
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "data"), "--epochs", "3", "--min-count", "1"]
+    code = main([*args, "--seed", "0", "--out", str(run)])
+    report = last_json(capsys)
+    assert set(report) == {"ok", "seconds", "metrics", "targets"}
+    target = report["targets"]["raw_micro_f1_vs_published"]
+    assert target["threshold"] == 0.7717 and "TextCNN hierarchical" in target["source"]
+    assert target["value"] == report["metrics"]["raw_micro_f1"] == 1.0  # an easy corpus
+    assert code == 0 and report["ok"] is True
+    assert json.loads((run / "report.json").read_text())["targets"] == report["targets"]
+    model = str(run / "model.pt")
     assert main(["predict", "--model", model, "--text", "the striker scored a goal"]) == 0
     assert "Sports" in json.loads(capsys.readouterr().out)
-    assert main(["evaluate", "--model", model, "--test", str(tmp_path / "data" / "test.json")]) == 0
-    assert "micro_f1" in json.loads(capsys.readouterr().out)
+    # The same model scored on documents whose labels it cannot know misses the target: exit 1.
+    swapped = tmp_path / "swapped.json"
+    lines = (tmp_path / "data" / "test.json").read_text(encoding="utf-8").splitlines()
+    flip = {"Sports": ["Science", "Science--Physics"], "Science": ["Sports"]}
+    records = [json.loads(line) for line in lines]
+    for record in records:
+        record["doc_label"] = flip[record["doc_label"][0]]
+    swapped.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert main(["evaluate", "--model", model, "--test", str(swapped)]) == 1
+    report = last_json(capsys)
+    assert report["ok"] is False and report["metrics"]["raw_micro_f1"] == 0.0
+
+
+def test_baseline_and_ablation_end_with_reports(small_corpus, capsys):
+    data = ["--data", str(small_corpus)]
+    assert main(["baseline", *data, "--c", "10", "--ngram", "2"]) == 0
+    report = last_json(capsys)
+    target = report["targets"]["micro_f1_over_majority"]
+    assert target["source"] == "baseline:majority_micro_f1 + 0.05" and target["met"] is True
+    assert report["metrics"]["ngram"] == 2
+    ablation = ["ablation", *data, "--seeds", "0", "--epochs", "1", "--min-count", "1"]
+    code = main(ablation)
+    report = last_json(capsys)
+    assert set(report["targets"]) == {
+        "flat_raw_micro_f1_vs_published",
+        "flat_raw_macro_f1_vs_published",
+        "hierarchical_raw_micro_f1_vs_published",
+        "hierarchical_raw_macro_f1_vs_published",
+    }
+    assert report["targets"]["flat_raw_micro_f1_vs_published"]["threshold"] == 0.7367
+    assert code == (0 if report["ok"] else 1)
 
 
 def test_upstream_config_command(small_corpus, tmp_path, capsys):

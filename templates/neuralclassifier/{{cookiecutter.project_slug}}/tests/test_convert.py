@@ -13,13 +13,14 @@ from {{ cookiecutter.package_name }}.convert import (
 from {{ cookiecutter.package_name }}.data import read_corpus, validate_file
 from {{ cookiecutter.package_name }}.taxonomy import Taxonomy
 
-ROWS = [
+BASE = [
     ("Quarks and gluons at low energy", "Science/Physics/Quantum"),
     ("Lenses bend light", "Science/Physics/Optics"),
     ("The striker signed for a bank", "Sports/Football;Business/Markets"),
     ("Bonds rallied on Friday", "Business/Markets/Bonds"),
     ("A new opera opens", "Arts/Music/Opera"),
-] * 4
+]
+ROWS = [(f"{text}, part {i}", labels) for i in range(4) for text, labels in BASE]  # all distinct
 
 
 def write_csv(path: Path, rows, header=("text", "labels")) -> Path:
@@ -38,6 +39,7 @@ def test_convert_writes_valid_files(tmp_path):
     assert report.labels_per_level == [4, 4, 4]
     assert sum(report.counts.values()) == len(ROWS)
     assert report.counts == {"train": 16, "dev": 2, "test": 2}
+    assert report.dropped_duplicates == {"train": 0, "dev": 0, "test": 0}
     for split in ("train", "dev", "test"):
         assert validate_file(report.files[split], tax) == []
     docs = read_corpus(report.files["train"], tax)
@@ -93,3 +95,28 @@ def test_dev_labels_unseen_in_train_are_reported(tmp_path):
     src = write_csv(tmp_path / "in.csv", rows, header=("text", "labels", "split"))
     report = convert_csv(src, tmp_path / "out")
     assert any("1 dev documents have no label seen in train" in w for w in report.warnings)
+
+
+def test_a_text_in_two_splits_is_kept_once_and_counted(tmp_path):
+    rows = [
+        ("The same story", "A/B", "train"),
+        ("the same story!", "A/B", "test"),  # the same tokens once lowercased: dropped
+        ("the same story", "A/C", "dev"),  # in train: dropped
+        ("fresh text", "A/B", "test"),
+        ("other text", "A/B", "test"),
+        ("Other text.", "A/B", "dev"),  # in test: dropped
+        ("novel words", "A/B", "dev"),
+        ("The same story", "A/B", "train"),  # a copy inside train leaks nothing: kept
+    ]
+    src = write_csv(tmp_path / "in.csv", rows, header=("text", "labels", "split"))
+    report = convert_csv(src, tmp_path / "out")
+    assert report.dropped_duplicates == {"train": 0, "dev": 2, "test": 1}
+    assert report.counts == {"train": 2, "dev": 1, "test": 2}
+    assert any("dropped 2 dev and 1 test documents" in w for w in report.warnings)
+    tokens = {
+        split: {d.tokens for d in read_corpus(report.files[split])}
+        for split in ("train", "dev", "test")
+    }
+    assert not tokens["train"] & tokens["dev"]
+    assert not tokens["train"] & tokens["test"]
+    assert not tokens["dev"] & tokens["test"]

@@ -1,11 +1,12 @@
 """The JSON-lines corpus format and its validator."""
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import DEFAULT_SEED
+from {{ cookiecutter.package_name }} import DEFAULT_SEED, synthetic
 from {{ cookiecutter.package_name }}.data import (
     Document,
     FormatError,
@@ -18,7 +19,12 @@ from {{ cookiecutter.package_name }}.data import (
     validate_file,
     write_corpus,
 )
-from {{ cookiecutter.package_name }}.synthetic import SyntheticSpec, make_corpus
+from {{ cookiecutter.package_name }}.synthetic import (
+    NEGATION,
+    TREE,
+    SyntheticSpec,
+    make_corpus,
+)
 from {{ cookiecutter.package_name }}.taxonomy import Taxonomy
 
 GOOD = {"doc_label": ["A--B"], "doc_token": ["x", "y"], "doc_keyword": [], "doc_topic": []}
@@ -46,6 +52,40 @@ def test_synthetic_corpus_is_valid_and_round_trips(small_corpus, tmp_path):
     first = json.loads((small_corpus / "train.json").read_text().splitlines()[0])
     assert list(first) == ["doc_label", "doc_token", "doc_keyword", "doc_topic"]
     assert all("--" in label or label in tax.children("Root") for label in first["doc_label"])
+
+
+def test_no_synthetic_text_is_in_two_splits():
+    corpus = make_corpus(3, SyntheticSpec(n_train=300, n_dev=100, n_test=100))
+    texts = [{d.tokens for d in corpus[s]} for s in ("train", "dev", "test")]
+    assert sum(map(len, texts)) == 500  # no copies inside a split either
+    assert not (texts[0] & texts[1] or texts[0] & texts[2] or texts[1] & texts[2])
+
+
+def test_the_label_path_is_in_word_order_and_negation():
+    spec = SyntheticSpec(n_train=400, n_dev=1, n_test=1)
+    lex = synthetic._lexicon(random.Random(2), spec)  # make_corpus draws its words first
+    docs = make_corpus(2, spec)["train"]
+    checked = {2: 0, 3: 0}
+    for doc in docs:
+        tokens = list(doc.tokens)
+        for label in doc.labels:
+            top, *rest = label.split("--")
+            if not rest:
+                continue
+            # Both actors of the top node are in the text: the words alone do not tell the
+            # second level. The one that comes first in "<actor> <word> <actor>" names it.
+            first = lex.actor[rest[0]]
+            (other,) = (lex.actor[m] for m in TREE[top] if m != rest[0])
+            assert tokens[tokens.index(first) + 2] == other, label
+            assert tokens[tokens.index(other) - 2] == first, label
+            checked[2] += 1
+            if len(rest) == 2:
+                # Both aspect words too; the leaf's own is plain, its sibling's negated.
+                (sibling,) = (x for x in TREE[top][rest[0]] if x != rest[1])
+                assert tokens[tokens.index(lex.aspect[sibling]) - 2] == NEGATION, label
+                assert tokens[tokens.index(lex.aspect[rest[1]]) - 2] != NEGATION, label
+                checked[3] += 1
+    assert checked[2] > 200 and checked[3] > 100
 
 
 def test_seed_picks_the_synthetic_corpus():

@@ -64,12 +64,18 @@ def test_label_problems(tmp_path):
     tax = Taxonomy.read(write(tmp_path, RCV1_LIKE))
     assert tax.label_problem("CCAT--C15--C152") is None
     assert tax.label_problem("CCAT") is None
-    assert "not in the taxonomy" in tax.label_problem("CCAT--C99")
-    assert "not '/'" in tax.label_problem("CCAT/C15")
-    assert "child of 'CCAT'" in tax.label_problem("ECAT--C15")
-    assert "empty level" in tax.label_problem("CCAT----C15")
-    assert "empty level" in tax.label_problem("CCAT--")
-    assert "child of 'C15'" in tax.label_problem("C152")  # a short name alone is not a path
+    assert "not in the taxonomy" in problem(tax, "CCAT--C99")
+    assert "not '/'" in problem(tax, "CCAT/C15")
+    assert "child of 'CCAT'" in problem(tax, "ECAT--C15")
+    assert "empty level" in problem(tax, "CCAT----C15")
+    assert "empty level" in problem(tax, "CCAT--")
+    assert "child of 'C15'" in problem(tax, "C152")  # a short name alone is not a path
+
+
+def problem(tax: Taxonomy, label: str) -> str:
+    reason = tax.label_problem(label)
+    assert reason is not None, label
+    return reason
 
 
 def test_from_labels_rejects_reused_short_names():

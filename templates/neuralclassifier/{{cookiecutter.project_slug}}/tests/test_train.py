@@ -1,5 +1,7 @@
 """Training really learns, checkpoints round-trip, and the two modes differ as promised."""
 
+from typing import Any
+
 import pytest
 import torch
 
@@ -19,10 +21,12 @@ from {{ cookiecutter.package_name }}.train import (
     encode_targets,
     fit,
     fit_tfidf_baseline,
+    ngrams,
     recursive_penalty,
+    textcnn_factory,
 )
 
-TINY = {
+TINY: dict[str, Any] = {
     "epochs": 8,
     "batch_size": 32,
     "lr": 8e-3,
@@ -103,9 +107,38 @@ def test_bad_config_is_rejected():
 
 def test_tfidf_baseline_learns(splits):
     train, dev, test = splits
-    scores = fit_tfidf_baseline(train, dev, test)
-    chance = hierarchical_scores(
-        [d.labels for d in test], majority_baseline([d.labels for d in train], len(test))
-    )
+    result = fit_tfidf_baseline(train, dev, test)
+    gold = [d.labels for d in test]
+    scores = hierarchical_scores(gold, result.predictions)
+    chance = hierarchical_scores(gold, majority_baseline([d.labels for d in train], len(test)))
     assert scores["micro_f1"] > chance["micro_f1"] + 0.3
-    assert scores["C"] in (1.0, 10.0, 100.0)
+    assert result.c in (1.0, 10.0, 100.0)
+    assert len(result.predictions) == len(test)
+
+
+def test_bigram_features_see_pairs_and_come_from_train_only(splits):
+    train, dev, test = splits
+    assert ngrams(["a", "b", "c"], 2) == ["a", "b", "c", "a b", "b c"]
+    unigram = fit_tfidf_baseline(train, dev, test, ngram=1, cs=(10.0,))
+    bigram = fit_tfidf_baseline(train, dev, test, ngram=2, cs=(10.0,))
+    assert bigram.features > 2 * unigram.features
+    # a test-only token adds no feature: the vocabulary is built from train
+    odd = [Document(labels=d.labels, tokens=(*d.tokens, "zzz-test-only")) for d in test]
+    assert fit_tfidf_baseline(train, dev, odd, ngram=1, cs=(10.0,)).features == unigram.features
+
+
+def test_injected_network_is_trained(splits):
+    train, dev, _ = splits
+    seen = []
+
+    def factory(vocab_size, num_labels, config):
+        model = textcnn_factory(vocab_size, num_labels, config)
+        seen.append(model)
+        return model
+
+    result = fit(train, dev, TrainConfig(**{**TINY, "epochs": 1}), model_factory=factory)
+    assert len(seen) == 1 and result.classifier.model is seen[0]
+    with pytest.raises(ValueError, match="kernel sizes"):
+        TrainConfig(kernel_sizes=(0,))
+    with pytest.raises(ValueError, match="lr"):
+        TrainConfig(lr=-1.0)

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,10 +38,14 @@ UPSTREAM_SECTIONS = {
 }
 
 
-def config_for(corpus: Path, tmp_path: Path, **kwargs) -> dict:
-    files = {s: [corpus / f"{s}.json"] for s in ("train", "dev", "test")}
+def config_for(corpus: Path, tmp_path: Path, **kwargs: Any) -> dict[str, Any]:
     return upstream.build_config(
-        **files, taxonomy=corpus / "taxonomy.tsv", run_dir=tmp_path / "run", **kwargs
+        train=[corpus / "train.json"],
+        dev=[corpus / "dev.json"],
+        test=[corpus / "test.json"],
+        taxonomy=corpus / "taxonomy.tsv",
+        run_dir=tmp_path / "run",
+        **kwargs,
     )
 
 
@@ -57,11 +62,22 @@ def test_config_has_upstream_schema_and_safe_defaults(small_corpus, tmp_path):
     json.dumps(config)  # plain JSON values only
 
 
+def test_dictionaries_come_from_the_training_files_only(small_corpus, tmp_path):
+    data = config_for(small_corpus, tmp_path, model="TextCNN")["data"]
+    # upstream builds token, char and label dictionaries from train_json_files (ALL mode) and,
+    # with generate_dict_using_all_json_files, would add the dev and test tokens too
+    assert data["generate_dict_using_json_files"] is True
+    assert data["generate_dict_using_all_json_files"] is False
+    assert data["train_json_files"] == [str((small_corpus / "train.json").resolve())]
+    held_out = {*data["validate_json_files"], *data["test_json_files"]}
+    assert not held_out & set(data["train_json_files"])
+
+
 def test_top_k_is_capped_at_the_number_of_labels(small_corpus, tmp_path):
     config = config_for(small_corpus, tmp_path, model="TextCNN", top_k=100)
     stats = upstream.label_stats([small_corpus / "train.json"])
-    assert stats.num_labels == 26
-    assert config["eval"]["top_k"] == 26
+    assert stats.num_labels == 28
+    assert config["eval"]["top_k"] == 28
     assert config_for(small_corpus, tmp_path, model="TextCNN", top_k=5)["eval"]["top_k"] == 5
 
 
@@ -69,7 +85,7 @@ def test_hmcn_runs_non_hierarchical_with_matching_depth(small_corpus, tmp_path):
     config = config_for(small_corpus, tmp_path, model="HMCN", hierarchical=True)
     assert config["task_info"]["hierarchical"] is False
     assert config["HMCN"]["hierarchical_depth"] == [0, 384, 384, 384]
-    assert config["HMCN"]["global2local"] == [0, 4, 12, 10]
+    assert config["HMCN"]["global2local"] == [0, 4, 8, 16]
 
 
 def test_hmcn_avoids_a_last_batch_of_one(small_corpus, tmp_path):
@@ -121,11 +137,6 @@ def test_write_config_and_run_script_errors(small_corpus, tmp_path):
     assert json.loads(path.read_text())["model_name"] == upstream.DEFAULT_MODEL
     with pytest.raises(UpstreamError, match="upstream clone"):
         upstream.run_script("train.py", path, tmp_path / "no-clone")
-
-
-def test_pinned_commit_looks_like_a_commit():
-    assert len(upstream.COMMIT) == 40 and int(upstream.COMMIT, 16) >= 0
-    assert upstream.URL.startswith("https://github.com/Tencent/")
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -182,7 +193,7 @@ def test_retarget_test_writes_an_eval_config(small_corpus, tmp_path):
 
 @pytest.mark.real
 def test_real_upstream_trains_evaluates_and_predicts(small_corpus, tmp_path):
-    pytest.importorskip("numpy", reason="NeuralClassifier needs numpy: pip install -e '.[real]'")
+    pytest.importorskip("numpy", reason="NeuralClassifier needs numpy: make setup WITH=real")
     clone = upstream.clone(tmp_path / "NeuralNLP-NeuralClassifier")
     config = config_for(small_corpus, tmp_path, model="TextCNN", epochs=2, device="cpu")
     path = upstream.write_config(config, tmp_path / "run" / "config.json")
@@ -192,3 +203,87 @@ def test_real_upstream_trains_evaluates_and_predicts(small_corpus, tmp_path):
     assert upstream.run_script("predict.py", path, clone, str(small_corpus / "test.json")) == 0
     lines = (tmp_path / "run" / "predict.txt").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 100
+
+
+# The start of an all_prf file as upstream eval.py writes it (each line ends ", " or counts).
+ALL_PRF = "\n".join(
+    [
+        "macro_average, precision: 0.612000, recall: 0.580000, fscore: {macro:f}, ",
+        "micro_average, precision: 0.850000, recall: 0.790000, fscore: {micro:f}, "
+        "right_count: 79, predict_count: 93, standard_count: 100",
+        "",
+        "CCAT, precision: 0.9, recall: 0.8, fscore: 0.847, right_count: 8, predict_count: 9, "
+        "standard_count: 10",
+    ]
+)
+
+
+def fake_eval(config: dict[str, Any], micro: float, macro: float) -> None:
+    """Write the all_prf file that upstream eval.py writes, with the given F1 scores."""
+    eval_dir = Path(config["eval"]["dir"])
+    eval_dir.mkdir(parents=True, exist_ok=True)
+    (eval_dir / "all_prf").write_text(ALL_PRF.format(micro=micro, macro=macro), encoding="utf-8")
+
+
+def test_read_prf_takes_the_overall_lines(tmp_path):
+    (tmp_path / "all_prf").write_text(ALL_PRF.format(micro=0.8189, macro=0.5953))
+    prf = upstream.read_prf(tmp_path / "all_prf")
+    assert prf["micro_f1"] == 0.8189 and prf["macro_f1"] == 0.5953
+    assert prf["micro_precision"] == 0.85 and prf["macro_recall"] == 0.58
+    with pytest.raises(UpstreamError, match="not found"):
+        upstream.read_prf(tmp_path / "nope")
+    (tmp_path / "bad").write_text("CCAT, precision: 1\n")
+    with pytest.raises(UpstreamError, match="micro_average"):
+        upstream.read_prf(tmp_path / "bad")
+
+
+@pytest.mark.parametrize(
+    ("model", "flat", "micro", "macro", "ok"),
+    [
+        ("TextRCNN", False, 0.8313, 0.6047, True),  # exactly the README's numbers
+        ("TextRCNN", False, 0.8312, 0.7, False),  # micro below 0.8313
+        ("TextRCNN", False, 0.9, 0.6046, False),  # macro below 0.6047
+        ("TextRCNN", True, 0.7955, 0.5123, True),  # flat: the README's flat RCNN row
+        ("TextCNN", False, 0.7717, 0.5246, True),
+        ("HMCN", False, 0.8080, 0.0, True),  # table 1 gives HMCN's micro-F1 only
+    ],
+)
+def test_eval_report_checks_the_readme_table(small_corpus, tmp_path, model, flat, micro, macro, ok):
+    config = config_for(small_corpus, tmp_path, model=model, hierarchical=not flat)
+    path = upstream.write_config(config, tmp_path / "run" / "config.json")
+    fake_eval(config, micro, macro)
+    report = upstream.eval_report(path, 0.0)
+    assert report["ok"] is ok
+    assert report["metrics"]["raw_micro_f1"] == micro
+    target = report["targets"]["raw_micro_f1_vs_published"]
+    assert "NeuralClassifier README" in target["source"]
+    assert ("raw_macro_f1_vs_published" in report["targets"]) is (model != "HMCN")
+
+
+def test_upstream_eval_command_ends_with_the_report(small_corpus, tmp_path, capsys, monkeypatch):
+    from {{ cookiecutter.package_name }}.__main__ import main
+
+    run = tmp_path / "run"
+    args = ["upstream", "config", "--data", str(small_corpus), "--run-dir", str(run)]
+    assert main([*args, "--model", "TextRCNN"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    scores = {"micro": 0.70, "macro": 0.50}
+
+    def fake_run_script(script, config_path, clone_dir, *extra):
+        assert script == "eval.py"
+        fake_eval(json.loads(Path(config_path).read_text()), scores["micro"], scores["macro"])
+        return 0
+
+    monkeypatch.setattr(upstream, "run_script", fake_run_script)
+    capsys.readouterr()
+    eval_args = ["upstream", "eval", "--run-dir", str(run), "--model", "TextRCNN"]
+    assert main(eval_args) == 1  # 0.70 misses RCNN's 0.8313
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (
+        report["ok"] is False
+        and report["targets"]["raw_micro_f1_vs_published"]["threshold"] == 0.8313
+    )
+    scores.update(micro=0.84, macro=0.61)
+    assert main(eval_args) == 0
+    assert json.loads((run / "report.json").read_text())["ok"] is True
+    assert config["eval"]["is_flat"] is True  # all_prf then holds the as-written scores

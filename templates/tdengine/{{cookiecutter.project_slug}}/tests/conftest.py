@@ -1,34 +1,26 @@
-"""Shared fixtures. Everything runs offline; tests marked `server` need TDENGINE_URL."""
+"""Shared fixtures. Everything runs offline, except the `tdengine` backend of the `server` tests,
+which needs TDENGINE_URL (see `connect.server_gate`)."""
+
+from __future__ import annotations
 
 import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+from collections.abc import Iterator  # noqa: E402
+
 import pytest  # noqa: E402
 
+from {{ cookiecutter.package_name }}.connect import server_gate  # noqa: E402
 from {{ cookiecutter.package_name }}.data import FleetConfig, Readings, generate  # noqa: E402
 from {{ cookiecutter.package_name }}.fake_server import FakeTDengine  # noqa: E402
-
-SERVER_HINT = (
-    "needs a running TDengine: `docker compose up -d`, then "
-    "TDENGINE_URL=http://root:taosdata@localhost:6041 pytest -m server"
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("TDENGINE_URL"):
-        return
-    skip = pytest.mark.skip(reason=SERVER_HINT)
-    for item in items:
-        if "server" in item.keywords:
-            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
 def fleet() -> Readings:
-    """20 meters, one day at one reading a minute: every anomaly kind occurs."""
-    return generate(FleetConfig(devices=20, days=1.0, seed=0))
+    """8 meters on two feeders, three days at one reading a minute: every fault kind occurs."""
+    return generate(FleetConfig(devices=8, days=3.0, seed=0))
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +30,7 @@ def small_fleet() -> Readings:
 
 
 @pytest.fixture
-def fake():
+def fake() -> Iterator[FakeTDengine]:
     """A loopback fake of taosAdapter's REST endpoint, started and stopped per test."""
     with FakeTDengine() as server:
         yield server
@@ -47,3 +39,15 @@ def fake():
 @pytest.fixture
 def fake_dsn(fake: FakeTDengine) -> str:
     return fake.url.replace("http://", "http://root:taosdata@")
+
+
+@pytest.fixture(scope="session")
+def tdengine_url() -> str:
+    """TDENGINE_URL of a server that answers; skips (or fails, with TDENGINE_REQUIRED=1)."""
+    gate = server_gate()
+    if gate.action == "fail":
+        pytest.fail(gate.reason)
+    if gate.action == "skip":
+        pytest.skip(gate.reason)
+    assert gate.dsn is not None
+    return gate.dsn

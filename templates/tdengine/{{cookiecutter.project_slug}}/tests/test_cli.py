@@ -1,4 +1,4 @@
-# points: 6
+# points: 10
 """The command line as a user meets it: subprocesses, exit codes, one JSON line, one error line."""
 
 import json
@@ -16,7 +16,7 @@ from {{ cookiecutter.package_name }}.data import DEFAULT_SEED
 PACKAGE = "{{ cookiecutter.package_name }}"
 
 
-def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "TDENGINE_URL"}
     return subprocess.run(
         [sys.executable, "-m", PACKAGE, *args],
@@ -30,7 +30,7 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,7 @@ def closed_port() -> int:
         ("ingest", "ws"),
         ("query", "ws"),
         ("detect", "http"),
+        ("forecast", "ws"),
         ("bench", "ws"),
         ("ingest", "taos"),
     ],
@@ -72,22 +73,29 @@ def test_a_bad_dsn_is_one_clear_line():
     assert len(out.stderr.strip().splitlines()) == 1
 
 
-def test_smoke_prints_one_json_report_last():
-    # a small fleet at a fixed seed: F1 over a few dozen anomalous readings is noisy, so the
-    # project's own seed is exercised by test_pipeline (10 meters) and `make smoke` (20 meters)
-    out = run("smoke", "--devices", "6", "--days", "0.5", "--seed", "0")
-    assert out.returncode == 0, out.stderr
+def test_a_failing_smoke_prints_its_report_last_and_exits_1():
+    """Through a real subprocess: a baseline in the model's place misses the targets; the JSON
+    report is still the last stdout line and the exit code says it failed."""
+    out = run("smoke", "--devices", "4", "--days", "3", "--detector", "stuck-rule")
+    assert out.returncode == 1, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report["ok"] is True
+    assert report["ok"] is False
     assert set(report) == {"ok", "seconds", "metrics", "targets"}
-    assert report["metrics"]["rows_ingested"] == report["metrics"]["rows_generated"]
-    assert "loopback" in report["metrics"]["note"]
+    assert not report["targets"]["f1_over_stuck_rule"]["met"]
+    assert "MISSED" in out.stderr  # the targets, as a person reads them
+
+
+def test_a_smoke_that_cannot_run_says_why_in_one_line():
+    out = run("smoke", "--days", "2")
+    assert out.returncode == 1
+    assert out.stdout == ""
+    assert "whole days" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
 def test_the_project_seed_is_every_commands_default():
     parser = build_parser()
     assert parser.parse_args(["smoke"]).seed == DEFAULT_SEED
-    for command in ("ingest", "detect", "bench"):
+    for command in ("ingest", "detect", "forecast", "bench"):
         assert _fleet_config(parser.parse_args([command])).seed == DEFAULT_SEED
     assert _fleet_config(parser.parse_args(["ingest", "--seed", "7"])).seed == 7
 
@@ -95,5 +103,5 @@ def test_the_project_seed_is_every_commands_default():
 def test_help_lists_the_commands():
     out = run("--help")
     assert out.returncode == 0
-    for command in ("smoke", "ping", "ingest", "query", "detect", "bench"):
+    for command in ("smoke", "ping", "ingest", "query", "detect", "forecast", "bench"):
         assert command in out.stdout

@@ -16,6 +16,7 @@ from {{ cookiecutter.package_name }}.connect import (
     default_dsn,
     open_client,
     probe,
+    server_gate,
     to_epoch_ms,
 )
 
@@ -24,7 +25,7 @@ def closed_port() -> int:
     """A local port that nothing listens on (bound, then released)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def test_dsn_parsing():
@@ -136,3 +137,46 @@ def test_native_dsn_without_libtaos_says_so(fake):
     with pytest.raises(ConnectorUnavailable, match="libtaos.so") as info:
         open_client(f"taos://127.0.0.1:{port}")
     assert "\n" not in str(info.value)
+
+
+# ---- when the `server` tests run ---------------------------------------------------------------
+
+
+def test_server_tests_skip_with_the_way_to_run_them_when_no_url_is_set():
+    gate = server_gate({})
+    assert gate.action == "skip"
+    assert "TDENGINE_URL" in gate.reason and "docker compose up -d" in gate.reason
+
+
+def test_server_tests_skip_when_nothing_answers_at_the_url():
+    gate = server_gate({"TDENGINE_URL": f"http://root:taosdata@127.0.0.1:{closed_port()}"})
+    assert gate.action == "skip"
+    assert "no usable TDengine" in gate.reason and "taosdata" not in gate.reason
+
+
+def test_server_tests_skip_on_a_malformed_url():
+    assert server_gate({"TDENGINE_URL": "mysql://somewhere"}).action == "skip"
+
+
+def test_server_tests_fail_instead_of_skipping_where_a_server_is_required():
+    """CI sets TDENGINE_REQUIRED=1 beside its service container: a server that never came up
+    must turn the job red, not into a run of skipped tests."""
+    assert server_gate({"TDENGINE_REQUIRED": "1"}).action == "fail"
+    closed = f"http://127.0.0.1:{closed_port()}"
+    assert server_gate({"TDENGINE_URL": closed, "TDENGINE_REQUIRED": "1"}).action == "fail"
+    assert server_gate({"TDENGINE_REQUIRED": "0"}).action == "skip"
+
+
+def test_server_tests_run_against_a_server_that_answers(fake_dsn):
+    gate = server_gate({"TDENGINE_URL": fake_dsn, "TDENGINE_REQUIRED": "1"})
+    assert (gate.action, gate.dsn, gate.reason) == ("run", fake_dsn, "")
+
+
+def test_something_listening_that_is_not_tdengine_is_no_server():
+    """A port that accepts connections but does not answer SQL (another service) is a skip."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        gate = server_gate({"TDENGINE_URL": f"http://127.0.0.1:{port}"}, timeout=1.0)
+    assert gate.action == "skip"

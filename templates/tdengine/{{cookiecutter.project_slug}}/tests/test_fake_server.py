@@ -1,15 +1,18 @@
 # points: 3
-"""The ingestion and query code, end to end through the real taosrest client and the loopback
-fake of taosAdapter's REST API. These prove the client path, not TDengine's behaviour at scale."""
+"""The loopback fake is a test double: it must accept exactly what `sql.py` builds, refuse the
+rest the way TDengine does, and hand the real `taosrest` client replies it can read. (Its error
+codes and FILL semantics are checked against TDengine itself in test_server.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pytest
 import taosrest
 
-from {{ cookiecutter.package_name }} import queries
+from {{ cookiecutter.package_name }} import fake_server, queries, sql
 from {{ cookiecutter.package_name }}.connect import QueryError, open_client
-from {{ cookiecutter.package_name }}.detect import StaticThresholds
-from {{ cookiecutter.package_name }}.fake_server import DB_NOT_EXIST, SYNTAX_ERROR, TABLE_NOT_EXIST
 from {{ cookiecutter.package_name }}.ingest import ingest, prepare
 from {{ cookiecutter.package_name }}.sql import Target
 
@@ -26,53 +29,84 @@ def loaded(fake_dsn, small_fleet):
     )
     assert report.rows == len(small_fleet)
     assert report.requests == -(-len(small_fleet) // 100)
-    assert report.kind == "rest" and report.rows_per_s > 0
     yield client
     client.close()
 
 
-def test_replies_have_tdengines_documented_shape(fake):
-    rest = taosrest.RestClient(fake.url, user="root", password="taosdata")
-    reply = rest.sql("SELECT SERVER_VERSION()")
-    assert reply["code"] == 0
-    assert reply["column_meta"] == [["server_version()", "VARCHAR", 32]]
-    assert reply["rows"] == len(reply["data"]) == 1
-    created = rest.sql("CREATE DATABASE IF NOT EXISTS power PRECISION 'ms'")
-    assert created["column_meta"][0][0] == "affected_rows"
+def test_the_fake_implements_exactly_the_fill_modes_the_builder_allows():
+    assert fake_server.FILL_MODES == sql.FILL_MODES
+    assert fake_server.MAX_SQL_LENGTH == sql.MAX_SQL_LENGTH
 
 
-def test_errors_carry_code_and_description(fake_dsn):
+def test_every_statement_the_builder_makes_runs_on_the_fake(loaded, small_fleet):
+    cfg = small_fleet.config
+    statements = [
+        sql.server_version(),
+        sql.describe(TARGET),
+        sql.table_stats(TARGET, "ts"),
+        sql.device_series(TARGET, "ts", small_fleet.devices[0].name),
+        sql.last_rows(TARGET, "ts"),
+        sql.device_tables(TARGET),
+        sql.state_episodes(TARGET, [("current", ">", 5.0), ("voltage", "<", 219.0)]),
+        *(
+            sql.downsample(TARGET, "ts", cfg.start_ms, cfg.end_ms, "5m", mode)
+            for mode in sql.FILL_MODES
+        ),
+    ]
+    for statement in statements:
+        assert loaded.query(statement), statement  # every one returns rows
+    for statement in (sql.create_database("power"), sql.create_stable(TARGET)):
+        loaded.execute(statement)  # IF NOT EXISTS: no error the second time
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT AVG(current) FROM power.meters INTERVAL(5m) SLIDING(1m)",
+        "SELECT AVG(current) FROM power.meters INTERVAL(5m) FILL(VALUE, 0)",
+        "SELECT AVG(current) FROM power.meters LIMIT 5",
+        "SELECT APERCENTILE(current, 50) FROM power.meters",
+        "GRANT ALL ON power.* TO everyone",
+    ],
+)
+def test_what_the_builder_never_makes_is_a_syntax_error(loaded, statement):
+    """The fake does not pretend: a clause it does not implement is refused, not ignored."""
+    with pytest.raises(QueryError) as info:
+        loaded.query(statement)
+    assert info.value.code == 0x2600  # TDengine: "syntax error near"
+
+
+def test_statements_over_tdengines_length_limit_are_refused(fake_dsn):
     client = open_client(fake_dsn)
-    with pytest.raises(QueryError) as info:
-        client.query("SELECT COUNT(*) FROM nowhere.meters")
-    assert info.value.code == DB_NOT_EXIST
     client.execute("CREATE DATABASE power")
+    padding = " " * sql.MAX_SQL_LENGTH
     with pytest.raises(QueryError) as info:
-        client.query("SELECT COUNT(*) FROM power.meters")
-    assert info.value.code == TABLE_NOT_EXIST
-    with pytest.raises(QueryError) as info:
-        client.execute("GRANT ALL ON power.* TO everyone")
-    assert info.value.code == SYNTAX_ERROR
+        client.execute("SELECT SERVER_VERSION()" + padding)
+    assert info.value.code == 0x0219  # TDengine: "SQL statement too long"
 
 
-def test_wrong_password_is_refused(fake):
+def test_the_real_client_reads_typed_values_from_the_fake(fake, loaded, small_fleet):
+    """taosrest turns the fake's JSON into the types TDengine's replies give: aware datetimes
+    for TIMESTAMP, floats for DOUBLE, ints for BIGINT, str for NCHAR tags."""
+    rest = taosrest.connect(url=fake.url, user="root", password="taosdata", timezone="UTC")
+    name = small_fleet.devices[0].name
+    row = rest.query(
+        f"SELECT device, LAST_ROW(ts), LAST_ROW(current) FROM power.meters WHERE device = '{name}' "
+        "PARTITION BY device"
+    ).data[0]
+    r = small_fleet.rows_of(0).stop - 1
+    assert row[0] == name
+    assert isinstance(row[1], dt.datetime) and row[1].tzinfo is not None
+    assert int(row[1].timestamp() * 1000) == int(small_fleet.ts[r])
+    assert row[2] == float(small_fleet.current[r])
+    count = rest.query("SELECT COUNT(*) FROM power.meters").data[0][0]
+    assert isinstance(count, int) and count == len(small_fleet)
+
+
+def test_wrong_password_is_refused_with_http_401(fake):
     client = open_client(fake.url.replace("http://", "http://root:wrong@"))
     with pytest.raises(QueryError, match="401"):
         client.query("SELECT SERVER_VERSION()")
-
-
-def test_rows_schema_and_series_round_trip_exactly(loaded, small_fleet):
-    ts_col = queries.timestamp_column(loaded, TARGET)
-    assert ts_col == "ts"
-    count, first, last = queries.table_stats(loaded, TARGET, ts_col)
-    assert count == len(small_fleet)
-    assert (first, last) == (int(small_fleet.ts.min()), int(small_fleet.ts.max()))
-    for i, device in enumerate(small_fleet.devices):
-        rows = small_fleet.rows_of(i)
-        series = queries.device_series(loaded, TARGET, ts_col, device.name)
-        assert np.array_equal(series["ts"], small_fleet.ts[rows])
-        for name in ("current", "voltage", "phase"):
-            assert np.array_equal(series[name], getattr(small_fleet, name)[rows])
 
 
 def test_writing_the_same_rows_again_overwrites_them(loaded, fake_dsn, small_fleet):
@@ -93,21 +127,15 @@ def test_last_row_per_meter(loaded, small_fleet):
         )
 
 
-def test_downsample_fills_empty_windows(loaded, small_fleet):
+def test_downsample_windows_and_aggregates(loaded, small_fleet):
     cfg = small_fleet.config
     step = 5 * 60_000
     n_windows = -(-(cfg.end_ms - cfg.start_ms) // step)
     args = (loaded, TARGET, "ts", cfg.start_ms, cfg.end_ms, "5m")
     prev = queries.downsample(*args, "PREV")
     none = queries.downsample(*args, "NONE")
-    null = queries.downsample(*args, "NULL")
-    assert len(prev) == len(null) == cfg.devices * n_windows
+    assert len(prev) == cfg.devices * n_windows
     assert len(none) < len(prev), "the small fleet has gaps longer than a window"
-    present = {(w.device, w.start_ms) for w in none}
-    for before, w in zip(prev, prev[1:], strict=False):
-        if (w.device, w.start_ms) not in present and before.device == w.device:
-            assert w.avg_current == before.avg_current  # FILL(PREV)
-    assert any(w.avg_current is None for w in null)
     d0 = small_fleet.devices[0].name
     first = next(w for w in none if w.device == d0)
     rows = small_fleet.rows_of(0)
@@ -118,36 +146,30 @@ def test_downsample_fills_empty_windows(loaded, small_fleet):
     assert first.max_current == pytest.approx(small_fleet.current[rows][in_window].max())
 
 
-def test_state_window_episodes_equal_the_numpy_baseline(loaded, small_fleet):
-    thresholds = StaticThresholds(
-        current_max=float(np.percentile(small_fleet.current, 90)),
-        voltage_min=215.0,
-        voltage_max=226.0,
-    )
-    episodes = queries.state_episodes(loaded, TARGET, thresholds.rules())
-    assert {e.state for e in episodes} == {0, 1}
-    for i, device in enumerate(small_fleet.devices):
-        rows = small_fleet.rows_of(i)
-        mine = [e for e in episodes if e.device == device.name]
-        assert sum(e.rows for e in mine) == rows.stop - rows.start
-        ts = small_fleet.ts[rows]
-        expected = thresholds.flags(small_fleet.current[rows], small_fleet.voltage[rows])
-        assert np.array_equal(queries.episode_mask(episodes, device.name, ts), expected)
-
-
 def test_sub_tables_map_to_devices(loaded, small_fleet):
     names = {d.name for d in small_fleet.devices}
     assert queries.device_tables(loaded, TARGET) == {n: n for n in names}
 
 
 def test_state_window_on_a_super_table_needs_partition_by_tbname(loaded):
-    with pytest.raises(QueryError, match="PARTITION BY tbname"):
+    with pytest.raises(QueryError, match="PARTITION BY tbname") as info:
         loaded.query(
             "SELECT device, COUNT(*) FROM power.meters PARTITION BY device "
             "STATE_WINDOW(CASE WHEN current > 1 THEN 1 ELSE 0 END)"
         )
+    assert info.value.code == 0x262A  # TDengine: "STATE_WINDOW not support for supertable query"
 
 
 def test_line_protocol_needs_a_websocket_dsn(fake_dsn, small_fleet):
     with pytest.raises(QueryError, match="ws://"):
         ingest(lambda: open_client(fake_dsn, check=False), small_fleet, TARGET, "line", 100)
+
+
+def test_episode_mask_marks_exactly_the_state_1_runs():
+    episodes = [
+        queries.Episode("a", 10, 20, 2, 1),
+        queries.Episode("a", 30, 30, 1, 0),
+        queries.Episode("b", 0, 100, 5, 1),
+    ]
+    ts = np.array([5, 10, 20, 25, 30])
+    assert queries.episode_mask(episodes, "a", ts).tolist() == [0, 1, 1, 0, 0]

@@ -1,4 +1,4 @@
-# points: 4
+# points: 3
 import math
 
 import pytest

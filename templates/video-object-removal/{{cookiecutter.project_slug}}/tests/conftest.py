@@ -19,14 +19,14 @@ from {{ cookiecutter.package_name }}.video import _voc_colormap  # noqa: E402
 
 @pytest.fixture(scope="session")
 def clip() -> SyntheticClip:
-    """The smoke run's clip: 48 frames of 320x240, drawn from the project's seed."""
+    """The smoke run's first scene: 40 frames of 192x144, drawn from the project's seed."""
     return make_clip()
 
 
 @pytest.fixture(scope="session")
 def short_clip() -> SyntheticClip:
-    """A cheaper clip for I/O and command-line tests: 12 frames of 160x120."""
-    return make_clip(n_frames=12, height=120, width=160, object_size=(28, 22), seed=3, scene=3)
+    """A cheaper clip for I/O and command-line tests: 24 frames of 160x120."""
+    return make_clip(3, 0, n_frames=24, height=120, width=160)
 
 
 def write_palette_png(path: Path, labels: np.ndarray) -> None:
@@ -68,7 +68,7 @@ def davis_root(tmp_path_factory: pytest.TempPathFactory, short_clip: SyntheticCl
     write_davis(
         root,
         "synth-b",
-        make_clip(n_frames=12, height=120, width=160, object_size=(24, 20), seed=5, scene=5),
+        make_clip(5, 1, n_frames=24, height=120, width=160),
     )
     (root / "ImageSets" / "2017").mkdir(parents=True)
     (root / "ImageSets" / "2017" / "val.txt").write_text("synth-a\nsynth-b\n")

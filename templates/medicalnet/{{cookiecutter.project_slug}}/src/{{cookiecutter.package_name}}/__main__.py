@@ -2,18 +2,21 @@
 
     python -m {{ cookiecutter.package_name }} smoke
 
-Progress goes to stderr, results to stdout as JSON. Exit codes: 0 done, 1 the smoke run missed
-a target, 2 a bad command line, 3 a problem the message explains (file, download, weights).
+Progress goes to stderr; every command ends its stdout with one JSON report line
+``{"ok", "seconds", "metrics", "targets"}`` (``targets.py``). Exit codes: 0 every target met,
+1 a target missed, 2 a bad command line, 3 a problem the message explains (file, download,
+weights).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import (
     DEFAULT_BACKBONE,
@@ -21,9 +24,11 @@ from .config import (
     DEFAULT_SEED,
     DICE_THRESHOLD,
     INITS,
+    MIN_SEEDS,
     RealRunConfig,
 )
 from .errors import Med3DError
+from .targets import describe, emit
 
 EXIT_TARGET_MISSED = 1
 EXIT_ERROR = 3
@@ -57,76 +62,127 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    smoke = sub.add_parser("smoke", help="the whole pipeline on synthetic scans, offline (~20 s)")
-    smoke.add_argument("--epochs", type=positive_int, default=8)
-    smoke.add_argument("--seed", type=int_at_least(0), default=DEFAULT_SEED,
-                       help="seed of the synthetic scans and the training (default: this repo's)")
-    smoke.add_argument("--train-volumes", type=int_at_least(2), default=160)
-    smoke.add_argument("--val-volumes", type=int_at_least(2), default=64)
-    smoke.add_argument("--out", type=Path, help="keep the learning curve and checkpoint here")
+    smoke = sub.add_parser("smoke", help="the study in miniature on synthetic scans, offline")
+    smoke.add_argument(
+        "--seed",
+        type=int_at_least(0),
+        default=DEFAULT_SEED,
+        help="seed of the synthetic scans and the training (default: this repo's)",
+    )
+    smoke.add_argument("--out", type=Path, help="keep the learning curves and checkpoint here")
 
     weights = sub.add_parser("weights", help="load MedicalNet weights and report what fits")
     weights.add_argument("--depth", type=int, default=10, choices=(10, 18, 34, 50, 101, 152, 200))
     weights.add_argument("--pth", type=Path, help="an original MedicalNet .pth file (else: hub)")
+    _add_geometry_options(weights)
 
     train = sub.add_parser("train", help="train the U-Net on MSD Hippocampus (downloads 27 MB)")
     train.add_argument("--init", choices=INITS, default="medicalnet")
     train.add_argument("--weights", type=Path, help="an original MedicalNet .pth (else: hub)")
-    train.add_argument("--backbone", default=DEFAULT_BACKBONE,
-                       choices=("resnet10", "resnet18", "resnet34", "resnet50"))
+    train.add_argument(
+        "--backbone",
+        default=DEFAULT_BACKBONE,
+        choices=("resnet10", "resnet18", "resnet34", "resnet50"),
+    )
     train.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS)
     train.add_argument("--data-dir", type=Path, default=Path("data"))
-    train.add_argument("--out", type=Path, help="run folder (default runs/<init>)")
+    train.add_argument("--out", type=Path, help="run folder (default runs/<init>-seed<seed>)")
     train.add_argument("--batch-size", type=positive_int, default=8)
     train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--encoder-lr-scale", type=float, default=0.1,
-                       help="pretrained encoder learns this much slower than the decoder")
-    train.add_argument("--roi", type=positive_int, default=64, help="cube side, a multiple of 32")
+    train.add_argument(
+        "--encoder-lr-scale",
+        type=float,
+        default=0.1,
+        help="pretrained encoder learns this much slower than the decoder",
+    )
+    train.add_argument("--roi", type=positive_int, default=64, help="cube side, a multiple of 8")
+    train.add_argument("--dev-frac", type=float, default=0.15, help="share of volumes for dev")
+    train.add_argument("--test-frac", type=float, default=0.15, help="share of volumes for test")
     train.add_argument("--limit", type=positive_int, help="use only this many volumes per split")
     train.add_argument("--workers", type=int, default=2)
     train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-    train.add_argument("--seed", type=int_at_least(0), default=DEFAULT_SEED,
-                       help="seed of the train/val split and the training")
+    train.add_argument(
+        "--seed",
+        type=int_at_least(0),
+        default=DEFAULT_SEED,
+        help="seed of the train/dev/test split and the training",
+    )
+    _add_geometry_options(train)
 
-    evaluate = sub.add_parser("evaluate", help="Dice per class of a checkpoint on the val split")
+    evaluate = sub.add_parser("evaluate", help="test Dice of a checkpoint, next to the baseline")
     evaluate.add_argument("checkpoint", type=Path, help="best.pt or last.pt of a run")
     evaluate.add_argument("--data-dir", type=Path, default=Path("data"))
     evaluate.add_argument("--device", default="auto")
 
-    compare = sub.add_parser("compare", help="pretrained vs scratch: summary and learning curves")
-    compare.add_argument("runs", type=Path, nargs="+", help="run folders (each has metrics.csv)")
+    compare = sub.add_parser("compare", help="pretrained vs scratch over seeds: the study")
+    compare.add_argument(
+        "runs", type=Path, nargs="+", help="run folders (report.json, metrics.csv)"
+    )
     compare.add_argument("--threshold", type=float, default=DICE_THRESHOLD)
+    compare.add_argument("--min-seeds", type=positive_int, default=MIN_SEEDS)
     compare.add_argument("--plot", type=Path, default=Path("runs/learning_curves.png"))
     return parser
+
+
+def _add_geometry_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--strided",
+        action="store_true",
+        help="MONAI's strided encoder instead of MedicalNet's dilated one",
+    )
+    parser.add_argument(
+        "--accept-architecture-mismatch",
+        action="store_true",
+        help="load weights trained with another geometry anyway (warns)",
+    )
+
+
+def finish(report: dict[str, Any]) -> int:
+    """Log the targets for a person, print the report line, return the exit code."""
+    logging.getLogger(__name__).info("targets:\n%s", describe(report))
+    return emit(report)
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
     from .smoke import run_smoke
 
-    result = run_smoke(epochs=args.epochs, seed=args.seed, n_train=args.train_volumes,
-                       n_val=args.val_volumes, out_dir=args.out)
-    print(json.dumps(result), flush=True)
-    return 0 if result["ok"] else EXIT_TARGET_MISSED
+    return finish(run_smoke(seed=args.seed, out_dir=args.out))
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
     from .model import count_parameters, medicalnet_resnet
+    from .targets import build_report, published
     from .weights import (
         download_medicalnet_state_dict,
-        load_state_dict_checked,
-        read_medicalnet_state_dict,
+        load_encoder_state,
+        read_medicalnet_checkpoint,
     )
 
+    started = time.perf_counter()
     if args.pth is not None:
-        state, source = read_medicalnet_state_dict(args.pth), str(args.pth)
+        (state, recorded), source = read_medicalnet_checkpoint(args.pth), str(args.pth)
     else:
-        state = download_medicalnet_state_dict(args.depth)
+        state, recorded = download_medicalnet_state_dict(args.depth), None
         source = f"MedicalNet ResNet-{args.depth} (Hugging Face hub)"
-    model = medicalnet_resnet(args.depth)
-    report = load_state_dict_checked(model, state, source=source)
-    print(json.dumps({"depth": args.depth, "parameters": count_parameters(model),
-                      **report.as_dict()}))
-    return 0
+    model = medicalnet_resnet(args.depth, dilated=not args.strided)
+    report = load_encoder_state(
+        model,
+        state,
+        recorded,
+        source=source,
+        accept_architecture_mismatch=args.accept_architecture_mismatch,
+    )
+    metrics = {"depth": args.depth, "parameters": count_parameters(model), **report.as_dict()}
+    targets = {
+        "architecture_mismatches": published(
+            len(report.architecture_mismatch),
+            "<=",
+            0,
+            "Tencent/MedicalNet models/resnet.py: layer3 stride 1 dilation 2, layer4 stride 1 "
+            "dilation 4, the geometry the weights were trained with",
+        )
+    }
+    return finish(build_report(metrics, targets, started))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -134,58 +190,103 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     try:
         config = RealRunConfig(
-            init=args.init, backbone=args.backbone, epochs=args.epochs, data_dir=args.data_dir,
-            out_dir=args.out or Path("runs") / args.init, weights=args.weights,
-            batch_size=args.batch_size, lr=args.lr, encoder_lr_scale=args.encoder_lr_scale,
-            roi_size=args.roi, limit=args.limit, num_workers=args.workers, device=args.device,
+            init=args.init,
+            backbone=args.backbone,
+            epochs=args.epochs,
+            data_dir=args.data_dir,
+            out_dir=args.out or Path("runs") / f"{args.init}-seed{args.seed}",
+            weights=args.weights,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            encoder_lr_scale=args.encoder_lr_scale,
+            roi_size=args.roi,
+            dev_frac=args.dev_frac,
+            test_frac=args.test_frac,
+            dilated=not args.strided,
+            accept_architecture_mismatch=args.accept_architecture_mismatch,
+            limit=args.limit,
+            num_workers=args.workers,
+            device=args.device,
             seed=args.seed,
         )
     except ValueError as err:
         raise Med3DError(str(err)) from err
-    out = train_segmentation(config)
-    print(json.dumps({"run": str(out), "metrics": str(out / "metrics.csv")}))
-    return 0
+    return finish(train_segmentation(config))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from torch.utils.data import DataLoader
 
-    from .config import CLASS_NAMES
-    from .data import hippocampus_datasets
-    from .evaluate import evaluate_segmentation, load_segmentation_checkpoint
-    from .train import resolve_device
+    from .data import hippocampus_dataset, hippocampus_split_items
+    from .evaluate import load_segmentation_checkpoint, run_targets
+    from .targets import build_report
+    from .train import resolve_device, score_on_test
 
+    started = time.perf_counter()
     model, meta = load_segmentation_checkpoint(args.checkpoint)
     device = resolve_device(args.device)
-    # the same validation split as in training: same seed and fraction
-    _, val_ds = hippocampus_datasets(args.data_dir, roi_size=int(meta["roi_size"]),
-                                     val_frac=float(meta["val_frac"]), seed=int(meta["seed"]))
-    scores = evaluate_segmentation(model.to(device), DataLoader(val_ds, batch_size=4),
-                                   len(CLASS_NAMES), device)
-    print(json.dumps({"checkpoint": str(args.checkpoint), **meta, **scores}))
-    return 0
+    # the same split as in training: same seed and fractions; scored on test
+    train_items, _, test_items = hippocampus_split_items(
+        args.data_dir,
+        seed=int(meta["seed"]),
+        dev_frac=float(meta["dev_frac"]),
+        test_frac=float(meta["test_frac"]),
+    )
+    roi = int(meta["roi_size"])
+    plain, test = (
+        DataLoader(hippocampus_dataset(items, roi, train=False), batch_size=4)
+        for items in (train_items, test_items)
+    )
+    metrics = {
+        "checkpoint": str(args.checkpoint),
+        **meta,
+        **score_on_test(model.to(device), plain, test, device),
+    }
+    return finish(build_report(metrics, run_targets(metrics), started))
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .evaluate import compare_runs, plot_learning_curves, read_metrics_csv
+    from .evaluate import (
+        compare_runs,
+        plot_learning_curves,
+        read_metrics_csv,
+        read_run_report,
+        study_targets,
+        summarize_study,
+    )
+    from .targets import build_report
 
-    runs = {path.name: read_metrics_csv(path / "metrics.csv") for path in args.runs}
-    summary = compare_runs(runs, args.threshold)
-    plot = plot_learning_curves(runs, args.plot, args.threshold)
-    summary["plot"] = str(plot) if plot else None
-    print(json.dumps(summary))
-    return 0
+    started = time.perf_counter()
+    runs, curves = [], {}
+    for path in args.runs:
+        report = read_run_report(path / "report.json")
+        rows = read_metrics_csv(path / "metrics.csv")
+        runs.append({**report["metrics"], "rows": rows})
+        curves[path.name] = rows
+    metrics = summarize_study(runs, args.threshold, args.min_seeds)
+    metrics["runs"] = compare_runs(curves, args.threshold)["runs"]
+    plot = plot_learning_curves(curves, args.plot, args.threshold)
+    metrics["plot"] = str(plot) if plot else None
+    return finish(build_report(metrics, study_targets(metrics), started))
 
 
-COMMANDS = {"smoke": cmd_smoke, "weights": cmd_weights, "train": cmd_train,
-            "evaluate": cmd_evaluate, "compare": cmd_compare}
+COMMANDS = {
+    "smoke": cmd_smoke,
+    "weights": cmd_weights,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "compare": cmd_compare,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; return its exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return COMMANDS[args.command](args)
     except Med3DError as err:

@@ -15,6 +15,8 @@ MSD_TASK = "Task04_Hippocampus"
 CLASS_NAMES = ("background", "anterior", "posterior")
 #: The question the real run answers: how many epochs each run needs to reach this mean Dice.
 DICE_THRESHOLD = 0.70
+#: Seeds per arm (pretrained, scratch) before the study's claim counts.
+MIN_SEEDS = 3
 #: Ways to initialise the encoder of the real run.
 INITS = ("medicalnet", "scratch")
 #: The seed this repo was generated with: the smoke run's synthetic scans and every --seed default.
@@ -35,7 +37,10 @@ class RealRunConfig:
     lr: float = 1e-3
     encoder_lr_scale: float = 0.1
     roi_size: int = 64
-    val_frac: float = 0.2
+    dev_frac: float = 0.15
+    test_frac: float = 0.15
+    dilated: bool = True
+    accept_architecture_mismatch: bool = False
     limit: int | None = None
     num_workers: int = 2
     device: str = "auto"
@@ -46,11 +51,19 @@ class RealRunConfig:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1")
-        if self.roi_size % 32:
-            raise ValueError(f"roi_size must be a multiple of 32 (the encoder halves it 5 times), "
-                             f"got {self.roi_size}")
-        if not 0.0 < self.val_frac < 1.0:
-            raise ValueError(f"val_frac must lie strictly between 0 and 1, got {self.val_frac}")
+        multiple = 8 if self.dilated else 32
+        if self.roi_size % multiple:
+            raise ValueError(
+                f"roi_size must be a multiple of {multiple} (the encoder shrinks it "
+                f"{multiple} times), got {self.roi_size}"
+            )
+        if not (
+            0 < self.dev_frac < 1 and 0 < self.test_frac < 1 and self.dev_frac + self.test_frac < 1
+        ):
+            raise ValueError(
+                f"dev_frac {self.dev_frac} and test_frac {self.test_frac} must lie "
+                "in (0, 1) and sum to less than 1"
+            )
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as JSON-ready values (paths as strings)."""

@@ -1,9 +1,12 @@
-"""Data: synthetic lesion volumes for the smoke run, MSD Task04_Hippocampus for the real run."""
+"""Data: synthetic scans for the smoke run, MSD Task04_Hippocampus for the real run.
+
+Both go through the same MONAI preprocessing (``preprocess_transforms``): the smoke run is the
+real study in miniature, not a different pipeline.
+"""
 
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -15,86 +18,133 @@ from .errors import DataError
 
 log = logging.getLogger(__name__)
 
+#: Label names of the smoke run's task: the structure that touches the landmark rod.
+TARGET_CLASSES = ("background", "target")
+#: Label names of the smoke run's pretraining task: every bright structure, by kind.
+PRETRAIN_CLASSES = ("background", "rod", "blob")
 
-class LesionVolumes(NamedTuple):
-    """A batch of synthetic 3D scans: which ones hold a lesion, and where it is."""
+
+class SyntheticScans(NamedTuple):
+    """A batch of synthetic 3D scans and their label maps."""
 
     images: torch.Tensor  # float32, (N, 1, S, S, S)
-    labels: torch.Tensor  # int64, (N,): 1 when the volume holds a lesion
-    masks: torch.Tensor  # uint8, (N, 1, S, S, S): the lesion voxels (empty when label is 0)
+    labels: torch.Tensor  # uint8, (N, 1, S, S, S): class index per voxel
 
 
-def make_lesion_volumes(
+def make_context_scans(
     n: int,
-    size: int = 32,
+    size: int = 24,
     *,
     seed: int = 0,
-    contrast: float = 2.5,
-    noise: float = 1.0,
+    task: str = "target",
+    contrast: float = 2.0,
+    noise: float = 0.5,
     bias_field: float = 0.5,
-    radius: tuple[float, float] = (4.0, 7.0),
-) -> LesionVolumes:
-    """Make ``n`` noisy cubes of side ``size``; half of them (``n // 2``) hold a bright sphere.
+    radius: tuple[float, float] = (3.5, 5.0),
+    rod_radius: tuple[float, float] = (1.5, 2.0),
+    distractors: int = 1,
+) -> SyntheticScans:
+    """Make ``n`` noisy cubes of side ``size`` where only context tells the target apart.
 
-    Each volume is Gaussian noise (std ``noise``) on a linear intensity ramp of random
-    direction and slope up to ``bias_field`` across the cube, like the bias field of an MRI
-    scan; a lesion is a sphere of radius in ``radius`` voxels that is ``contrast`` brighter,
-    with a one-voxel soft edge. Same arguments, same tensors.
+    Every scan holds a bright rod (the landmark) along a random axis, one sphere that touches
+    the rod (the target) and ``distractors`` spheres at least 4 voxels away from it. Rod and
+    spheres share one intensity (``contrast`` above the background, one-voxel soft edge), and
+    target and distractors share one size distribution (``radius``): no intensity rule can
+    separate them, only where a sphere lies relative to the rod. Gaussian noise (std ``noise``)
+    on a linear ramp of random direction (slope up to ``bias_field``, like an MRI bias field).
+
+    ``task="target"`` labels the target sphere 1 (``TARGET_CLASSES``); ``task="pretrain"``
+    labels the rod 1 and every sphere 2 (``PRETRAIN_CLASSES``): a related task to pretrain on.
+    Same arguments, same tensors.
     """
+    if task not in ("target", "pretrain"):
+        raise ValueError(f"task must be 'target' or 'pretrain', got {task!r}")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
     r_min, r_max = radius
-    if n < 2:
-        raise ValueError(f"n must be at least 2 (one scan of each class), got {n}")
-    if not 0 < r_min <= r_max:
-        raise ValueError(f"radius must be (min, max) with 0 < min <= max, got {radius}")
-    if size < 2 * r_max + 4:
-        raise ValueError(f"size {size} is too small for lesions of radius up to {r_max}")
-    if contrast <= 0 or noise < 0 or bias_field < 0:
-        raise ValueError("contrast must be positive, noise and bias_field non-negative")
+    if not 0 < r_min <= r_max or not 0 < rod_radius[0] <= rod_radius[1]:
+        raise ValueError(f"radius {radius} and rod_radius {rod_radius} must be (min, max) > 0")
+    if size < 4 * r_max + 2:
+        raise ValueError(f"size {size} is too small for spheres of radius up to {r_max}")
+    if contrast <= 0 or noise < 0 or bias_field < 0 or distractors < 0:
+        raise ValueError("contrast must be positive; noise, bias_field, distractors non-negative")
 
     rng = np.random.default_rng(seed)
-    labels = np.zeros(n, dtype=np.int64)
-    labels[: n // 2] = 1
-    rng.shuffle(labels)
-
     grid = np.stack(np.meshgrid(*(np.arange(size, dtype=np.float32),) * 3, indexing="ij"))
-    centred = grid / (size - 1) - 0.5  # in [-0.5, 0.5]
+    centred = grid / (size - 1) - 0.5
     images = rng.normal(0.0, noise, size=(n, 1, size, size, size)).astype(np.float32)
-    masks = np.zeros((n, 1, size, size, size), dtype=np.uint8)
+    labels = np.zeros((n, 1, size, size, size), dtype=np.uint8)
     for i in range(n):
         ramp = rng.uniform(-bias_field, bias_field, size=3).astype(np.float32)
         images[i, 0] += np.tensordot(ramp, centred, axes=1)
-        if labels[i]:
-            r = rng.uniform(r_min, r_max)
-            centre = rng.uniform(r + 1, size - r - 1, size=3).astype(np.float32)
+        axis = int(rng.integers(3))
+        across = [a for a in range(3) if a != axis]
+        rod_r = rng.uniform(*rod_radius)
+        rod_at = rng.uniform(0.3 * size, 0.7 * size, size=2)
+        to_rod = np.hypot(grid[across[0]] - rod_at[0], grid[across[1]] - rod_at[1])
+        spheres = [_touching_sphere(rng, size, axis, across, rod_at, rod_r, radius)]
+        for _ in range(1000):  # rejection sampling: far from the rod and from each other
+            if len(spheres) == 1 + distractors:
+                break
+            r = rng.uniform(*radius)
+            centre = rng.uniform(r + 1, size - r - 2, size=3)
+            off_rod = np.hypot(centre[across[0]] - rod_at[0], centre[across[1]] - rod_at[1])
+            apart = all(np.linalg.norm(centre - c) >= r + rc + 2 for c, rc in spheres)
+            if off_rod >= rod_r + r + 4 and apart:
+                spheres.append((centre, r))
+        images[i, 0] += contrast * np.clip(rod_r + 0.5 - to_rod, 0.0, 1.0)
+        if task == "pretrain":
+            labels[i, 0][to_rod <= rod_r] = 1
+        for k, (centre, r) in enumerate(spheres):
             dist = np.sqrt(((grid - centre[:, None, None, None]) ** 2).sum(axis=0))
             images[i, 0] += contrast * np.clip(r + 0.5 - dist, 0.0, 1.0)
-            masks[i, 0] = dist <= r
-    return LesionVolumes(*(torch.from_numpy(a) for a in (images, labels, masks)))
+            if task == "pretrain":
+                labels[i, 0][dist <= r] = 2
+            elif k == 0:
+                labels[i, 0][dist <= r] = 1
+    return SyntheticScans(torch.from_numpy(images), torch.from_numpy(labels))
 
 
-def random_flips(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Flip a batch (N, C, D, H, W) along each spatial axis with probability 1/2 (one draw
-    per axis, shared by the batch)."""
-    for axis in (2, 3, 4):
-        if torch.rand(1, generator=generator).item() < 0.5:
-            images = images.flip(axis)
-    return images
+def _touching_sphere(
+    rng: np.random.Generator,
+    size: int,
+    axis: int,
+    across: list[int],
+    rod_at: np.ndarray,
+    rod_r: float,
+    radius: tuple[float, float],
+) -> tuple[np.ndarray, float]:
+    """A sphere whose surface touches the rod, fully inside the cube (the target)."""
+    for _ in range(1000):
+        r = rng.uniform(*radius)
+        angle = rng.uniform(0.0, 2 * np.pi)
+        centre = np.empty(3)
+        centre[axis] = rng.uniform(r + 1, size - r - 2)
+        centre[across[0]] = rod_at[0] + (rod_r + r + 0.5) * np.cos(angle)
+        centre[across[1]] = rod_at[1] + (rod_r + r + 0.5) * np.sin(angle)
+        if np.all(centre >= r + 1) and np.all(centre <= size - r - 2):
+            return centre, r
+    raise ValueError("no room for a target sphere: make size larger or radius smaller")
 
 
-def hippocampus_transforms(roi_size: int, *, train: bool) -> Any:
-    """MONAI transforms for MSD Hippocampus: load, RAS, z-score the head, pad to a cube.
+def as_items(scans: SyntheticScans) -> list[dict[str, np.ndarray]]:
+    """The scans as MONAI dictionaries ``{"image": (1, S, S, S), "label": (1, S, S, S)}``."""
+    return [
+        {"image": image.numpy(), "label": label.numpy()}
+        for image, label in zip(scans.images, scans.labels, strict=True)
+    ]
 
-    The cube side ``roi_size`` must be a multiple of 32 for the MedicalNet-encoder U-Net; the
-    hippocampus crops (about 35 x 50 x 35 voxels) fit in 64. Training adds flips and small
-    intensity changes.
+
+def preprocess_transforms(roi_size: int, *, train: bool) -> list[Any]:
+    """The MONAI steps every scan goes through once loaded, in the smoke run and the real run.
+
+    Z-score the non-zero voxels (as MedicalNet did), pad or crop to a cube of side
+    ``roi_size``; training adds flips and small intensity changes.
     """
     from monai import transforms as mt
 
     keys = ["image", "label"]
     steps: list[Any] = [
-        mt.LoadImaged(keys=keys),
-        mt.EnsureChannelFirstd(keys=keys),
-        mt.Orientationd(keys=keys, axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S"))),
         mt.NormalizeIntensityd(keys="image", nonzero=True),
         mt.ResizeWithPadOrCropd(keys=keys, spatial_size=(roi_size,) * 3),
     ]
@@ -105,54 +155,113 @@ def hippocampus_transforms(roi_size: int, *, train: bool) -> Any:
             mt.RandShiftIntensityd(keys="image", offsets=0.1, prob=0.5),
         ]
     steps.append(mt.EnsureTyped(keys=keys, track_meta=False))
-    return mt.Compose(steps)
+    return steps
 
 
-def hippocampus_datasets(
+def synthetic_transforms(roi_size: int, *, train: bool, seed: int = 0) -> Any:
+    """``preprocess_transforms`` for in-memory scans, seeded (the smoke run's data path)."""
+    from monai import transforms as mt
+
+    compose = mt.Compose(preprocess_transforms(roi_size, train=train))
+    compose.set_random_state(seed=seed)
+    return compose
+
+
+def hippocampus_transforms(roi_size: int, *, train: bool) -> Any:
+    """MONAI transforms for MSD Hippocampus: load, RAS, then ``preprocess_transforms``.
+
+    The hippocampus crops (about 35 x 50 x 35 voxels) fit in a cube of 64.
+    """
+    from monai import transforms as mt
+
+    keys = ["image", "label"]
+    steps: list[Any] = [
+        mt.LoadImaged(keys=keys),
+        mt.EnsureChannelFirstd(keys=keys),
+        mt.Orientationd(keys=keys, axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S"))),
+    ]
+    return mt.Compose(steps + preprocess_transforms(roi_size, train=train))
+
+
+def split_items(
+    items: list[Any], *, seed: int, dev_frac: float, test_frac: float
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """Split ``items`` into disjoint train, dev and test lists by a seeded permutation.
+
+    Dev picks the best epoch; test is scored once, at the end. Each held-out split gets at
+    least one item.
+    """
+    if not (0 < dev_frac < 1 and 0 < test_frac < 1 and dev_frac + test_frac < 1):
+        raise ValueError(
+            f"dev_frac {dev_frac} and test_frac {test_frac} must be in (0, 1) "
+            "and sum to less than 1"
+        )
+    if len(items) < 3:
+        raise ValueError(f"need at least 3 items for train, dev and test, got {len(items)}")
+    order = np.random.default_rng(seed).permutation(len(items))
+    n_test = max(1, round(test_frac * len(items)))
+    n_dev = max(1, round(dev_frac * len(items)))
+    test = [items[i] for i in order[:n_test]]
+    dev = [items[i] for i in order[n_test : n_test + n_dev]]
+    train = [items[i] for i in order[n_test + n_dev :]]
+    return train, dev, test
+
+
+def hippocampus_split_items(
     data_dir: Path,
     *,
-    roi_size: int = 64,
-    val_frac: float = 0.2,
     seed: int = 0,
-    limit: int | None = None,
+    dev_frac: float = 0.15,
+    test_frac: float = 0.15,
     download: bool = True,
-) -> tuple[Any, Any]:
-    """The training and validation splits of MSD Task04_Hippocampus as cached MONAI datasets.
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """Train, dev and test lists (``{"image": path, "label": path}``) of MSD Task04_Hippocampus.
 
-    Downloads the task (27 MB) into ``data_dir`` on first use. ``limit`` keeps only the first
-    ``limit`` volumes of each split (for a quick try). Raises ``DataError`` when the data is
+    The MSD test labels are not public, so its 260 labelled volumes are split here (seeded,
+    ``split_items``): choices are made on dev, the reported number comes from test. Downloads
+    the task (27 MB) into ``data_dir`` on first use. Raises ``DataError`` when the data is
     missing and cannot be downloaded.
     """
     from monai.apps import DecathlonDataset
+    from monai.data import load_decathlon_datalist
 
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    need_download = download and not (data_dir / MSD_TASK / "dataset.json").exists()
-    splits = []
-    for section, train in (("training", True), ("validation", False)):
-        try:
-            ds = DecathlonDataset(
+    listing = data_dir / MSD_TASK / "dataset.json"
+    try:
+        if not listing.exists():
+            if not download:
+                raise DataError(f"{listing} is missing")
+            # DecathlonDataset knows the download address and checksum; cache nothing yet
+            DecathlonDataset(
                 root_dir=data_dir,
                 task=MSD_TASK,
-                section=section,
-                transform=hippocampus_transforms(roi_size, train=train),
-                download=need_download and section == "training",
-                seed=seed,
-                val_frac=val_frac,
-                cache_rate=1.0,
-                cache_num=limit if limit is not None else sys.maxsize,
-                num_workers=2,
+                section="training",
+                download=True,
+                cache_num=0,
                 progress=False,
             )
-        except Exception as err:  # MONAI's download raises bare Exceptions too
-            raise DataError(
-                f"could not load {MSD_TASK} from {data_dir}: {err}. Download it (see README, "
-                "'Real run') or pass --data-dir to where it is."
-            ) from err
-        if limit is not None:
-            from torch.utils.data import Subset
+        items = load_decathlon_datalist(
+            listing, data_list_key="training", base_dir=data_dir / MSD_TASK
+        )
+    except Exception as err:  # MONAI's download raises bare Exceptions too
+        raise DataError(
+            f"could not load {MSD_TASK} from {data_dir}: {err}. Download it (see README, "
+            "'Real run') or pass --data-dir to where it is."
+        ) from err
+    train, dev, test = split_items(items, seed=seed, dev_frac=dev_frac, test_frac=test_frac)
+    log.info("%s: %d train, %d dev, %d test volumes", MSD_TASK, len(train), len(dev), len(test))
+    return train, dev, test
 
-            ds = Subset(ds, range(min(limit, len(ds))))
-        splits.append(ds)
-    log.info("%s: %d training and %d validation volumes", MSD_TASK, len(splits[0]), len(splits[1]))
-    return splits[0], splits[1]
+
+def hippocampus_dataset(
+    items: list[Any], roi_size: int, *, train: bool, limit: int | None = None
+) -> Any:
+    """A cached MONAI dataset of ``items`` (the first ``limit`` only, for a quick try) with
+    ``hippocampus_transforms``; ``train`` adds the random augmentations."""
+    from monai.data import CacheDataset
+
+    part = items[:limit] if limit is not None else items
+    return CacheDataset(
+        part, hippocampus_transforms(roi_size, train=train), num_workers=0, progress=False
+    )

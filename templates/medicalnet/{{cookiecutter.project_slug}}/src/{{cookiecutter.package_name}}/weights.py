@@ -4,13 +4,21 @@ The original MedicalNet checkpoints are ``torch.save({"state_dict": ...})`` of a
 ``nn.DataParallel``, so every key starts with ``module.``. Loading checks every key and shape
 and reports what it skipped, instead of failing deep inside ``load_state_dict`` (or, worse,
 silently leaving layers at random).
+
+Keys and shapes cannot tell how the weights were applied: MedicalNet's layers 3 and 4 are
+dilated (stride 1, dilation 2 and 4) where MONAI's are strided, with identical tensors. So the
+geometry is checked too (``check_architecture``): files written here carry it beside the state
+dict (``{"state_dict": ..., "architecture": ...}``, which MedicalNet's own code still reads,
+since it only looks at ``"state_dict"``); an original file carries none and is taken to have
+MedicalNet's geometry (``model.MEDICALNET_ARCHITECTURE``). A mismatch is an error unless the
+caller accepts it explicitly, and then it is logged as a warning and kept in the load report.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +26,12 @@ import torch
 from torch import nn
 
 from .errors import WeightsError
-from .model import medicalnet_resnet_args, require_hub
+from .model import (
+    MEDICALNET_ARCHITECTURE,
+    encoder_architecture,
+    medicalnet_resnet_args,
+    require_hub,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +49,8 @@ class LoadReport:
     loaded: int
     missing: tuple[str, ...]
     unexpected: tuple[str, ...]
+    #: Where the file's geometry differs from the model's, when the caller accepted it.
+    architecture_mismatch: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready values."""
@@ -44,16 +59,20 @@ class LoadReport:
             "loaded": self.loaded,
             "missing": list(self.missing),
             "unexpected": list(self.unexpected),
+            "architecture_mismatch": list(self.architecture_mismatch),
         }
 
     def summary(self) -> str:
         """One line for the log."""
-        return (f"{self.source}: loaded {self.loaded} tensors, {len(self.missing)} left as "
-                f"initialised, {len(self.unexpected)} in the file unused")
+        return (
+            f"{self.source}: loaded {self.loaded} tensors, {len(self.missing)} left as "
+            f"initialised, {len(self.unexpected)} in the file unused"
+        )
 
 
-def strip_prefix(state: Mapping[str, torch.Tensor], prefix: str = DATA_PARALLEL_PREFIX
-                 ) -> dict[str, torch.Tensor]:
+def strip_prefix(
+    state: Mapping[str, torch.Tensor], prefix: str = DATA_PARALLEL_PREFIX
+) -> dict[str, torch.Tensor]:
     """The same tensors with a leading ``prefix`` removed from every key that has it."""
     return {key.removeprefix(prefix): value for key, value in state.items()}
 
@@ -64,6 +83,17 @@ def read_medicalnet_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     Accepts ``{"state_dict": {...}}`` (the original format, with or without ``module.``
     prefixes) and a bare state dict. Raises ``WeightsError`` for a missing file, a file that is
     not a PyTorch checkpoint, or one that holds no tensors.
+    """
+    return read_medicalnet_checkpoint(path)[0]
+
+
+def read_medicalnet_checkpoint(
+    path: str | Path,
+) -> tuple[dict[str, torch.Tensor], dict[str, dict[str, int]] | None]:
+    """Read a MedicalNet ``.pth`` file: its state dict (plain key names) and the encoder
+    geometry recorded beside it (None for an original MedicalNet file, which records none).
+
+    Raises ``WeightsError`` like ``read_medicalnet_state_dict``.
     """
     path = Path(path)
     if not path.is_file():
@@ -78,7 +108,48 @@ def read_medicalnet_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
     if not tensors:
         raise WeightsError(f"{path} holds no tensors; top-level keys: {sorted(state)[:10]}")
-    return strip_prefix(tensors)
+    recorded = checkpoint.get("architecture") if "state_dict" in checkpoint else None
+    return strip_prefix(tensors), recorded
+
+
+def check_architecture(
+    model: nn.Module,
+    recorded: Mapping[str, Mapping[str, int]] | None,
+    *,
+    source: str = "weights",
+    accept_mismatch: bool = False,
+) -> tuple[str, ...]:
+    """Compare the geometry the weights were trained with to the one ``model`` applies.
+
+    ``recorded`` is what the file says (``read_medicalnet_checkpoint``); None means an original
+    MedicalNet file, so MedicalNet's geometry (layers 3 and 4 dilated). Returns the differences
+    (empty when they agree). A difference raises ``WeightsError`` unless ``accept_mismatch``,
+    which logs a warning instead: the weights then run at another receptive field than the one
+    they learned.
+    """
+    expected = recorded if recorded is not None else MEDICALNET_ARCHITECTURE
+    actual = encoder_architecture(model)
+    differences = tuple(
+        f"{stage}.{field}: weights {expected[stage][field]} vs model {actual[stage][field]}"
+        for stage in expected
+        for field in expected[stage]
+        if stage in actual and actual[stage].get(field) != expected[stage][field]
+    )
+    if differences and not accept_mismatch:
+        raise WeightsError(
+            f"{source}: the weights were trained with another encoder geometry than the model "
+            f"applies ({'; '.join(differences)}). Same tensor shapes, different receptive "
+            "field: build the encoder with dilated=True (MedicalNet's layout), or accept the "
+            "mismatch explicitly (--accept-architecture-mismatch)."
+        )
+    if differences:
+        log.warning(
+            "%s: ARCHITECTURE MISMATCH accepted, the weights run at another receptive "
+            "field than they were trained with: %s",
+            source,
+            "; ".join(differences),
+        )
+    return differences
 
 
 def load_state_dict_checked(
@@ -129,22 +200,64 @@ def load_state_dict_checked(
 
 
 def load_medicalnet_weights(
-    model: nn.Module, path: str | Path, *, allow_missing: Iterable[str] = ()
+    model: nn.Module,
+    path: str | Path,
+    *,
+    allow_missing: Iterable[str] = (),
+    accept_architecture_mismatch: bool = False,
 ) -> LoadReport:
-    """Read an original MedicalNet ``.pth`` file and load it into ``model`` (checked)."""
-    state = read_medicalnet_state_dict(path)
-    return load_state_dict_checked(model, state, source=str(path), allow_missing=allow_missing)
+    """Read a MedicalNet ``.pth`` file and load it into ``model`` (an encoder), checked: the
+    geometry first (``check_architecture``), then every key and shape."""
+    state, recorded = read_medicalnet_checkpoint(path)
+    return load_encoder_state(
+        model,
+        state,
+        recorded,
+        source=str(path),
+        allow_missing=allow_missing,
+        accept_architecture_mismatch=accept_architecture_mismatch,
+    )
 
 
-def save_medicalnet_checkpoint(model: nn.Module, path: str | Path) -> Path:
-    """Write ``model``'s weights in the original MedicalNet format (``module.`` keys).
+def load_encoder_state(
+    model: nn.Module,
+    state: Mapping[str, torch.Tensor],
+    recorded: Mapping[str, Mapping[str, int]] | None,
+    *,
+    source: str,
+    allow_missing: Iterable[str] = (),
+    accept_architecture_mismatch: bool = False,
+) -> LoadReport:
+    """Check the geometry, then load ``state`` with ``load_state_dict_checked``."""
+    mismatch = check_architecture(
+        model, recorded, source=source, accept_mismatch=accept_architecture_mismatch
+    )
+    report = load_state_dict_checked(model, state, source=source, allow_missing=allow_missing)
+    return replace(report, architecture_mismatch=mismatch)
 
-    The file loads back with ``load_medicalnet_weights`` and with MedicalNet's own code.
+
+def save_medicalnet_checkpoint(
+    model: nn.Module, path: str | Path, *, head: nn.Module | None = None
+) -> Path:
+    """Write ``model``'s weights (an encoder) in the original MedicalNet format.
+
+    ``{"state_dict": {"module.<key>": tensor}}`` as MedicalNet's ``nn.DataParallel`` saved them,
+    with ``head`` (say the decoder of the pretraining task) under ``module.conv_seg.`` as
+    MedicalNet's segmentation head was, plus ``"architecture"``: the encoder's geometry
+    (``encoder_architecture``). The file loads back with ``load_medicalnet_weights``; MedicalNet's
+    own code reads only ``"state_dict"``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {DATA_PARALLEL_PREFIX + key: value for key, value in model.state_dict().items()}
-    torch.save({"state_dict": state}, path)
+    if head is not None:
+        state.update(
+            {
+                f"{DATA_PARALLEL_PREFIX}conv_seg.{key}": value
+                for key, value in head.state_dict().items()
+            }
+        )
+    torch.save({"state_dict": state, "architecture": encoder_architecture(model)}, path)
     return path
 
 

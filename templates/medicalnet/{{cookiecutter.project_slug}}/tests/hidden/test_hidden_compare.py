@@ -6,31 +6,50 @@ from {{ cookiecutter.package_name }}.evaluate import compare_runs
 
 
 def curve(values):
-    return [{"epoch": float(i), "train_loss": 1.0 / i, "dice_mean": v}
-            for i, v in enumerate(values, start=1)]
+    return [
+        {"epoch": float(i), "train_loss": 1.0 / i, "dice_mean": v}
+        for i, v in enumerate(values, start=1)
+    ]
 
 
 def test_every_field_of_each_run_is_exact():
-    summary = compare_runs({"medicalnet": curve([0.4, 0.7, 0.86, 0.83, 0.84]),
-                            "scratch": curve([0.1, 0.2, 0.5, 0.69, 0.7, 0.75])}, threshold=0.7)
+    summary = compare_runs(
+        {
+            "medicalnet": curve([0.4, 0.7, 0.86, 0.83, 0.84]),
+            "scratch": curve([0.1, 0.2, 0.5, 0.69, 0.7, 0.75]),
+        },
+        threshold=0.7,
+    )
     assert summary["threshold"] == 0.7
-    assert summary["runs"]["medicalnet"].items() >= {
-        "epochs": 5, "best_dice": 0.86, "best_epoch": 3, "final_dice": 0.84,
-        "epochs_to_threshold": 2,  # 0.7 counts as reached (>=)
-    }.items()
-    assert summary["runs"]["scratch"].items() >= {
-        "epochs": 6, "best_dice": 0.75, "best_epoch": 6, "final_dice": 0.75,
-        "epochs_to_threshold": 5,
-    }.items()
+    assert (
+        summary["runs"]["medicalnet"].items()
+        >= {
+            "epochs": 5,
+            "best_dice": 0.86,
+            "best_epoch": 3,
+            "final_dice": 0.84,
+            "epochs_to_threshold": 2,  # 0.7 counts as reached (>=)
+        }.items()
+    )
+    assert (
+        summary["runs"]["scratch"].items()
+        >= {
+            "epochs": 6,
+            "best_dice": 0.75,
+            "best_epoch": 6,
+            "final_dice": 0.75,
+            "epochs_to_threshold": 5,
+        }.items()
+    )
     assert summary["speedup"] == pytest.approx(2.5)  # 5 epochs / 2 epochs
 
 
 def test_speedup_can_be_below_one_and_is_none_when_pretraining_never_gets_there():
-    slower = compare_runs({"medicalnet": curve([0.5, 0.6, 0.8]), "scratch": curve([0.9])},
-                          threshold=0.7)
+    slower = compare_runs(
+        {"medicalnet": curve([0.5, 0.6, 0.8]), "scratch": curve([0.9])}, threshold=0.7
+    )
     assert slower["speedup"] == pytest.approx(1 / 3)
-    never = compare_runs({"medicalnet": curve([0.5, 0.6]), "scratch": curve([0.9])},
-                         threshold=0.7)
+    never = compare_runs({"medicalnet": curve([0.5, 0.6]), "scratch": curve([0.9])}, threshold=0.7)
     assert never["runs"]["medicalnet"]["epochs_to_threshold"] is None
     assert never["speedup"] is None
 

@@ -4,8 +4,13 @@ import pytest
 import torch
 
 from {{ cookiecutter.package_name }}.errors import WeightsError
-from {{ cookiecutter.package_name }}.model import lesion_classifier, medicalnet_resnet
+from {{ cookiecutter.package_name }}.model import medicalnet_resnet
 from {{ cookiecutter.package_name }}.weights import LoadReport, load_state_dict_checked
+
+
+def lesion_classifier():
+    """A slim MedicalNet-layout ResNet-10 with a two-class head."""
+    return medicalnet_resnet(10, widen_factor=0.25, num_classes=2)
 
 
 def snapshot(model):
@@ -34,8 +39,11 @@ def test_prefixed_keys_load_every_tensor_buffers_included_and_report_exactly():
 
 def test_allowed_missing_keys_are_reported_in_model_order_and_keep_their_values():
     torch.manual_seed(0)
-    state = {k: v for k, v in lesion_classifier().state_dict().items()
-             if not k.startswith("fc.") and not k.endswith("num_batches_tracked")}
+    state = {
+        k: v
+        for k, v in lesion_classifier().state_dict().items()
+        if not k.startswith("fc.") and not k.endswith("num_batches_tracked")
+    }
     target = lesion_classifier()
     head = target.fc.weight.detach().clone()
     report = load_state_dict_checked(target, state, allow_missing=("fc.",))

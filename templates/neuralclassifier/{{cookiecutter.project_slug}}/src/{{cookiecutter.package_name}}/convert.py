@@ -9,6 +9,10 @@ The CSV has a header row and one document per row::
 ``labels`` holds one or more label paths separated by ``;``; the levels of a path are separated
 by ``/``. An optional ``split`` column (``train``, ``dev`` or ``test``) fixes the split of a row;
 without it the rows are shuffled with a seed and split by fraction.
+
+A text that lands in two splits (same tokens after tokenizing) is kept once: a dev or test copy
+of a training text is dropped, and so is a dev copy of a test text, so held-out scores never
+reward memorising training documents. The report counts what was dropped.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class ConvertReport:
     labels_per_level: list[int]
     renamed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    dropped_duplicates: dict[str, int] = field(default_factory=dict)
 
 
 def _label_paths(
@@ -144,6 +149,7 @@ def convert_csv(
     splits: dict[str, list[Document]] = {"train": [], "dev": [], "test": []}
     for i, (split, doc) in enumerate(rows):
         splits[split or assigned.get(i, "train")].append(doc)
+    splits, dropped = drop_cross_split_duplicates(splits)
     if not splits["train"]:
         raise ConvertError(f"{csv_path}: no rows left for training")
     files = {name: write_corpus(out / f"{name}.json", docs) for name, docs in splits.items()}
@@ -153,7 +159,13 @@ def convert_csv(
         counts={name: len(docs) for name, docs in splits.items()},
         labels_per_level=[len(tax.children(ROOT))],
         renamed=renamed,
+        dropped_duplicates=dropped,
     )
+    if any(dropped.values()):
+        report.warnings.append(
+            f"dropped {dropped['dev']} dev and {dropped['test']} test documents whose text is "
+            "also in an earlier split (train, then test)"
+        )
     by_level: dict[int, int] = {}
     for node in tax.nodes:
         depth = tax.path(node).count(SEP) + 1
@@ -175,3 +187,22 @@ def convert_csv(
             if problems:  # a bug here, not in the CSV: the writer must emit valid files
                 raise AssertionError(f"converter wrote an invalid file: {problems[0]}")
     return report
+
+
+def drop_cross_split_duplicates(
+    splits: dict[str, list[Document]],
+) -> tuple[dict[str, list[Document]], dict[str, int]]:
+    """Drop held-out documents whose tokens also occur in another split.
+
+    Train keeps every document (copies inside one split leak nothing); test drops texts seen in
+    train; dev drops texts seen in train or test. Returns the kept splits and how many
+    documents each split lost.
+    """
+    seen = {doc.tokens for doc in splits["train"]}
+    kept: dict[str, list[Document]] = {"train": list(splits["train"])}
+    dropped = {"train": 0}
+    for name in ("test", "dev"):
+        kept[name] = [doc for doc in splits[name] if doc.tokens not in seen]
+        dropped[name] = len(splits[name]) - len(kept[name])
+        seen.update(doc.tokens for doc in kept[name])
+    return {name: kept[name] for name in ("train", "dev", "test")}, dropped

@@ -44,6 +44,7 @@ class TextCNN(nn.Module):
         self.convs = nn.ModuleList(nn.Conv1d(embed_dim, num_kernels, k) for k in kernel_sizes)
         self.dropout = nn.Dropout(dropout)
         self.linear = nn.Linear(num_kernels * len(kernel_sizes), num_labels)
+        self.kernel_sizes = tuple(kernel_sizes)
         self.min_len = max(kernel_sizes)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -61,15 +62,16 @@ class TextCNN(nn.Module):
         lengths = (tokens != 0).sum(dim=1, keepdim=True)  # [batch, 1]
         x = self.embedding(tokens).transpose(1, 2)  # [batch, embed, time]
         pooled = []
-        for conv in self.convs:
+        for k, conv in zip(self.kernel_sizes, self.convs, strict=True):
             out = conv(x)  # [batch, kernels, time - k + 1]
             # Only windows that start inside the text count (at least one per document), so a
             # document gets the same scores whatever the padding of its batch.
             starts = torch.arange(out.shape[2], device=out.device).unsqueeze(0)
-            valid = starts < (lengths - conv.kernel_size[0] + 1).clamp(min=1)
+            valid = starts < (lengths - k + 1).clamp(min=1)
             out = out.masked_fill(~valid.unsqueeze(1), float("-inf"))
             pooled.append(F.relu(out.amax(dim=2)))
-        return self.linear(self.dropout(torch.cat(pooled, dim=1)))
+        logits: torch.Tensor = self.linear(self.dropout(torch.cat(pooled, dim=1)))
+        return logits
         # <<< assignment
 
 
@@ -125,4 +127,5 @@ class TfidfLogisticRegression(nn.Module):
         self, ids: torch.Tensor, offsets: torch.Tensor, weights: torch.Tensor
     ) -> torch.Tensor:
         """Logits ``[docs, num_labels]`` for the bags made by :meth:`TfidfIndex.collate`."""
-        return self.weight(ids, offsets, per_sample_weights=weights) + self.bias
+        logits: torch.Tensor = self.weight(ids, offsets, per_sample_weights=weights) + self.bias
+        return logits

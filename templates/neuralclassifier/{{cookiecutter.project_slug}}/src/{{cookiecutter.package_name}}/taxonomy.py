@@ -95,7 +95,7 @@ class Taxonomy:
             parts.append(self.parent[parts[-1]])
         return SEP.join(reversed(parts))
 
-    def label_problem(self, label: str) -> str | None:
+    def label_problem(self, label: object) -> str | None:
         """Why ``label`` is not a valid path in this tree, or None when it is.
 
         A valid label is a full path from a top-level node down, short names joined by ``--``

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,10 +23,14 @@ from torch import nn
 
 from . import DEFAULT_SEED
 from .data import Document, LabelSpace, Vocab, targets
-from .evaluate import hierarchical_scores
+from .evaluate import hierarchical_scores, label_style
 from .model import TextCNN, TfidfIndex, TfidfLogisticRegression
 
 log = logging.getLogger(__name__)
+
+# Builds the network that ``fit`` trains: (vocabulary size, number of labels, config) -> a module
+# mapping padded token ids [batch, time] to logits [batch, labels]. Tests inject broken ones.
+ModelFactory = Callable[[int, int, "TrainConfig"], nn.Module]
 
 
 @dataclass
@@ -53,7 +57,23 @@ class TrainConfig:
             raise ValueError(f"mode must be 'hierarchical' or 'flat', not {self.mode!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1")
+        if self.lr < 0:
+            raise ValueError(f"lr must be >= 0, not {self.lr}")
         self.kernel_sizes = tuple(self.kernel_sizes)
+        if not self.kernel_sizes or min(self.kernel_sizes) < 1:
+            raise ValueError(f"kernel sizes must be >= 1, not {self.kernel_sizes}")
+
+
+def textcnn_factory(vocab_size: int, num_labels: int, config: TrainConfig) -> nn.Module:
+    """The default network of :func:`fit`: a TextCNN sized by ``config``."""
+    return TextCNN(
+        vocab_size,
+        num_labels,
+        config.embed_dim,
+        config.kernel_sizes,
+        config.num_kernels,
+        config.dropout,
+    )
 
 
 def encode_tokens(docs: Sequence[Document], vocab: Vocab, max_len: int) -> torch.Tensor:
@@ -97,10 +117,14 @@ def decode(probs: torch.Tensor, labels: LabelSpace, threshold: float) -> list[se
 class Classifier:
     """A trained TextCNN with what it needs to read new documents and name its outputs."""
 
-    model: TextCNN
+    model: nn.Module
     vocab: Vocab
     labels: LabelSpace
     config: TrainConfig
+    # How the training corpus writes labels, and its labels as written: what the as-written
+    # (NeuralClassifier) scores compare predictions with (see evaluate.as_written_scores).
+    written_labels: tuple[str, ...] = ()
+    label_style: str = "closed"
 
     @torch.no_grad()
     def predict_proba(self, docs: Sequence[Document], batch_size: int = 256) -> torch.Tensor:
@@ -121,6 +145,8 @@ class Classifier:
 
     def save(self, path: str | Path) -> Path:
         """Save weights, vocabulary, labels and config in one file (loadable with weights_only)."""
+        if not isinstance(self.model, TextCNN):
+            raise TypeError(f"only a TextCNN can be saved, not {type(self.model).__name__}")
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(
@@ -131,6 +157,8 @@ class Classifier:
                 "vocab": self.vocab.itos[2:],
                 "labels": self.labels.labels,
                 "config": {**asdict(self.config), "kernel_sizes": list(self.config.kernel_sizes)},
+                "written_labels": list(self.written_labels),
+                "label_style": self.label_style,
             },
             path,
         )
@@ -146,7 +174,12 @@ class Classifier:
         model.load_state_dict(blob["state_dict"])
         model.eval()
         return cls(
-            model, Vocab(blob["vocab"]), LabelSpace(blob["labels"]), TrainConfig(**blob["config"])
+            model,
+            Vocab(blob["vocab"]),
+            LabelSpace(blob["labels"]),
+            TrainConfig(**blob["config"]),
+            tuple(blob.get("written_labels", ())),
+            blob.get("label_style", "closed"),
         )
 
 
@@ -165,26 +198,32 @@ def _seed(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def fit(train: Sequence[Document], dev: Sequence[Document], config: TrainConfig) -> TrainResult:
-    """Train a TextCNN on ``train``, select the epoch by micro-F1 on ``dev``, return the best."""
+def fit(
+    train: Sequence[Document],
+    dev: Sequence[Document],
+    config: TrainConfig,
+    model_factory: ModelFactory | None = None,
+) -> TrainResult:
+    """Train a network on ``train``, select the epoch by micro-F1 on ``dev``, return the best.
+
+    The vocabulary and the label space come from ``train`` alone. ``model_factory`` builds the
+    network (default: :func:`textcnn_factory`); the smoke's breakage tests pass broken ones.
+    """
     start = time.perf_counter()
     gen = _seed(config.seed)
     vocab = Vocab.build(train, config.min_count, config.max_vocab)
     labels = LabelSpace.for_docs(train, config.mode)
-    model = TextCNN(
-        len(vocab),
-        len(labels),
-        config.embed_dim,
-        config.kernel_sizes,
-        config.num_kernels,
-        config.dropout,
-    )
-    clf = Classifier(model, vocab, labels, config)
+    model = (model_factory or textcnn_factory)(len(vocab), len(labels), config)
+    written = tuple(sorted({label for doc in train for label in doc.labels}))
+    clf = Classifier(model, vocab, labels, config, written, label_style(d.labels for d in train))
     x = encode_tokens(train, vocab, config.max_len)
     y = encode_targets(train, labels, config.mode)
     lengths = (x != 0).sum(dim=1)
     pairs = torch.tensor(labels.parent_child_pairs(), dtype=torch.long).reshape(-1, 2)
     penalty = config.hierar_penalty if config.mode == "hierarchical" else 0.0
+    # The recursive penalty ties the rows of the output layer; an injected network without a
+    # linear head named ``linear`` trains without it.
+    head = getattr(model, "linear", None)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     loss_fn = nn.BCEWithLogitsLoss()
     history: list[dict[str, float]] = []
@@ -198,8 +237,8 @@ def fit(train: Sequence[Document], dev: Sequence[Document], config: TrainConfig)
             width = max(int(lengths[idx].max()), 1)
             logits = model(x[idx, :width])
             loss = loss_fn(logits, y[idx])
-            if penalty:
-                loss = loss + penalty * recursive_penalty(model.linear.weight, pairs)
+            if penalty and isinstance(head, nn.Linear):
+                loss = loss + penalty * recursive_penalty(head.weight, pairs)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -218,33 +257,58 @@ def fit(train: Sequence[Document], dev: Sequence[Document], config: TrainConfig)
     return TrainResult(clf, best_epoch, history, round(time.perf_counter() - start, 3))
 
 
+def ngrams(tokens: Sequence[str], n: int) -> list[str]:
+    """The tokens, then every run of 2..``n`` adjacent tokens joined by a space."""
+    out = list(tokens)
+    for k in range(2, n + 1):
+        out.extend(" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1))
+    return out
+
+
+@dataclass
+class BaselineResult:
+    """Predicted label sets of the test documents, and what dev chose."""
+
+    predictions: list[set[str]]
+    c: float
+    dev_micro_f1: float
+    features: int
+
+
 def fit_tfidf_baseline(
     train: Sequence[Document],
     dev: Sequence[Document],
     test: Sequence[Document],
     cs: Sequence[float] = (1.0, 10.0, 100.0),
+    ngram: int = 1,
     max_iter: int = 100,
     min_count: int = 2,
     threshold: float = 0.5,
-) -> dict[str, object]:
-    """TF-IDF + one-vs-rest logistic regression over every node; scores on ``test``.
+) -> BaselineResult:
+    """TF-IDF over 1..``ngram``-grams + one-vs-rest logistic regression over every node.
 
     Per label it minimises ``C * sum(log-loss) + 0.5 * ||w||^2`` with an unpenalised bias (the
-    objective of scikit-learn's ``LogisticRegression``), solved by full-batch L-BFGS. ``C`` is
-    chosen from ``cs`` by dev micro-F1. Returns :func:`hierarchical_scores` on ``test`` plus
-    ``C``. Deterministic: no sampling anywhere.
+    objective of scikit-learn's ``LogisticRegression``), solved by full-batch L-BFGS. Features
+    (n-grams seen ``min_count`` times) and idf come from ``train`` only; ``C`` is chosen from
+    ``cs`` by dev micro-F1; the test documents are predicted once, at the end. Deterministic:
+    no sampling anywhere.
     """
-    vocab = Vocab.build(train, min_count)
-    labels = LabelSpace.for_docs(train, "hierarchical")
-    ids = {
-        name: [vocab.encode(d.tokens, len(d.tokens)) for d in docs]
+    grams = {
+        name: [ngrams(d.tokens, ngram) for d in docs]
         for name, docs in (("train", train), ("dev", dev), ("test", test))
     }
+    vocab = Vocab.build(
+        (Document(d.labels, tuple(g)) for d, g in zip(train, grams["train"], strict=True)),
+        min_count,
+        max_size=10**7,
+    )
+    labels = LabelSpace.for_docs(train, "hierarchical")
+    ids = {name: [vocab.encode(g, len(g)) for g in docs] for name, docs in grams.items()}
     tfidf = TfidfIndex(ids["train"], len(vocab))
     bags = {name: TfidfIndex.collate(tfidf.rows(split_ids)) for name, split_ids in ids.items()}
     y = encode_targets(train, labels, "hierarchical")
     n = len(train)
-    best: tuple[float, float, dict] | None = None
+    best: tuple[float, float, dict[str, torch.Tensor]] | None = None
     for c in cs:
         model = TfidfLogisticRegression(len(vocab), len(labels))
         optimizer = torch.optim.LBFGS(
@@ -264,14 +328,16 @@ def fit_tfidf_baseline(
             logits = model(*bags["train"])
             loss = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="sum")
             loss = (loss + 0.5 / c * model.weight.weight.pow(2).sum()) / n
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
             return loss
 
-        optimizer.step(closure)
+        optimizer.step(closure)  # type: ignore[no-untyped-call]  # torch leaves it unannotated
         with torch.no_grad():
             pred = decode(torch.sigmoid(model(*bags["dev"])), labels, threshold)
-        dev_f1 = hierarchical_scores([d.labels for d in dev], pred)["micro_f1"]
-        log.info("TF-IDF + logistic regression, C=%g: dev micro-F1 %.4f", c, dev_f1)
+        dev_f1 = float(hierarchical_scores([d.labels for d in dev], pred)["micro_f1"])
+        log.info(
+            "TF-IDF (1..%d-grams) + logistic regression, C=%g: dev micro-F1 %.4f", ngram, c, dev_f1
+        )
         if best is None or dev_f1 > best[0]:
             best = (dev_f1, c, {k: v.clone() for k, v in model.state_dict().items()})
     assert best is not None
@@ -279,6 +345,4 @@ def fit_tfidf_baseline(
     model.load_state_dict(best[2])
     with torch.no_grad():
         pred = decode(torch.sigmoid(model(*bags["test"])), labels, threshold)
-    scores = hierarchical_scores([d.labels for d in test], pred)
-    scores["C"] = best[1]
-    return scores
+    return BaselineResult(pred, best[1], best[0], len(vocab) - 2)

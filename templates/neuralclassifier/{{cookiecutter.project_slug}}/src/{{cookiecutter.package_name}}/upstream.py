@@ -17,16 +17,21 @@ NeuralClassifier has no package on PyPI. ``clone`` fetches the repository at ``C
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .data import Document, read_corpus, unseen_label_problems
+from .published import rcv1_targets
+from .targets import build_report
 from .taxonomy import Taxonomy, level
 
 log = logging.getLogger(__name__)
@@ -150,7 +155,7 @@ def build_config(
     pretrained_embedding: str | Path | None = None,
     hierar_penalty: float = 1e-6,
     check_splits: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """A complete NeuralClassifier config (the schema of upstream ``conf/train.json``).
 
     Paths are made absolute, so the scripts can run from any folder. Raises ConfigError when a
@@ -216,7 +221,10 @@ def build_config(
             "validate_json_files": [str(Path(p).resolve()) for p in files["dev"]],
             "test_json_files": [str(Path(p).resolve()) for p in files["test"]],
             "generate_dict_using_json_files": True,
-            "generate_dict_using_all_json_files": True,
+            # The dictionaries (tokens, chars, labels) come from the training files only: with
+            # this true, upstream also counts the dev and test tokens, so held-out words get ids
+            # (and pretrained vectors) picked by looking at the held-out data.
+            "generate_dict_using_all_json_files": False,
             "generate_dict_using_pretrained_embedding": False,
             "generate_hierarchy_label": True,
             "dict_dir": str(run / "dict"),
@@ -334,7 +342,7 @@ def build_config(
     }
 
 
-def write_config(config: dict, path: str | Path) -> Path:
+def write_config(config: dict[str, Any], path: str | Path) -> Path:
     """Write ``config`` as indented JSON and create the run folder it points at."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -356,10 +364,9 @@ def retarget_test(config_path: str | Path, test_file: str | Path) -> Path:
 
 
 def _check_runtime() -> None:
-    try:
-        import numpy  # noqa: F401  (NeuralClassifier's evaluator and predict.py need it)
-    except ImportError:
-        raise UpstreamError("NeuralClassifier needs numpy: pip install -e '.[real]'") from None
+    # NeuralClassifier's evaluator and predict.py import numpy; this package never does.
+    if importlib.util.find_spec("numpy") is None:
+        raise UpstreamError("NeuralClassifier needs numpy: make setup WITH=real")
 
 
 def run_script(
@@ -394,3 +401,58 @@ def run_script(
             "train for more epochs or lower eval.threshold"
         )
     return code
+
+
+# The first two lines of the "all_prf" file that upstream eval.py writes into eval.dir.
+_PRF = re.compile(
+    r"^(macro|micro)_average, precision: ([-+.\deE]+), recall: ([-+.\deE]+), fscore: ([-+.\deE]+)"
+)
+
+
+def read_prf(path: str | Path) -> dict[str, float]:
+    """Overall scores from upstream's ``all_prf`` file (labels as written, every level).
+
+    Returns ``micro_f1``, ``macro_f1``, ``micro_precision``, ``micro_recall``,
+    ``macro_precision``, ``macro_recall``. Raises UpstreamError if the file is missing or
+    lacks the two average lines.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UpstreamError(f"{path} not found: eval.py writes it; did it run?")
+    found: dict[str, float] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _PRF.match(line.strip())
+        if match:
+            kind, precision, recall, fscore = match.groups()
+            found[f"{kind}_precision"] = float(precision)
+            found[f"{kind}_recall"] = float(recall)
+            found[f"{kind}_f1"] = float(fscore)
+    if "micro_f1" not in found or "macro_f1" not in found:
+        raise UpstreamError(f"{path}: no 'micro_average' and 'macro_average' lines")
+    return found
+
+
+def eval_report(config_path: str | Path, started: float) -> dict[str, Any]:
+    """The report of an upstream run: ``eval.py``'s overall scores against the README's table.
+
+    Reads ``all_prf`` from the config's ``eval.dir``; the targets are the published RCV1 numbers
+    of the config's model and mode (see ``published``). Metrics are as-written scores, so they
+    are named ``raw_*``.
+    """
+    config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    prf = read_prf(Path(config["eval"]["dir"]) / "all_prf")
+    model = config["model_name"]
+    mode = "hierarchical" if config["task_info"]["hierarchical"] else "flat"
+    metrics = {
+        "raw_micro_f1": prf["micro_f1"],
+        "raw_macro_f1": prf["macro_f1"],
+        "raw_micro_precision": prf["micro_precision"],
+        "raw_micro_recall": prf["micro_recall"],
+        "model": model,
+        "mode": mode,
+        "test_files": config["data"]["test_json_files"],
+    }
+    targets = rcv1_targets(
+        model, mode, prf["micro_f1"], prf["macro_f1"], f"NeuralClassifier {model}, eval.py"
+    )
+    return build_report(metrics, targets, started)

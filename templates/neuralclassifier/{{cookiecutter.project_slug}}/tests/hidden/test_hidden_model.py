@@ -12,6 +12,7 @@ def reference_logits(model: TextCNN, doc: list[int]) -> torch.Tensor:
     emb = model.embedding.weight
     features = []
     for conv in model.convs:
+        assert isinstance(conv, torch.nn.Conv1d) and conv.bias is not None
         weight, bias = conv.weight, conv.bias  # [kernels, embed, k], [kernels]
         k = weight.shape[2]
         ids = doc + [0] * max(0, k - len(doc))  # a short document: one window, zero-padded
@@ -20,7 +21,8 @@ def reference_logits(model: TextCNN, doc: list[int]) -> torch.Tensor:
             window = emb[ids[start : start + k]]  # [k, embed]
             windows.append((weight * window.T).sum(dim=(1, 2)) + bias)
         features.append(torch.stack(windows).max(dim=0).values.clamp(min=0))
-    return model.linear(torch.cat(features))
+    logits: torch.Tensor = model.linear(torch.cat(features))
+    return logits
 
 
 def padded(docs: list[list[int]], width: int) -> torch.Tensor:
@@ -48,6 +50,7 @@ def test_forward_applies_relu_after_pooling_and_dropout_in_training():
     torch.manual_seed(0)
     model = TextCNN(vocab_size=30, num_labels=3, embed_dim=6, kernel_sizes=KERNELS, num_kernels=8)
     for conv in model.convs:
+        assert isinstance(conv, torch.nn.Conv1d) and conv.bias is not None
         conv.bias.fill_(-1e3)  # every window negative: ReLU leaves only the linear bias
     tokens = torch.randint(1, 30, (4, 10))
     model.eval()

@@ -1,15 +1,15 @@
-"""Command line: smoke (offline), and ping / ingest / query / detect / bench (need TDengine).
+"""Command line: smoke (offline), and ping / ingest / query / detect / forecast / bench (need
+TDengine).
 
-Every command logs to stderr and prints one JSON report as the last line of stdout; it exits 0
-when its targets are met, 1 when not (or a statement failed), 2 when no server or connector is
-available (one line on stderr saying how to start one).
+Every command logs to stderr and prints one JSON report as the last line of stdout (the shape of
+`targets.py`); it exits 0 when its targets are met, 1 when not (or a statement failed), 2 when no
+server or connector is available (one line on stderr saying how to start one).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import sys
 from typing import Any
@@ -23,6 +23,9 @@ from .connect import (
     default_dsn,
 )
 from .data import DEFAULT_SEED, DEFAULT_START_MS, FleetConfig
+from .detect import DETECTORS
+from .forecast import FORECASTERS
+from .targets import describe, emit
 
 FLEET_SIZE = {{ cookiecutter.fleet_size }}
 
@@ -46,7 +49,7 @@ def start_ms(text: str) -> int:
 
 def _fleet_args(p: argparse.ArgumentParser, devices: int | None) -> None:
     p.add_argument("--devices", type=int, default=devices, help="meters to simulate")
-    p.add_argument("--days", type=float, default=None, help="days of readings (default 1)")
+    p.add_argument("--days", type=float, default=None, help="days of readings (default 5)")
     p.add_argument("--interval-s", type=int, default=None, help="seconds between readings (60)")
     p.add_argument("--seed", type=int, default=None, help=f"random seed ({DEFAULT_SEED})")
     p.add_argument(
@@ -57,7 +60,7 @@ def _fleet_args(p: argparse.ArgumentParser, devices: int | None) -> None:
 def _fleet_config(args: argparse.Namespace) -> FleetConfig:
     return FleetConfig(
         devices=args.devices if args.devices is not None else FLEET_SIZE,
-        days=args.days if args.days is not None else 1.0,
+        days=args.days if args.days is not None else 5.0,
         interval_s=args.interval_s if args.interval_s is not None else 60,
         seed=args.seed if args.seed is not None else DEFAULT_SEED,
         start_ms=args.start if args.start is not None else DEFAULT_START_MS,
@@ -79,10 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("smoke", help="the whole pipeline offline, against a loopback fake")
-    p.add_argument("--devices", type=int, default=20)
-    p.add_argument("--days", type=float, default=1.0)
+    p.add_argument("--devices", type=int, default=12)
+    p.add_argument("--days", type=float, default=5.0, help="whole days, at least 3")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed ({DEFAULT_SEED})")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--detector",
+        choices=list(DETECTORS),
+        default="scorer",
+        help="what stands in the model's place: put a baseline there and the smoke must fail",
+    )
+    p.add_argument(
+        "--forecaster",
+        choices=list(FORECASTERS),
+        default="seasonal-mean",
+        help="likewise for the forecast: seasonal-naive there must fail the smoke",
+    )
 
     def server(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
@@ -122,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default="power")
     _fleet_args(p, None)
 
+    p = server(
+        "forecast",
+        "forecast the last day of --db from 15-minute INTERVAL averages vs seasonal naive",
+    )
+    p.add_argument("--db", default="power")
+    _fleet_args(p, None)
+
     p = sub.add_parser("bench", help="ingest + downsample timing through every connector")
     p.add_argument(
         "--dsn",
@@ -147,7 +169,9 @@ def _bench_dsns() -> list[str]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Dispatch one parsed command; returns its JSON report."""
     if args.command == "smoke":
-        return pipeline.smoke(args.devices, args.days, args.seed, args.workers)
+        return pipeline.smoke(
+            args.devices, args.days, args.seed, args.workers, args.detector, args.forecaster
+        )
     if args.command == "ping":
         return pipeline.ping(args.dsn, args.wait)
     if args.command == "ingest":
@@ -172,6 +196,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.command == "detect":
         config = _fleet_config(args) if _fleet_given(args) else None
         return pipeline.detect_fleet(args.dsn, args.db, config)
+    if args.command == "forecast":
+        config = _fleet_config(args) if _fleet_given(args) else None
+        return pipeline.forecast_fleet(args.dsn, args.db, config)
     if args.command == "bench":
         return pipeline.bench(
             args.dsn or _bench_dsns(),
@@ -184,11 +211,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     raise ValueError(f"unknown command {args.command!r}")
 
 
-def _jsonable(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else str(value)
-
-
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code (0 targets met, 1 missed or failed, 2 no server)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
@@ -199,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     except (QueryError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(json.dumps(result, default=_jsonable))
-    return 0 if result["ok"] else 1
+    print(describe(result), file=sys.stderr)
+    return emit(result)
 
 
 if __name__ == "__main__":

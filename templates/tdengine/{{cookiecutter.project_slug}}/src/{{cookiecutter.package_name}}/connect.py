@@ -31,6 +31,10 @@ START_HINT = (
     f"or point {ENV_VAR} / --dsn at a running server"
 )
 
+# One result row: the column values as the connector returns them (int, float, str, datetime,
+# None, ...); the column types come from the query, not from Python.
+Row = tuple[Any, ...]
+
 _KINDS = {
     "http": "rest",
     "https": "rest",
@@ -131,15 +135,18 @@ def to_epoch_ms(value: Any) -> int:
         raise TypeError("a bool is not a timestamp")
     if isinstance(value, int):
         return value
+    moment: dt.datetime
     if isinstance(value, str):
         text = re.sub(r"\s*(?:Z|UTC)$", "+00:00", value.strip())
         text = re.sub(r"\s+([+-]\d\d:?\d\d)$", r"\1", text)
-        value = dt.datetime.fromisoformat(text)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return (value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
-    raise TypeError(f"cannot read a timestamp from {value!r}")
+        moment = dt.datetime.fromisoformat(text)
+    elif isinstance(value, dt.datetime):
+        moment = value
+    else:
+        raise TypeError(f"cannot read a timestamp from {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
 
 
 class Client(Protocol):
@@ -151,7 +158,7 @@ class Client(Protocol):
         """Run a statement; return the affected rows (0 for DDL)."""
         ...
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str) -> list[Row]:
         """Run a query; return its rows."""
         ...
 
@@ -195,7 +202,7 @@ class RestClient:
         except self._errors as err:
             raise _wrap(sql, err) from err
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str) -> list[Row]:
         try:
             return [tuple(row) for row in self._conn.query(sql).data]
         except self._errors as err:
@@ -235,7 +242,7 @@ class WsClient:
         except self._errors as err:
             raise _wrap(sql, err) from err
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str) -> list[Row]:
         try:
             return [tuple(row) for row in self._conn.query(sql)]
         except self._errors as err:
@@ -287,7 +294,7 @@ class NativeClient:
         except self._taos.Error as err:
             raise _wrap(sql, err) from err
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str) -> list[Row]:
         try:
             rows = self._conn.query(sql).fetch_all()
         except self._taos.Error as err:
@@ -334,3 +341,55 @@ def open_client(dsn: Dsn | str, timeout: float = 30.0, check: bool = True) -> Cl
     if check:
         probe(dsn)
     return _CLIENTS[dsn.kind](dsn, timeout)
+
+
+# ---- tests against a real server -------------------------------------------------------------
+
+REQUIRED_VAR = "TDENGINE_REQUIRED"
+
+
+@dataclass(frozen=True)
+class ServerGate:
+    """Whether the `server` tests run: `action` is run, skip or fail; `reason` says why not."""
+
+    action: str
+    dsn: str | None = None
+    reason: str = ""
+
+
+def server_gate(env: dict[str, str] | None = None, timeout: float = 5.0) -> ServerGate:
+    """Decide, from the environment, whether tests against a real TDengine can run.
+
+    Runs when TDENGINE_URL is set, parses, and a server there answers `SELECT SERVER_VERSION()`.
+    Otherwise the tests skip with the reason, or fail with it when TDENGINE_REQUIRED=1 (CI sets
+    it next to its TDengine service container, so a server that never came up cannot pass as a
+    green run of skipped tests).
+    """
+    env = dict(os.environ) if env is None else env
+    required = env.get(REQUIRED_VAR, "") not in ("", "0")
+    url = env.get(ENV_VAR, "")
+    reason = ""
+    if not url:
+        reason = (
+            f"{ENV_VAR} is not set: start TDengine (`docker compose up -d`), then "
+            f"{ENV_VAR}=http://root:taosdata@localhost:6041 pytest -m server"
+        )
+    else:
+        try:
+            client = open_client(Dsn.parse(url), timeout=timeout)
+            try:
+                client.query("SELECT SERVER_VERSION()")
+            finally:
+                client.close()
+        except (ValueError, ServerUnavailable, ConnectorUnavailable, QueryError) as err:
+            reason = f"no usable TDengine at {ENV_VAR}={_redact(url)}: {err}"
+    if not reason:
+        return ServerGate("run", url)
+    return ServerGate("fail" if required else "skip", url or None, reason)
+
+
+def _redact(url: str) -> str:
+    try:
+        return Dsn.parse(url).redacted()
+    except ValueError:
+        return "(unparsable DSN)"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from .data import LABELS, NORMAL
 
 
-def precision_recall_f1(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Precision, recall and F1 of boolean flags; 0.0 where a ratio has no denominator.
+def precision_recall_f1(predicted: npt.ArrayLike, truth: npt.ArrayLike) -> dict[str, float]:
+    """Precision, recall and F1 of boolean flags (arrays or lists); 0.0 where a ratio has no
+    denominator.
 
     Returns {"precision", "recall", "f1"} rounded to 4 places and the counts {"tp", "fp", "fn"}
     as ints (true positives, false positives, false negatives).

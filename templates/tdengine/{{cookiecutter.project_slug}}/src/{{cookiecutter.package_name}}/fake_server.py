@@ -1,41 +1,70 @@
-"""A loopback stand-in for taosAdapter's REST endpoint, for the offline smoke run and the tests.
+"""A loopback test double for taosAdapter's REST endpoint: the smoke run and the tests drive
+the real `taosrest` client through it. It is not TDengine, and nothing measured through it says
+anything about TDengine's speed or storage.
 
 `FakeTDengine().start()` serves `POST /rest/sql[/<db>]` on 127.0.0.1 (an ephemeral port) with
-HTTP Basic auth (root / taosdata by default), and answers in TDengine's documented reply shape:
+HTTP Basic auth (root / taosdata by default), and answers in the reply shape of TDengine 3's REST
+API reference:
 
     {"code": 0, "column_meta": [[name, type, length], ...], "data": [[...], ...], "rows": N}
 
-or, for a refused statement, `{"code": <non-zero>, "desc": "..."}`. It keeps tables in memory and
-understands the statements this project sends (see `sql.py`): CREATE/DROP DATABASE, CREATE STABLE,
-CREATE TABLE ... USING, multi-table INSERT ... USING ... TAGS ... VALUES, DESCRIBE, and SELECTs
-with DISTINCT, WHERE (AND / OR of comparisons), PARTITION BY a tag or tbname,
-INTERVAL + FILL(NONE|NULL|PREV), STATE_WINDOW(CASE WHEN ... END) (which, as in TDengine, needs
-PARTITION BY tbname on a super table), ORDER BY, and the functions COUNT, AVG, SUM, MIN, MAX,
-FIRST, LAST, LAST_ROW. Anything else gets a syntax error. Error codes approximate TDengine's.
+or, for a refused statement, HTTP 200 with `{"code": <code>, "desc": "..."}` (HTTP 401 for a
+wrong password), `code` being TDengine's documented error code (Error Codes reference; REST keeps
+the last four hex digits): see the constants below.
 
-What it proves: the real `taosrest` client, the statement text and the result parsing work end
-to end. What it does not: TDengine's speed, storage, or full SQL semantics. Rows per second
-measured through it are the speed of this Python fake, not of TDengine.
+What it implements, and only this (`sql.py` builds nothing else; tests/test_fake_server.py checks
+that every FILL mode `sql.FILL_MODES` allows runs here):
+
+- CREATE / DROP DATABASE [IF [NOT] EXISTS], CREATE STABLE, CREATE TABLE ... USING ... TAGS;
+- multi-table INSERT INTO ... [USING ... TAGS (...)] VALUES (...) ..., rows overwriting rows with
+  the same timestamp; statements longer than TDengine's default 1,048,576 characters refused;
+- DESCRIBE; SELECT SERVER_VERSION();
+- SELECT [DISTINCT] with WHERE (AND / OR of comparisons with literals), PARTITION BY a tag or
+  tbname, INTERVAL(n s|m|h|d) windows aligned to the epoch with FILL(NONE | NULL | PREV | NEXT |
+  LINEAR), STATE_WINDOW(CASE WHEN ... END) (which, as in TDengine, needs PARTITION BY tbname on a
+  super table), ORDER BY one column, and COUNT, AVG, SUM, MIN, MAX, FIRST, LAST, LAST_ROW.
+
+What it does not: any other statement or clause (a syntax error, code 0x2600), SLIDING, FILL(VALUE),
+NULL_F / VALUE_F, LIMIT, sub-queries, joins, functions beyond the list, time zones (timestamps are
+UTC), precisions other than ms, schemaless writes (REST has none; WebSocket is not served), data
+types beyond TIMESTAMP / DOUBLE / INT / NCHAR, persistence. Where TDengine's exact behaviour is
+unspecified by its docs (which rows FILL adds before the first window with data; what COUNT
+reads in a filled window) the fake fills every aggregate the same way and says so here: leading
+windows get NULL from PREV and LINEAR, trailing ones NULL from NEXT and LINEAR.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import json
 import math
 import re
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
 
-SYNTAX_ERROR = 0x2600
-TABLE_NOT_EXIST = 0x2603
-INVALID_COLUMN = 0x2602
-DB_NOT_EXIST = 0x0388
+# TDengine's documented error codes (Error Codes reference, module: description).
+AUTH_FAILURE = 0x0357  # mnode: Authentication failure
+STABLE_ALREADY_EXISTS = 0x0360  # mnode: STable already exists
+DB_ALREADY_EXISTS = 0x0381  # mnode: Database already exists
+DB_NOT_EXIST = 0x0388  # mnode: Database not exist
+SQL_TOO_LONG = 0x0219  # tsc: SQL statement too long
+SYNTAX_ERROR = 0x2600  # parser: syntax error near
+INVALID_COLUMN = 0x2602  # parser: Invalid column name
+TABLE_NOT_EXIST = 0x2603  # parser: Table does not exist
+TAGS_NOT_MATCHED = 0x260D  # parser: Tags number not matched
+DB_NOT_SPECIFIED = 0x2616  # parser: Database not specified
+STATE_WINDOW_ON_STABLE = 0x262A  # parser: STATE_WINDOW not support for supertable query
+COLUMNS_NOT_MATCHED = 0x263F  # parser: Illegal number of columns
+FIRST_COLUMN_NOT_TS = 0x2641  # parser: First column must be timestamp
+MAX_SQL_LENGTH = 1_048_576  # SQL manual, Names and Limits: default maximum statement length
+FILL_MODES = ("NONE", "NULL", "PREV", "NEXT", "LINEAR")
 VERSION = "3.3-loopback-fake"
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -45,6 +74,13 @@ _REF = rf"{_NAME}(?:\.{_NAME})?"
 _STRING = r"'(?:[^'\\]|\\.)*'"
 _NUMBER = r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
 _UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+# The JSON shapes of a REST reply: the whole reply, `column_meta` ([name, type, length] a column)
+# and `data` (a list a row); a Frame is a super table's rows as one array a column.
+Reply = dict[str, Any]
+Meta = list[list[Any]]
+Data = list[list[Any]]
+Frame = dict[str, np.ndarray]
 
 
 class SqlError(Exception):
@@ -81,7 +117,7 @@ def _literal(text: str) -> Any:
     raise SqlError(SYNTAX_ERROR, f"syntax error near {text[:40]!r}")
 
 
-def _unquoted(text: str, start: int = 0):
+def _unquoted(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
     """Yield (index, char, depth) for each character outside single-quoted SQL strings.
 
     `depth` is the parenthesis depth after the character (a "(" counts itself).
@@ -116,7 +152,7 @@ def _split_top(text: str, sep: str = ",") -> list[str]:
 @dataclass
 class _Child:
     tags: list[Any]
-    rows: dict[int, tuple] = field(default_factory=dict)
+    rows: dict[int, tuple[float | None, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,18 +161,18 @@ class _Stable:
     tags: list[tuple[str, str, int]]
     children: dict[str, _Child] = field(default_factory=dict)
     version: int = 0
-    cache: tuple[int, dict[str, np.ndarray]] | None = None
+    cache: tuple[int, Frame] | None = None
 
     def types(self) -> dict[str, tuple[str, int]]:
         return {name.lower(): (typ, length) for name, typ, length in self.columns + self.tags}
 
-    def frame(self) -> dict[str, np.ndarray]:
+    def frame(self) -> Frame:
         """All rows as column arrays (tags repeated), sorted by child then timestamp."""
         if self.cache and self.cache[0] == self.version:
             return self.cache[1]
         ts_name = self.columns[0][0].lower()
         names = [c[0].lower() for c in self.columns[1:]]
-        cols: dict[str, list] = {ts_name: []}
+        cols: dict[str, list[Any]] = {ts_name: []}
         cols.update({n: [] for n in names})
         cols.update({t[0].lower(): [] for t in self.tags})
         cols["tbname"] = []
@@ -173,6 +209,45 @@ def _parse_defs(text: str) -> list[tuple[str, str, int]]:
     return defs
 
 
+def _fill(
+    values: list[list[Any]],
+    groups: list[tuple[Any, np.ndarray | None, int | None, int | None]],
+    columns: list[int],
+    mode: str,
+) -> None:
+    """Fill the aggregate `columns` of empty windows (groups without rows) in place.
+
+    Per partition, in window order: PREV repeats the last window with data, NEXT takes the next
+    one, LINEAR interpolates between the two by window start; a window with no such neighbour
+    stays NULL.
+    """
+    by_key: dict[Any, list[int]] = {}
+    for n, (key, _, _, _) in enumerate(groups):
+        by_key.setdefault(key, []).append(n)
+    for rows in by_key.values():
+        have = [n for n in rows if groups[n][1] is not None]
+        for n in rows:
+            if groups[n][1] is not None:
+                continue
+            k = bisect.bisect_left(have, n)
+            prev = have[k - 1] if k > 0 else None
+            nxt = have[k] if k < len(have) else None
+            for j in columns:
+                if mode == "PREV":
+                    values[n][j] = None if prev is None else values[prev][j]
+                elif mode == "NEXT":
+                    values[n][j] = None if nxt is None else values[nxt][j]
+                elif prev is not None and nxt is not None:
+                    a, b = values[prev][j], values[nxt][j]
+                    if a is None or b is None:
+                        values[n][j] = None
+                    else:
+                        t0, t1, t = groups[prev][2], groups[nxt][2], groups[n][2]
+                        if t0 is None or t1 is None or t is None:
+                            raise SqlError(SYNTAX_ERROR, "FILL(LINEAR) needs INTERVAL windows")
+                        values[n][j] = a + (b - a) * (t - t0) / (t1 - t0)
+
+
 class FakeTDengine:
     """In-memory tables plus a threaded HTTP server on 127.0.0.1; see the module docstring."""
 
@@ -192,7 +267,7 @@ class FakeTDengine:
         if self._server is None:
             raise RuntimeError("server not started")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> str:
         """Serve on 127.0.0.1 at an ephemeral port; returns the base URL."""
@@ -202,7 +277,7 @@ class FakeTDengine:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-            def _reply(self, status: int, body: dict) -> None:
+            def _reply(self, status: int, body: Reply) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -218,7 +293,7 @@ class FakeTDengine:
                 if not m:
                     self._reply(404, {"code": 404, "desc": "api not found"})
                 elif self.headers.get("Authorization") != fake._auth:
-                    self._reply(401, {"code": 0x0357, "desc": "Authentication failure"})
+                    self._reply(401, {"code": AUTH_FAILURE, "desc": "Authentication failure"})
                 else:
                     self._reply(200, fake.execute(body, m.group(1)))
 
@@ -249,18 +324,20 @@ class FakeTDengine:
 
     # ---- SQL --------------------------------------------------------------------------------
 
-    def execute(self, statement: str, default_db: str | None = None) -> dict:
+    def execute(self, statement: str, default_db: str | None = None) -> Reply:
         """Run one statement; the REST reply as a dict (never raises for SQL errors)."""
         with self._lock:
             self.requests += 1
             try:
+                if len(statement) > MAX_SQL_LENGTH:
+                    raise SqlError(SQL_TOO_LONG, "SQL statement too long")
                 meta, data = self._dispatch(statement.strip().rstrip(";").strip(), default_db)
             except SqlError as err:
                 return {"code": err.code, "desc": str(err)}
         return {"code": 0, "column_meta": meta, "data": data, "rows": len(data)}
 
     @staticmethod
-    def _affected(n: int) -> tuple[list, list]:
+    def _affected(n: int) -> tuple[Meta, Data]:
         return [["affected_rows", "INT", 4]], [[n]]
 
     def _split_ref(self, ref: str, default_db: str | None) -> tuple[str, str]:
@@ -269,7 +346,7 @@ class FakeTDengine:
         elif default_db:
             db, name = default_db, ref
         else:
-            raise SqlError(DB_NOT_EXIST, "Database not specified")
+            raise SqlError(DB_NOT_SPECIFIED, "Database not specified")
         if db not in self._dbs:
             raise SqlError(DB_NOT_EXIST, f"Database not exist: {db}")
         return db, name
@@ -280,14 +357,14 @@ class FakeTDengine:
             raise SqlError(TABLE_NOT_EXIST, f"Table does not exist: {name}")
         return self._dbs[db][name]
 
-    def _dispatch(self, s: str, default_db: str | None) -> tuple[list, list]:
+    def _dispatch(self, s: str, default_db: str | None) -> tuple[Meta, Data]:
         if re.fullmatch(r"SELECT\s+SERVER_VERSION\(\s*\)", s, _FLAGS):
             return [["server_version()", "VARCHAR", 32]], [[VERSION]]
         if m := re.fullmatch(
             rf"CREATE\s+DATABASE\s+(IF\s+NOT\s+EXISTS\s+)?({_NAME})(\s+.*)?", s, _FLAGS
         ):
             if m.group(2) in self._dbs and not m.group(1):
-                raise SqlError(0x0386, "Database already exists")
+                raise SqlError(DB_ALREADY_EXISTS, "Database already exists")
             self._dbs.setdefault(m.group(2), {})
             return self._affected(0)
         if m := re.fullmatch(rf"DROP\s+DATABASE\s+(IF\s+EXISTS\s+)?({_NAME})", s, _FLAGS):
@@ -304,9 +381,9 @@ class FakeTDengine:
             db, name = self._split_ref(m.group(2), default_db)
             columns, tags = _parse_defs(m.group(3)), _parse_defs(m.group(4))
             if not columns or columns[0][1] != "TIMESTAMP":
-                raise SqlError(SYNTAX_ERROR, "the first column must be a TIMESTAMP")
+                raise SqlError(FIRST_COLUMN_NOT_TS, "First column must be timestamp")
             if name in self._dbs[db] and not m.group(1):
-                raise SqlError(0x2601, f"Table already exists: {name}")
+                raise SqlError(STABLE_ALREADY_EXISTS, f"STable already exists: {name}")
             self._dbs[db].setdefault(name, _Stable(columns, tags))
             return self._affected(0)
         if m := re.fullmatch(
@@ -347,7 +424,9 @@ class FakeTDengine:
             raise SqlError(SYNTAX_ERROR, "sub-table and super table must share a database")
         st = self._stable(stable_ref, default_db)
         if len(tags) != len(st.tags):
-            raise SqlError(SYNTAX_ERROR, f"expected {len(st.tags)} tag values, got {len(tags)}")
+            raise SqlError(
+                TAGS_NOT_MATCHED, f"Tags number not matched: {len(tags)} for {len(st.tags)}"
+            )
         if child not in st.children:
             st.children[child] = _Child(tags)
             self._tables[(db, child)] = st_name
@@ -358,7 +437,10 @@ class FakeTDengine:
     _ROW = re.compile(r"\s*\(([^()']*)\)")
 
     def _insert(self, s: str, default_db: str | None) -> int:
-        pos = re.match(r"INSERT\s+INTO", s, _FLAGS).end()  # type: ignore[union-attr]
+        start = re.match(r"INSERT\s+INTO", s, _FLAGS)
+        if start is None:
+            raise SqlError(SYNTAX_ERROR, f"syntax error near {s[:40]!r}")
+        pos = start.end()
         total = 0
         while pos < len(s):
             head = self._TABLE_HEAD.match(s, pos)
@@ -386,7 +468,7 @@ class FakeTDengine:
             while row := self._ROW.match(s, pos):
                 fields = row.group(1).split(",")
                 if len(fields) != width:
-                    raise SqlError(SYNTAX_ERROR, f"expected {width} values, got {len(fields)}")
+                    raise SqlError(COLUMNS_NOT_MATCHED, f"Illegal number of columns: {len(fields)}")
                 try:
                     ts = int(fields[0])
                     rest = tuple(
@@ -432,7 +514,7 @@ class FakeTDengine:
     )
     _CMP = re.compile(rf"({_NAME})\s*(<=|>=|<>|!=|=|<|>)\s*({_STRING}|{_NUMBER})", _FLAGS)
 
-    def _condition(self, text: str, frame: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    def _condition(self, text: str, frame: Frame, rows: np.ndarray) -> np.ndarray:
         """Evaluate `a op x [AND|OR ...]` (AND binds tighter) on the given rows."""
         result = np.zeros(rows.shape[0], dtype=bool)
         for disjunct in re.split(r"\s+OR\s+", text.strip(), flags=re.IGNORECASE):
@@ -458,7 +540,7 @@ class FakeTDengine:
             result |= term
         return result
 
-    def _select(self, s: str, default_db: str | None) -> tuple[list, list]:
+    def _select(self, s: str, default_db: str | None) -> tuple[Meta, Data]:
         m = self._SELECT.fullmatch(s)
         if not m:
             raise SqlError(
@@ -497,7 +579,8 @@ class FakeTDengine:
         if m.group("state"):
             if not part or part.lower() != "tbname":
                 raise SqlError(
-                    SYNTAX_ERROR, "STATE_WINDOW on a super table needs PARTITION BY tbname"
+                    STATE_WINDOW_ON_STABLE,
+                    "STATE_WINDOW not support for supertable query: PARTITION BY tbname",
                 )
             state_m = self._CASE.fullmatch(m.group("state").strip())
             if not state_m:
@@ -512,8 +595,8 @@ class FakeTDengine:
         elif m.group("iv"):
             step = int(m.group("iv")) * _UNITS_MS[m.group("unit").lower()]
             fill = (m.group("fill") or "NONE").upper()
-            if fill not in ("NONE", "NULL", "PREV"):
-                raise SqlError(SYNTAX_ERROR, "the fake supports FILL(NONE | NULL | PREV)")
+            if fill not in FILL_MODES:
+                raise SqlError(SYNTAX_ERROR, f"the fake supports FILL({' | '.join(FILL_MODES)})")
             lo, hi = self._time_range(m.group("where"), ts_name, frame, rows)
             for key, idx in partitions:
                 if lo is None:
@@ -535,33 +618,30 @@ class FakeTDengine:
             idx = rows[np.argsort(frame[order][rows], kind="stable")]
             if (m.group("dir") or "ASC").upper() == "DESC":
                 idx = idx[::-1]
-            data = [
-                [
-                    self._row_value(i, frame, r, meta_i, ts_name)
-                    for i, meta_i in zip(items, meta, strict=True)
-                ]
-                for r in idx
+            columns = [
+                self._column(i, frame, idx, meta_i) for i, meta_i in zip(items, meta, strict=True)
             ]
+            data = [list(row) for row in zip(*columns, strict=True)] if columns else []
             if m.group("distinct"):
-                unique: dict[tuple, list] = {}
+                unique: dict[tuple[Any, ...], list[Any]] = {}
                 for row in data:
                     unique.setdefault(tuple(row), row)
                 data = list(unique.values())
             return meta, data
 
         compiled = [self._compile(item, part) for item in items]
-        data, previous = [], {}
-        fill_prev = (m.group("fill") or "").upper() == "PREV"
-        for key, idx, w0, w1 in groups:
-            out = []
-            for j, (item, meta_i) in enumerate(zip(compiled, meta, strict=True)):
-                value = self._group_value(item, frame, idx, key, w0, w1)
-                if idx is None and fill_prev and item[0] == "agg":
-                    value = previous.get((key, j))
-                if idx is not None:
-                    previous[(key, j)] = value
-                out.append(self._json(value, meta_i[1]))
-            data.append(out)
+        values = [
+            [self._group_value(item, frame, idx, key, w0, w1) for item in compiled]
+            for key, idx, w0, w1 in groups
+        ]
+        fill = (m.group("fill") or "NONE").upper() if m.group("iv") else "NONE"
+        if fill in ("PREV", "NEXT", "LINEAR"):
+            aggregates = [j for j, item in enumerate(compiled) if item[0] == "agg"]
+            _fill(values, groups, aggregates, fill)
+        data = [
+            [self._json(v, meta_i[1]) for v, meta_i in zip(row, meta, strict=True)]
+            for row in values
+        ]
         return meta, data
 
     def _compile(self, item: str, part: str | None) -> tuple[str, Any, Any]:
@@ -578,7 +658,7 @@ class FakeTDengine:
         return ("name", None, low)
 
     def _time_range(
-        self, where: str | None, ts_name: str, frame: dict, rows: np.ndarray
+        self, where: str | None, ts_name: str, frame: Frame, rows: np.ndarray
     ) -> tuple[int | None, int]:
         lo = hi = None
         for m in self._CMP.finditer(where or ""):
@@ -595,11 +675,11 @@ class FakeTDengine:
             hi = int(ts.max()) + 1 if ts.size else 0
         return lo, hi
 
-    def _case(self, m: re.Match, frame: dict, idx: np.ndarray) -> np.ndarray:
+    def _case(self, m: re.Match[str], frame: Frame, idx: np.ndarray) -> np.ndarray:
         hit = self._condition(m.group("cond"), frame, idx)
         return np.where(hit, int(m.group("a")), int(m.group("b")))
 
-    def _meta(self, item: str, types: dict, ts_name: str) -> list:
+    def _meta(self, item: str, types: dict[str, tuple[str, int]], ts_name: str) -> list[Any]:
         low = item.lower()
         if low in ("_wstart", "_wend"):
             return [item, "TIMESTAMP", 8]
@@ -616,6 +696,11 @@ class FakeTDengine:
             return [item, "BIGINT", 8]
         if low in types:
             return [item, *types[low]]
+        if re.match(r"\w+\s*\(", item):
+            raise SqlError(
+                SYNTAX_ERROR,
+                f"syntax error near {item[:40]!r} (not understood by the loopback fake)",
+            )
         raise SqlError(INVALID_COLUMN, f"Invalid column name: {item[:40]}")
 
     @staticmethod
@@ -630,17 +715,24 @@ class FakeTDengine:
             return int(value)
         return value
 
-    def _row_value(self, item: str, frame: dict, r: int, meta_i: list, ts_name: str) -> Any:
+    def _column(self, item: str, frame: Frame, idx: np.ndarray, meta_i: list[Any]) -> list[Any]:
+        """One select item over the rows `idx` of a plain (non-aggregate) query, as JSON values."""
         if self._AGG.fullmatch(item) or item.lower() in ("_wstart", "_wend"):
             raise SqlError(SYNTAX_ERROR, f"{item} needs a window or an aggregate query")
         if case := self._CASE.fullmatch(item):
-            return int(self._case(case, frame, np.array([r]))[0])
-        return self._json(frame[item.lower()][r], meta_i[1])
+            return [int(v) for v in self._case(case, frame, idx)]
+        values = frame[item.lower()][idx]
+        if meta_i[1] == "TIMESTAMP":  # vectorised: RFC 3339 in UTC, millisecond precision
+            stamps = np.datetime_as_string(values.astype("datetime64[ms]"), unit="ms")
+            return [f"{text}Z" for text in stamps.tolist()]
+        if values.dtype.kind == "f":
+            return [None if math.isnan(v) else v for v in values.tolist()]
+        return [self._json(v, meta_i[1]) for v in values.tolist()]
 
     def _group_value(
         self,
         item: tuple[str, Any, Any],
-        frame: dict,
+        frame: Frame,
         idx: np.ndarray | None,
         key: Any,
         w0: int | None,
@@ -654,8 +746,8 @@ class FakeTDengine:
             return w1
         if kind == "key":
             return key
-        if idx is None or idx.size == 0:
-            return 0 if fn == "COUNT" else None
+        if idx is None or idx.size == 0:  # an empty window: FILL decides (NULL by default)
+            return None
         if kind == "agg":
             if fn == "COUNT":
                 if arg == "*":
@@ -672,7 +764,13 @@ class FakeTDengine:
             values = col[~np.isnan(col)] if col.dtype.kind == "f" else col
             if values.size == 0:
                 return None
-            return {"AVG": np.mean, "SUM": np.sum, "MIN": np.min, "MAX": np.max}[fn](values)
+            reduce: dict[str, Callable[[np.ndarray], Any]] = {
+                "AVG": np.mean,
+                "SUM": np.sum,
+                "MIN": np.min,
+                "MAX": np.max,
+            }
+            return reduce[fn](values)
         if kind == "case":
             return int(self._case(arg, frame, idx[:1])[0])
         if arg in frame and frame[arg].dtype == object:  # a tag: constant within a sub-table

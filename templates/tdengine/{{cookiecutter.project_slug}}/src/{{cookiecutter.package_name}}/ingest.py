@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from . import lineproto, sql
 from .connect import Client
@@ -47,11 +48,12 @@ class IngestReport:
     batch_rows: int
     workers: int
     payload_bytes: int
+    largest_payload: int
     build_seconds: float
     seconds: float
     rows_per_s: float
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -116,10 +118,10 @@ def ingest(
         else:
             local.client.insert_lines(target.db, payload)
 
-    requests = payload_bytes = 0
+    requests = payload_bytes = largest = 0
     build_seconds = 0.0
     t0 = time.perf_counter()
-    in_flight: deque[Future] = deque()
+    in_flight: deque[Future[None]] = deque()
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
             try:
@@ -132,11 +134,13 @@ def ingest(
                         break
                     payload = item[0]
                     requests += 1
-                    payload_bytes += (
+                    size = (
                         len(payload)
                         if isinstance(payload, str)
                         else sum(len(line) + 1 for line in payload)
                     )
+                    payload_bytes += size
+                    largest = max(largest, size)
                     in_flight.append(pool.submit(send, payload))
                     if len(in_flight) >= 2 * workers:
                         in_flight.popleft().result()
@@ -159,6 +163,7 @@ def ingest(
         batch_rows=batch_rows,
         workers=workers,
         payload_bytes=payload_bytes,
+        largest_payload=largest,
         build_seconds=round(build_seconds, 4),
         seconds=round(seconds, 4),
         rows_per_s=round(rows / max(seconds, 1e-9), 1),

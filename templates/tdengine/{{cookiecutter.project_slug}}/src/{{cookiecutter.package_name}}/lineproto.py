@@ -12,6 +12,9 @@ super table created this way is named `_ts`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
 
 from .data import Readings
 
@@ -56,7 +59,10 @@ def format_field(value: FieldValue) -> str:
 
 
 def format_line(
-    measurement: str, tags: Mapping[str, str], fields: Mapping[str, FieldValue], ts_ms: int
+    measurement: str,
+    tags: Mapping[str, object],
+    fields: Mapping[str, FieldValue],
+    ts_ms: int | np.integer[Any],
 ) -> str:
     """One line: `measurement,tag=v,... field=v,... timestamp` (timestamp in milliseconds).
 

@@ -13,7 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -47,7 +47,7 @@ class Episode:
     state: int
 
 
-def _num(value: object) -> float | None:
+def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
@@ -137,13 +137,19 @@ def episode_mask(episodes: list[Episode], device: str, ts: np.ndarray) -> np.nda
     return mask
 
 
+def duration_ms(text: str) -> int:
+    """Milliseconds in a duration such as `15m` (validated by `sql.duration`)."""
+    text = sql.duration(text)
+    return int(text[:-1]) * {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}[text[-1]]
+
+
 def timed(fn: Callable[[], T], repeat: int = 1) -> tuple[T, float]:
     """(result of the last call, median wall time in ms over `repeat` calls)."""
     if repeat < 1:
         raise ValueError("repeat must be >= 1")
-    times, result = [], None
-    for _ in range(repeat):
+    times: list[float] = []
+    for _ in range(repeat):  # at least once: `result` is always bound
         t0 = time.perf_counter()
         result = fn()
         times.append((time.perf_counter() - t0) * 1000.0)
-    return result, round(statistics.median(times), 2)  # type: ignore[return-value]
+    return result, round(statistics.median(times), 2)

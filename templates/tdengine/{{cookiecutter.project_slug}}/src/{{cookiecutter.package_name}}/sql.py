@@ -23,8 +23,12 @@ from .data import Readings
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _DURATION = re.compile(r"[1-9][0-9]*[smhd]")
+# The FILL modes `downsample` may ask for. The loopback fake implements exactly these (a test
+# checks that the two agree); TDengine also has VALUE, NULL_F and VALUE_F, not used here.
 FILL_MODES = ("NONE", "NULL", "PREV", "NEXT", "LINEAR")
 COMPARATORS = ("<", "<=", ">", ">=")
+# TDengine's default maximum SQL statement length, in characters (SQL manual, Names and Limits).
+MAX_SQL_LENGTH = 1_048_576
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,9 @@ class Target:
         return f"{self.db}.{ident(table)}"
 
 
-def ident(name: str) -> str:
-    """`name` if it is a plain identifier (<= 64 chars); ValueError otherwise."""
+def ident(name: object) -> str:
+    """`name` if it is a plain identifier (<= 64 chars); ValueError otherwise (also for a
+    non-string, say a number read from JSON)."""
     if not isinstance(name, str) or not _IDENT.fullmatch(name):
         raise ValueError(f"not a valid TDengine identifier: {name!r}")
     return name

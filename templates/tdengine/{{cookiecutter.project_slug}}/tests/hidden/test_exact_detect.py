@@ -17,7 +17,8 @@ def reference_robust_z(x: np.ndarray, window: int) -> np.ndarray:
     residual = x - med
     scale = MAD_TO_SIGMA * np.median(np.abs(residual - np.median(residual)))
     scale = max(scale, 1e-9 * max(1.0, float(np.max(np.abs(x)))))
-    return np.abs(residual) / scale
+    z: np.ndarray = np.abs(residual) / scale
+    return z
 
 
 def test_robust_z_exact_values_and_edges():
@@ -45,8 +46,10 @@ def test_robust_z_exact_values_and_edges():
 
 
 def test_stuck_mask_edges():
-    def mask(*channels, min_run=3):
-        out = stuck_mask(*(np.asarray(c, dtype=float) for c in channels), min_run=min_run)
+    def mask(*channels, min_run=3, tolerance=0.0):
+        out = stuck_mask(
+            *(np.asarray(c, dtype=float) for c in channels), min_run=min_run, tolerance=tolerance
+        )
         assert out.dtype == bool and out.shape == (np.asarray(channels[0]).shape[0],)
         return out.astype(int).tolist()
 
@@ -67,3 +70,14 @@ def test_stuck_mask_edges():
     assert mask(a, b, c) == [0, 1, 1, 1, 0, 1, 1, 1]
     assert mask(a, b, c, min_run=4) == [0] * 8
     assert mask(a, c, min_run=7) == [0] + [1] * 7
+    # a tolerance: a change up to it counts as a repeat, even where decimals are inexact in
+    # binary (1.003 - 1.001 is a hair over 0.002 as a float)
+    drift = [1.000, 1.001, 1.003, 1.002, 1.9]
+    assert mask(drift, min_run=2, tolerance=0.002) == [0, 1, 1, 1, 0]
+    assert mask(drift, min_run=2, tolerance=0.001) == [0, 0, 0, 0, 0]
+    assert mask(drift, min_run=1, tolerance=0.001) == [0, 1, 0, 1, 0]
+    # one tolerance per channel
+    wobbly = [5.0, 5.4, 5.1, 5.3, 9.0]
+    steady = [1.0, 1.0, 1.0, 1.0, 1.0]
+    assert mask(wobbly, steady, min_run=3, tolerance=[0.5, 0.0]) == [0, 1, 1, 1, 0]
+    assert mask(wobbly, steady, min_run=3, tolerance=[0.5, 0.0]) != mask(wobbly, steady, min_run=3)

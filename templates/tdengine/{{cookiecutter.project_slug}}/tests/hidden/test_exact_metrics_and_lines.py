@@ -54,4 +54,4 @@ def test_format_line_exact_text_escaping_and_refusals():
     with pytest.raises(ValueError):
         format_line("", {}, {"f": 1.0}, 0)
     with pytest.raises(TypeError):
-        format_line("m", {}, {"f": None}, 0)  # type: ignore[dict-item]
+        format_line("m", {}, {"f": None}, 0)  # type: ignore[dict-item]  # the refusal is tested

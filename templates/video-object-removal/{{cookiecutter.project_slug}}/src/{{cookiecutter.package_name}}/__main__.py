@@ -1,13 +1,16 @@
 """Command line: ``python -m {{ cookiecutter.package_name }} <command>``.
 
-    smoke          the whole pipeline offline on a synthetic clip; prints one JSON line
-    synth          write the synthetic clip as an mp4 (and print its first box) to try `remove`
+    smoke          the whole pipeline offline on synthetic scenes, against same-run baselines
+    synth          write a synthetic clip as an mp4 (and print its first box) to try `remove`
     remove         erase an object from a video (mp4 or a folder of frames) given one box
-    bench-track    tracker shoot-out on DAVIS-2017 (mean IoU per sequence, fps)
-    bench-inpaint  fill methods on DAVIS-2017 with borrowed-object holes (PSNR, SSIM, flicker)
+    bench-track    DAVIS 2017 semi-supervised VOS, J and F (Perazzi et al. 2016), boxes as masks
+    bench-inpaint  fill methods on DAVIS: E2FGVI's protocol (its test masks) or borrowed holes
 
 Progress goes to stderr; the result of every command is one JSON object, the last line of
-stdout. Bad input ends with a one-line ``error:`` message and exit code 2.
+stdout. ``smoke``, ``bench-track`` and ``bench-inpaint`` print the report of ``targets.py``
+(``{"ok", "seconds", "metrics", "targets"}``) and exit 0 when every target is met, 1 when one
+is missed; ``synth`` and ``remove`` are tools with nothing to measure against and print what
+they wrote. Bad input ends with a one-line ``error:`` message and exit code 2.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -33,6 +38,7 @@ from .inpaint import METHODS
 {%- if cookiecutter.include_sam2 == 'yes' %}
 from .sam2_masks import MissingExtraError
 {%- endif %}
+from .smoke import N_FRAMES, N_SCENES
 from .track import TRACKERS, GuiUnavailableError, select_box
 
 log = logging.getLogger(__package__)
@@ -51,23 +57,33 @@ def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _emit(result: dict) -> None:
+def _emit(result: dict[str, Any]) -> None:
     print(json.dumps(result, sort_keys=False))
+
+
+def _finish(report: dict[str, Any], path: str | Path | None = None) -> int:
+    """Save the report (when ``path`` is given), say which targets were met on stderr, print
+    it as the last stdout line, and return the exit code: 0 when ok, 1 when a target is missed."""
+    from .targets import describe, emit
+
+    if path:
+        _save(report, str(path))
+    print(describe(report), file=sys.stderr)
+    return emit(report)
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
     from .smoke import run_smoke
 
-    report = run_smoke(out_dir=args.out, seed=args.seed, n_frames=args.frames)
-    _emit(report)
-    return 0 if report["ok"] else 1
+    report = run_smoke(out_dir=args.out, seed=args.seed, n_scenes=args.scenes, n_frames=args.frames)
+    return _finish(report, Path(args.out) / "report.json")
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from .synthetic import make_clip
     from .video import write_video
 
-    clip = make_clip(n_frames=args.frames, seed=args.seed)
+    clip = make_clip(args.seed, args.scene, n_frames=args.frames)
     path = write_video(args.output, clip.frames, clip.fps)
     mask_path = path.with_name(path.stem + "_mask.png")
     cv2.imwrite(str(mask_path), clip.masks[0].astype(np.uint8) * 255)
@@ -158,7 +174,7 @@ def _sequences(args: argparse.Namespace) -> list[str]:
     return _csv(args.sequences) if args.sequences else davis_sequences(args.davis_root, args.split)
 
 
-def _save(result: dict, path: str | None) -> None:
+def _save(result: dict[str, Any], path: str | None) -> None:
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(result, indent=2) + "\n")
@@ -166,31 +182,50 @@ def _save(result: dict, path: str | None) -> None:
 
 
 def cmd_bench_track(args: argparse.Namespace) -> int:
-    from .evaluate import bench_trackers
+    from .evaluate import bench_trackers, track_report
 
-    trackers = _csv(args.trackers)
+    started = time.perf_counter()
+    trackers = list(dict.fromkeys(_csv(args.trackers)))  # each once, in the order given
     unknown = [t for t in trackers if t not in TRACKERS]
-    if unknown:
+    if unknown or not trackers:
         raise ValueError(f"unknown tracker(s) {unknown}; choose from {', '.join(TRACKERS)}")
     result = bench_trackers(args.davis_root, _sequences(args), trackers, args.max_frames)
-    _save(result, args.output)
-    _emit(result["mean"])
-    return 0
+    _save(result, args.details)
+    # The first tracker named is the one judged (the project's default comes first).
+    return _finish(track_report(result, trackers[0], started), args.output)
 
 
 def cmd_bench_inpaint(args: argparse.Namespace) -> int:
-    from .evaluate import bench_inpainting
+    from .evaluate import bench_inpainting, inpaint_report
 
+    started = time.perf_counter()
     methods = _csv(args.methods)
-    unknown = [m for m in methods if m not in METHODS]
+    unknown = [m for m in [*methods, args.candidate] if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
+    # Telea is the baseline every candidate is judged against: always measure it.
+    methods = list(dict.fromkeys(["telea", *methods, args.candidate]))
+    if args.protocol == "e2fgvi":
+        if not args.masks_root:
+            raise ValueError("--protocol e2fgvi needs --masks-root (E2FGVI's DAVIS test masks)")
+        sequences = (
+            _csv(args.sequences)
+            if args.sequences
+            else sorted(p.name for p in Path(args.masks_root).iterdir() if p.is_dir())
+        )
+    else:
+        sequences = _sequences(args)
     result = bench_inpainting(
-        args.davis_root, _sequences(args), methods, args.max_frames, args.dilate
+        args.davis_root,
+        sequences,
+        methods,
+        protocol=args.protocol,
+        masks_root=args.masks_root,
+        max_frames=args.max_frames,
+        dilate_px=args.dilate,
     )
-    _save(result, args.output)
-    _emit(result["mean"])
-    return 0
+    _save(result, args.details)
+    return _finish(inpaint_report(result, args.candidate, started), args.output)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,20 +236,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("smoke", help="offline end-to-end run on a synthetic clip")
-    p.add_argument("--out", default="runs/smoke", help="folder for the mp4 files")
+    p = sub.add_parser("smoke", help="offline end-to-end run on synthetic scenes")
+    p.add_argument("--out", default="runs/smoke", help="folder for the report and mp4 files")
     p.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help="the clip's noise seed (default: config.py)"
+        "--seed", type=int, default=DEFAULT_SEED, help="draws the scenes (default: config.py)"
     )
-    p.add_argument("--frames", type=int, default=48)
+    p.add_argument("--scenes", type=int, default=N_SCENES, help="how many scenes to score")
+    p.add_argument("--frames", type=int, default=N_FRAMES, help="frames per scene")
     p.set_defaults(func=cmd_smoke)
 
-    p = sub.add_parser("synth", help="write the synthetic clip as an mp4, its first mask as a PNG")
+    p = sub.add_parser("synth", help="write a synthetic clip as an mp4, its first mask as a PNG")
     p.add_argument("output", help="mp4 path to write")
     p.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help="the clip's noise seed (default: config.py)"
+        "--seed", type=int, default=DEFAULT_SEED, help="draws the scene (default: config.py)"
     )
-    p.add_argument("--frames", type=int, default=48)
+    p.add_argument("--scene", type=int, default=0, help="which scene of the seed")
+    p.add_argument("--frames", type=int, default=N_FRAMES)
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("remove", help="erase an object from a video")
@@ -252,23 +289,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_remove)
 
     for name, func, helptext in (
-        ("bench-track", cmd_bench_track, "tracker shoot-out on DAVIS-2017"),
-        ("bench-inpaint", cmd_bench_inpaint, "fill methods on DAVIS-2017 with borrowed holes"),
+        ("bench-track", cmd_bench_track, "DAVIS 2017 semi-supervised J and F, boxes as masks"),
+        ("bench-inpaint", cmd_bench_inpaint, "fill methods on DAVIS (E2FGVI protocol or borrowed)"),
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--davis-root", default="data/DAVIS", help="the unpacked DAVIS folder")
         p.add_argument("--split", default="val", help="ImageSets/2017/<split>.txt")
         p.add_argument("--sequences", help="comma-separated names (default: the whole split)")
-        p.add_argument("--max-frames", type=int, help="first N frames of each sequence")
         p.add_argument(
-            "--output", default=f"runs/{name}.json", help="JSON file for the full results"
+            "--max-frames", type=int, help="first N frames of each sequence (off the protocol)"
+        )
+        p.add_argument("--output", default=f"runs/{name}/report.json", help="the report")
+        p.add_argument(
+            "--details", default=f"runs/{name}/details.json", help="every sequence's numbers"
         )
         p.set_defaults(func=func)
         if name == "bench-track":
-            p.add_argument("--trackers", default=",".join(TRACKERS))
+            order = [DEFAULT_TRACKER, *(t for t in TRACKERS if t != DEFAULT_TRACKER)]
+            p.add_argument(
+                "--trackers", default=",".join(order), help="the first one named is judged"
+            )
         else:
             p.add_argument("--methods", default=",".join(METHODS))
-            p.add_argument("--dilate", type=int, default=DEFAULT_DILATE_PX)
+            p.add_argument(
+                "--candidate", default="temporal-median", help="the method judged against Telea"
+            )
+            p.add_argument(
+                "--protocol",
+                choices=("borrowed", "e2fgvi"),
+                default="borrowed",
+                help="e2fgvi: the published DAVIS protocol (needs --masks-root); "
+                "borrowed: this starter's own holes",
+            )
+            p.add_argument("--masks-root", help="E2FGVI's DAVIS test_masks folder")
+            p.add_argument("--dilate", type=int, default=DEFAULT_DILATE_PX, help="borrowed holes")
     return parser
 
 

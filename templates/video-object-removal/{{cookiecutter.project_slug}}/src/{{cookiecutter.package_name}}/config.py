@@ -8,8 +8,9 @@ DEFAULT_TRACKER = "{{ cookiecutter.default_tracker }}"
 DEFAULT_INPAINTER = "{{ cookiecutter.default_inpainter }}"
 DEFAULT_DILATE_PX = 6
 DEFAULT_RADIUS = 5
-# The sensor noise of the synthetic clip (smoke run, tests, `synth`) is drawn from this seed:
-# an instructor gives every student their own, so everyone's clip and numbers differ.
+# The synthetic scenes (smoke run, tests, `synth`) are drawn from this seed: background, object,
+# path, pause, scale and sensor noise. An instructor gives every student their own, so
+# everyone's scenes and numbers differ.
 DEFAULT_SEED = {{ cookiecutter.seed|int }}
 {%- if cookiecutter.include_sam2 == 'yes' %}
 SAM2_MODEL_ID = "facebook/sam2.1-hiera-tiny"  # the smallest SAM 2.1 (about 39 M parameters)

@@ -64,6 +64,7 @@ def remove_object(
             )
         masks = masks_from_segmentation(segmentation, dilate_px)
     else:
+        assert box is not None  # checked above: exactly one of box and segmentation
         result = track(frames, box, tracker)
         boxes, track_fps = result.boxes, result.fps
         masks = masks_from_boxes(fill_lost(boxes), height, width, dilate_px)

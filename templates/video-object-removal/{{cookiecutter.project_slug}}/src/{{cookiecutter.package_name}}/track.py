@@ -60,7 +60,9 @@ def create_tracker(name: str) -> object:
         ) from None
 
 
-def track(frames: Sequence[np.ndarray], init_box: Box, name: str = "csrt") -> TrackResult:
+def track(
+    frames: Sequence[np.ndarray] | np.ndarray, init_box: Box, name: str = "csrt"
+) -> TrackResult:
     """Track the object inside ``init_box`` (on ``frames[0]``) through every frame.
 
     Returned boxes are clipped to the frame; a lost frame gives ``None`` and the tracker keeps
