@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -134,8 +134,8 @@ def targets_chart(
         value, threshold = target.get("value"), target["threshold"]
         baseline_name = baseline_of(target["source"])
         baseline = metrics.get(baseline_name) if baseline_name else None
-        points = [v for v in (value, threshold, baseline) if _is_number(v)]
-        low, high = min([*points, 0.0]), max(points)
+        points = [float(v) for v in (value, threshold, baseline) if _is_number(v)]
+        low, high = min([*points, 0.0]), max([*points, 0.0])
         pad = (high - low) * 0.08 or 1.0
         if _is_number(value):
             color = GREEN if target["met"] else VERMILLION
@@ -336,7 +336,7 @@ def plt_close(fig: Figure) -> None:
     plt.close(fig)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
