@@ -9,7 +9,7 @@ is a small torch MLP. The DLPack path keeps the extractor's weights in ``tf.Vari
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -157,7 +157,7 @@ class HybridModel(nn.Module):
 
 def save_checkpoint(
     path: str | Path,
-    extractor_weights: list[torch.Tensor],
+    extractor_weights: Sequence[torch.Tensor],
     head: nn.Module,
     config: ModelConfig,
     n_features: int,
