@@ -6,7 +6,7 @@ gradient into the bridge's inputs, part of the TF gradients, the torch head, the
 The DLPack-side breakages reuse one real tfpyth run of the same settings (the child is not what
 they break).
 """
-# points: 10
+# points: 15
 
 from __future__ import annotations
 
