@@ -1,11 +1,15 @@
 """What is specific to the video-object-removal template: its questions reach the files, the
-optional SAM 2 extra comes and goes with its answer, the pins are the agreed ones, and the
-assignment flavor leaves the four core pieces to write."""
+SAM 2 code and docs come and go with their answer (the optional `sam2` dependency group is
+declared either way, so one lock serves every answer), the pins are the agreed ones, `make setup
+WITH=sam2` installs the group with uv and with pip, and the assignment flavor leaves the four
+core pieces to write."""
 
 from __future__ import annotations
 
 import ast
 import json
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -35,6 +39,9 @@ def pyproject(project: Path) -> dict:
     return tomllib.loads((project / "pyproject.toml").read_text())
 
 
+SAM2_GROUP = ["torch==2.13.0", "torchvision==0.28.0", "transformers==5.23.0"]
+
+
 def test_questions_common_block_first_then_own_with_prompts():
     spec = json.loads((TEMPLATE / "cookiecutter.json").read_text())
     keys = [k for k in spec if not k.startswith("_")]
@@ -47,7 +54,7 @@ def test_questions_common_block_first_then_own_with_prompts():
     assert (TEMPLATE / "templates").is_symlink()
 
 
-def test_default_bake_has_the_pipeline_the_sam2_extra_and_exact_pins(cookies):
+def test_default_bake_has_the_pipeline_the_sam2_code_and_exact_pins(cookies):
     project = bake(cookies)
     pkg = project / "src" / "video_object_removal"
     for name in (
@@ -78,17 +85,21 @@ def test_default_bake_has_the_pipeline_the_sam2_extra_and_exact_pins(cookies):
     ):
         assert (project / "tests" / f"{name}.py").is_file(), name
 
-    meta = pyproject(project)["project"]
+    data = pyproject(project)
+    meta = data["project"]
     assert meta["dependencies"] == ["numpy==2.4.6", "opencv-contrib-python-headless==5.0.0.93"]
-    assert meta["optional-dependencies"]["dev"] == ["pytest==9.2.0", "ruff==0.17.6"]
-    assert meta["optional-dependencies"]["sam2"] == [
-        "torch==2.13.0",
-        "torchvision==0.28.0",
-        "transformers==5.23.0",
-    ]
+    assert "optional-dependencies" not in meta  # dev tools and SAM 2 are dependency groups
+    assert set(data["dependency-groups"]) == {"dev", "sam2"}
+    assert {"pytest==9.2.0", "ruff==0.17.6"} <= set(data["dependency-groups"]["dev"])
+    assert data["dependency-groups"]["sam2"] == SAM2_GROUP
+    # Linux takes torch and torchvision from PyTorch's CPU index (uv here, the Makefile for pip)
+    assert set(data["tool"]["uv"]["sources"]) == {"torch", "torchvision"}
     assert meta["scripts"]["video-object-removal"] == "video_object_removal.__main__:main"
-    markers = " ".join(pyproject(project)["tool"]["pytest"]["ini_options"]["markers"])
-    assert all(f"{m}:" in markers for m in ("real", "gpu", "server"))
+    markers = " ".join(data["tool"]["pytest"]["ini_options"]["markers"])
+    assert all(f"{m}:" in markers for m in ("real", "gpu"))
+    # No type information is missing: opencv, numpy, and (with the group) torch and
+    # transformers ship their own, so no module is exempted from mypy's import checks.
+    assert not [o for o in data["tool"]["mypy"]["overrides"] if "ignore_missing_imports" in o]
 
     config = (pkg / "config.py").read_text()
     assert 'DEFAULT_TRACKER = "csrt"' in config and 'DEFAULT_INPAINTER = "telea"' in config
@@ -96,6 +107,11 @@ def test_default_bake_has_the_pipeline_the_sam2_extra_and_exact_pins(cookies):
     assert 'MASK_SOURCES = ("tracker", "sam2")' in (pkg / "__main__.py").read_text()
     makefile = (project / "Makefile").read_text()
     assert "setup-sam2:" in makefile and "demo:" in makefile and "bench-track" in makefile
+    # The pip path's torch and torchvision pins are the group's.
+    assert (
+        "TORCH := torch==2.13.0\n" in makefile
+        and "TORCHVISION := torchvision==0.28.0\n" in makefile
+    )
     readme = (project / "README.md").read_text()
     for phrase in (
         "DAVIS 2017",
@@ -136,14 +152,16 @@ def test_the_readme_smoke_thresholds_are_the_code_s(cookies):
         assert f"{constants[name]:g}" in table, name
 
 
-def test_without_sam2_nothing_pulls_torch(cookies):
+def test_without_sam2_the_code_and_docs_leave_it_out_and_the_group_stays(cookies):
     project = bake(cookies, include_sam2="no", project_name="Erase It")
     pkg = project / "src" / "erase_it"
     assert not (pkg / "sam2_masks.py").exists()
     assert not (project / "tests" / "test_sam2.py").exists()
-    meta = pyproject(project)["project"]
-    assert set(meta["optional-dependencies"]) == {"dev"}
-    assert "torch" not in (project / "pyproject.toml").read_text()
+    data = pyproject(project)
+    assert not [r for r in data["project"]["dependencies"] if r.startswith("torch")]
+    assert data["dependency-groups"]["sam2"] == SAM2_GROUP  # the lock is the same for every answer
+    for path in pkg.rglob("*.py"):
+        assert "import torch" not in path.read_text() and "sam2" not in path.name, path
     assert 'MASK_SOURCES = ("tracker",)' in (pkg / "__main__.py").read_text()
     assert "SAM2" not in (pkg / "config.py").read_text()
     assert "setup-sam2" not in (project / "Makefile").read_text()
@@ -152,6 +170,39 @@ def test_without_sam2_nothing_pulls_torch(cookies):
     assert "arXiv:2408.00714" in readme
     for phrase in ("--masks sam2", "setup-sam2", "Sam2VideoModel", "sam2.1-hiera-tiny"):
         assert phrase not in readme, phrase
+    assert "no code here uses" in readme and "make setup WITH=sam2" in readme
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize("include_sam2", ["yes", "no"])
+def test_make_setup_with_sam2_installs_the_group_with_uv_and_with_pip(cookies, include_sam2):
+    """`make -n`: uv syncs the group from uv.lock; pip installs its lock, then torch and
+    torchvision (left out of the lock files) from PyTorch's CPU index on Linux, then checks."""
+    project = bake(cookies, include_sam2=include_sam2)
+
+    def dry_run(*args: str) -> list[str]:
+        done = subprocess.run(
+            ["make", "-n", "--no-print-directory", *args, "PYTHON=python"],
+            cwd=project, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return done.stdout.splitlines()
+
+    uv = dry_run("setup", "INSTALLER=uv", "WITH=sam2")
+    assert any(line.startswith("uv sync --locked --group sam2") for line in uv)
+    pip = dry_run("setup", "INSTALLER=pip", "WITH=sam2", "TORCH_INDEX=https://example.org/cpu")
+    locks = next(line for line in pip if "--require-hashes" in line)
+    assert locks.endswith("-r requirements-lock.txt -r requirements-sam2-lock.txt")
+    torch = next(line for line in pip if '"torch==2.13.0"' in line)
+    assert '"torchvision==0.28.0"' in torch and "--no-deps" in torch
+    linux = subprocess.run(["uname", "-s"], capture_output=True, text=True).stdout.strip()
+    assert ("--index-url https://example.org/cpu" in torch) == (linux == "Linux")
+    assert pip.index(torch) < pip.index("python -m pip check")
+    without = dry_run("setup", "INSTALLER=pip")
+    assert not [line for line in without if "torch" in line]
+    if include_sam2 == "yes":  # the README's command is the same setup
+        alias = dry_run("setup-sam2", "INSTALLER=pip")
+        assert alias[0] == "make setup WITH=sam2"
+        assert alias[1:] == dry_run("setup", "INSTALLER=pip", "WITH=sam2")
 
 
 @pytest.mark.parametrize(

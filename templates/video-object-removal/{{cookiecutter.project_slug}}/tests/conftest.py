@@ -7,6 +7,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import struct  # noqa: E402
 import zlib  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
@@ -47,6 +48,12 @@ def write_palette_png(path: Path, labels: np.ndarray) -> None:
     png += chunk(b"IDAT", zlib.compress(rows))
     png += chunk(b"IEND", b"")
     path.write_bytes(png)
+
+
+@pytest.fixture
+def palette_png() -> Callable[[Path, np.ndarray], None]:
+    """``write_palette_png`` for a test (a fixture: the tests import no helper from here)."""
+    return write_palette_png
 
 
 def write_davis(root: Path, name: str, clip: SyntheticClip) -> None:

@@ -9,8 +9,10 @@ deterministic, so its boxes for a scene are computed once and reused by every ca
 
 # points: 3
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -37,9 +39,9 @@ def csrt(frames: np.ndarray, box: Box) -> list[Box | None]:
     return list(_CSRT[key])
 
 
-def project(**broken: Callable) -> Pipeline:
+def project(**broken: Callable[..., Any]) -> Pipeline:
     """The project's pipeline (with the remembered tracker), one stage swapped if given."""
-    return Pipeline(**{"tracker": csrt, **broken})
+    return dataclasses.replace(Pipeline(tracker=csrt), **broken)
 
 
 # --- broken trackers ---------------------------------------------------------------------------
@@ -127,7 +129,7 @@ def test_csrt_is_deterministic_so_remembering_its_boxes_changes_nothing(clip):
     )
 
 
-def missed(report: dict) -> set[str]:
+def missed(report: dict[str, Any]) -> set[str]:
     return {name for name, target in report["targets"].items() if not target["met"]}
 
 
@@ -161,9 +163,9 @@ def test_a_stage_that_breaks_the_contract_is_an_error(tmp_path):
 
 
 def test_the_stages_see_the_input_and_the_first_box_only(tmp_path):
-    seen: dict[str, tuple] = {}
+    seen: dict[str, tuple[Any, ...]] = {}
 
-    def spy(name: str, stage: Callable) -> Callable:
+    def spy(name: str, stage: Callable[..., Any]) -> Callable[..., Any]:
         def wrapped(*args):
             seen[name] = args
             return stage(*args)

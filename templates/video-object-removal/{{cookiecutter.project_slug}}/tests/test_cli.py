@@ -3,6 +3,7 @@
 # points: 2
 
 import json
+from typing import Any
 
 import pytest
 
@@ -11,8 +12,9 @@ from {{ cookiecutter.package_name }}.metrics import psnr_in
 from {{ cookiecutter.package_name }}.video import read_video
 
 
-def last_json(capsys) -> dict:
-    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+def last_json(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    return report
 
 
 def test_synth_then_remove_erases_the_object(tmp_path, capsys):
@@ -81,7 +83,7 @@ def test_remove_missing_video_is_a_one_line_error(tmp_path, capsys):
     assert "no such video" in capsys.readouterr().err
 
 
-def check_report(report: dict, code: int) -> None:
+def check_report(report: dict[str, Any], code: int) -> None:
     """The shape every command's report has, and an exit code that agrees with it."""
     assert set(report) == {"ok", "seconds", "metrics", "targets"}
     assert report["ok"] == all(t["met"] for t in report["targets"].values())

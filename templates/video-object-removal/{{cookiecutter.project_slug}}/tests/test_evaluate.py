@@ -6,11 +6,12 @@ download, no dataset)."""
 
 import math
 import time
+from typing import Any
 
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.boxes import box_to_mask
+from {{ cookiecutter.package_name }}.boxes import Box, box_to_mask
 from {{ cookiecutter.package_name }}.evaluate import (
     E2FGVI_DAVIS_PSNR,
     JF_MARGIN,
@@ -95,14 +96,14 @@ def test_void_pixels_count_as_background():
 
 
 def test_overlapping_boxes_keep_the_small_object_on_top():
-    boxes = {1: [(0, 0, 30, 30)], 2: [(5, 5, 5, 5)], 3: [None]}
+    boxes: dict[int, list[Box | None]] = {1: [(0, 0, 30, 30)], 2: [(5, 5, 5, 5)], 3: [None]}
     labels = boxes_to_labels(boxes, 1, 40, 40)
     assert (labels[0] == 2).sum() == 25 and (labels[0] == 1).sum() == 900 - 25
     assert not (labels == 3).any()  # a lost object paints nothing
 
 
-def track_result(jf_tracker: float, jf_static: float) -> dict:
-    def scores(jf: float) -> dict:
+def track_result(jf_tracker: float, jf_static: float) -> dict[str, Any]:
+    def scores(jf: float) -> dict[str, float]:
         return {"J": jf, "F": jf, "JF": jf, "objects": 3}
 
     return {
@@ -134,7 +135,7 @@ def test_track_report_checks_the_baseline_margin_and_the_published_number():
         track_report(track_result(60.0, 40.0), "kcf", started)
 
 
-def inpaint_result(protocol: str, psnr: float, flicker: float) -> dict:
+def inpaint_result(protocol: str, psnr: float, flicker: float) -> dict[str, Any]:
     return {
         "protocol": protocol,
         "mean": {

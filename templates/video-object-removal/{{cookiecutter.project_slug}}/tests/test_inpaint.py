@@ -44,9 +44,11 @@ def test_pixels_masked_in_every_frame_fall_back_to_telea(clip):
     holes = np.zeros(clip.masks.shape, dtype=np.uint8)
     holes[:, 100:110, 100:110] = 255  # never visible: no temporal data
     out = inpaint_video(clip.frames[:6], holes[:6], method="temporal-median")
-    patch = out[:, 100:110, 100:110].astype(float)
-    truth = clip.clean[:6, 100:110, 100:110].astype(float)
-    assert np.abs(patch - truth).mean() < 40  # a plausible fill, not zeros
+    telea = inpaint_video(clip.frames[:6], holes[:6], method="telea")
+    # Telea's fill, not zeros. Not compared with the clean background: on some seeds the object
+    # passes beside the patch, and Telea fills it with the object's colours.
+    assert np.array_equal(out, telea)
+    assert out[:, 100:110, 100:110].any()
 
 
 def test_temporal_median_of_a_single_frame_falls_back_to_telea(clip, holes):

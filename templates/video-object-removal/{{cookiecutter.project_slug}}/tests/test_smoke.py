@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ TARGETS = {
 }
 
 
-def run_cli(argv: list[str]) -> tuple[int, dict]:
+def run_cli(argv: list[str]) -> tuple[int, dict[str, Any]]:
     """Run the command line; return its exit code and its last stdout line as JSON."""
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
@@ -37,7 +38,7 @@ def run_cli(argv: list[str]) -> tuple[int, dict]:
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict, Path]:
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any], Path]:
     out = tmp_path_factory.mktemp("smoke")
     code, report = run_cli(["smoke", "--out", str(out)])
     return code, report, out

@@ -5,7 +5,6 @@
 import cv2
 import numpy as np
 import pytest
-from conftest import write_palette_png
 
 from {{ cookiecutter.package_name }}.boxes import box_from_mask
 from {{ cookiecutter.package_name }}.metrics import psnr_in
@@ -50,11 +49,11 @@ def test_frame_folder_is_read_in_name_order(tmp_path, short_clip):
     assert np.array_equal(frames, short_clip.frames[:4])  # PNG is lossless
 
 
-def test_davis_palette_annotation_gives_object_ids(tmp_path):
+def test_davis_palette_annotation_gives_object_ids(tmp_path, palette_png):
     labels = np.zeros((20, 30), dtype=np.uint8)
     labels[2:6, 3:9] = 1
     labels[10:18, 20:28] = 2
-    write_palette_png(tmp_path / "00000.png", labels)
+    palette_png(tmp_path / "00000.png", labels)
     read = read_annotation(tmp_path / "00000.png")
     assert np.array_equal(read, labels)
     assert box_from_mask(object_mask(read, 2)) == (20, 10, 8, 8)

@@ -36,7 +36,7 @@ from .config import (
 )
 from .inpaint import METHODS
 {%- if cookiecutter.include_sam2 == 'yes' %}
-from .sam2_masks import MissingExtraError
+from .sam2_masks import MissingGroupError
 {%- endif %}
 from .smoke import N_FRAMES, N_SCENES
 from .track import TRACKERS, GuiUnavailableError, select_box
@@ -45,7 +45,7 @@ log = logging.getLogger(__package__)
 {%- if cookiecutter.include_sam2 == 'yes' %}
 MASK_SOURCES = ("tracker", "sam2")
 # Errors that are the user's to fix: reported in one line, exit code 2.
-USER_ERRORS = (ValueError, FileNotFoundError, GuiUnavailableError, MissingExtraError)
+USER_ERRORS = (ValueError, FileNotFoundError, GuiUnavailableError, MissingGroupError)
 {%- else %}
 MASK_SOURCES = ("tracker",)
 # Errors that are the user's to fix: reported in one line, exit code 2.
@@ -129,7 +129,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     log.info(
         "%d frames of %dx%d, initial box %s", len(frames), frames.shape[2], frames.shape[1], box
     )
-    segmentation = None
+    segmentation: np.ndarray | None = None
 {%- if cookiecutter.include_sam2 == 'yes' %}
     if args.masks == "sam2":
         from .sam2_masks import sam2_masks
@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=MASK_SOURCES,
         default="tracker",
 {%- if cookiecutter.include_sam2 == 'yes' %}
-        help="where hole masks come from: tracked boxes, or SAM 2 segmentation (extra sam2)",
+        help="where hole masks come from: tracked boxes, or SAM 2 segmentation (group sam2)",
 {%- else %}
         help="where hole masks come from (tracked boxes)",
 {%- endif %}
@@ -335,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        return args.func(args)
+        code: int = args.func(args)  # each command returns its exit code
+        return code
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -84,7 +84,10 @@ def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     sxx = blur(x * x) - mx * mx
     syy = blur(y * y) - my * my
     sxy = blur(x * y) - mx * my
-    return ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
+    ssim: np.ndarray = ((2 * mx * my + c1) * (2 * sxy + c2)) / (
+        (mx * mx + my * my + c1) * (sxx + syy + c2)
+    )
+    return ssim
 
 
 def ssim_in(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
@@ -154,7 +157,8 @@ def contour(mask: np.ndarray) -> np.ndarray:
     binary = (np.asarray(mask) > 0).astype(np.uint8)
     cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     # cv2.erode pads with the maximum value, so pixels beyond the border count as inside.
-    return (binary > 0) & (cv2.erode(binary, cross) == 0)
+    inner: np.ndarray = (binary > 0) & (cv2.erode(binary, cross) == 0)
+    return inner
 
 
 def boundary_f(pred: np.ndarray, truth: np.ndarray, bound_th: float = 0.008) -> float:

@@ -102,7 +102,8 @@ def _progress(n_frames: int, pause_start: float, pause_length: float) -> np.ndar
     speed = np.convolve(speed, window / window.sum(), "same")
     speed[inside] = 0.0
     travelled = np.concatenate([[0.0], np.cumsum(speed[1:])])
-    return travelled / travelled[-1]
+    progress: np.ndarray = travelled / travelled[-1]
+    return progress
 
 
 def _some_pixel_always_hidden(scene: Scene, gap: int = 4) -> bool:
@@ -211,7 +212,8 @@ def make_background(height: int, width: int, rng: np.random.Generator) -> np.nda
         rng.normal(0, 12, size=(height, width, 3)).astype(np.float32), (0, 0), 0.8
     )
     bg += grain
-    return np.clip(bg, 0, 255)
+    clipped: np.ndarray = np.clip(bg, 0, 255)
+    return clipped
 
 
 def make_object(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
@@ -225,7 +227,7 @@ def make_object(height: int, width: int, rng: np.random.Generator) -> np.ndarray
         )
     )[:4]
     cells = rng.integers(0, len(palette), size=(height // block + 1, width // block + 1))
-    obj = palette[np.kron(cells, np.ones((block, block), dtype=int))[:height, :width]]
+    obj: np.ndarray = palette[np.kron(cells, np.ones((block, block), dtype=int))[:height, :width]]
     edge = max(2, min(height, width) // 16)
     obj[:edge, :] = obj[-edge:, :] = obj[:, :edge] = obj[:, -edge:] = (20, 20, 20)
     return obj

@@ -17,10 +17,10 @@ import numpy as np
 
 from .boxes import Box, clip_box
 
-TRACKERS: dict[str, Callable[[], object]] = {
-    "csrt": lambda: cv2.TrackerCSRT_create(),
-    "kcf": lambda: cv2.TrackerKCF_create(),
-    "mil": lambda: cv2.TrackerMIL_create(),
+TRACKERS: dict[str, Callable[[], cv2.Tracker]] = {
+    "csrt": lambda: cv2.TrackerCSRT.create(),
+    "kcf": lambda: cv2.TrackerKCF.create(),
+    "mil": lambda: cv2.TrackerMIL.create(),
 }
 
 
@@ -42,7 +42,7 @@ class TrackResult:
         return sum(b is None for b in self.boxes)
 
 
-def create_tracker(name: str) -> object:
+def create_tracker(name: str) -> cv2.Tracker:
     """A fresh OpenCV tracker by name (``csrt``, ``kcf``, ``mil``; case-insensitive).
 
     Raises ``ValueError`` for an unknown name, ``RuntimeError`` when the installed OpenCV lacks
@@ -110,7 +110,7 @@ def fill_lost(boxes: Sequence[Box | None]) -> list[Box]:
 def has_gui() -> bool:
     """Whether this OpenCV build can open windows (the headless wheels cannot)."""
     match = re.search(r"^\s*GUI:\s*(\S+)", cv2.getBuildInformation(), flags=re.MULTILINE)
-    return bool(match) and match.group(1).upper() != "NONE"
+    return match is not None and match.group(1).upper() != "NONE"
 
 
 def select_box(frame: np.ndarray, window: str = "select the object, then press ENTER") -> Box:

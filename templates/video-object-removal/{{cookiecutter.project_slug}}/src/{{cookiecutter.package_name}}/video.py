@@ -32,7 +32,7 @@ def read_video(path: str | Path, max_frames: int | None = None) -> tuple[np.ndar
             files = files[:max_frames]
         if not files:
             raise ValueError(f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        frames = []
+        frames: list[np.ndarray] = []
         for f in files:
             img = cv2.imread(str(f), cv2.IMREAD_COLOR)
             if img is None:
@@ -70,7 +70,7 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = DEFAULT_FPS) 
     path.parent.mkdir(parents=True, exist_ok=True)
     height, width = frames.shape[1:3]
     writer = cv2.VideoWriter(
-        str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (width, height)
+        str(path), cv2.VideoWriter.fourcc(*"mp4v"), float(fps), (width, height)
     )
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write an mp4v video to {path}")
@@ -137,7 +137,7 @@ def object_mask(labels: np.ndarray, object_id: int | None = None) -> np.ndarray:
     """
     if object_id is None:
         return labels > 0
-    mask = labels == object_id
+    mask: np.ndarray = labels == object_id
     if not mask.any():
         present = sorted(int(v) for v in np.unique(labels) if v > 0)
         raise ValueError(f"object id {object_id} is not in the annotation; present: {present}")
@@ -170,8 +170,14 @@ def davis_annotations(
         ann = ann_dir / (image.stem + ".png")
         if ann.is_file():
             labels.append(read_annotation(ann))
-        else:
-            h, w = labels[0].shape if labels else cv2.imread(str(image)).shape[:2]
+        else:  # no annotation: an all-background map of the image's size
+            if labels:
+                h, w = labels[0].shape
+            else:
+                img = cv2.imread(str(image))
+                if img is None:
+                    raise ValueError(f"cannot decode image {image}")
+                h, w = img.shape[:2]
             labels.append(np.zeros((h, w), dtype=np.int32))
     return np.stack(labels)
 

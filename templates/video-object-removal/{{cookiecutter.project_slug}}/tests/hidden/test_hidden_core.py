@@ -11,10 +11,17 @@ import cv2
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.boxes import box_to_mask, iou
+from {{ cookiecutter.package_name }}.boxes import Box, box_to_mask, iou
 from {{ cookiecutter.package_name }}.inpaint import inpaint_frame, temporal_median
 from {{ cookiecutter.package_name }}.masks import dilate
 from {{ cookiecutter.package_name }}.metrics import psnr_in
+
+
+def random_box(rng: np.random.Generator) -> Box:
+    """A box with its corner in [0, 30) and its sides in [1, 20)."""
+    x, y = (int(v) for v in rng.integers(0, 30, 2))
+    w, h = (int(v) for v in rng.integers(1, 20, 2))
+    return x, y, w, h
 
 
 def test_iou_exact_values_and_edge_cases():
@@ -27,8 +34,7 @@ def test_iou_exact_values_and_edge_cases():
     # Against a pixel count, both ways round, on random boxes.
     rng = np.random.default_rng(2024)
     for _ in range(200):
-        p = tuple(int(v) for v in (*rng.integers(0, 30, 2), *rng.integers(1, 20, 2)))
-        q = tuple(int(v) for v in (*rng.integers(0, 30, 2), *rng.integers(1, 20, 2)))
+        p, q = random_box(rng), random_box(rng)
         mp, mq = box_to_mask(p, 64, 64) > 0, box_to_mask(q, 64, 64) > 0
         expected = (mp & mq).sum() / (mp | mq).sum()
         assert iou(p, q) == pytest.approx(expected) == iou(q, p)
