@@ -25,7 +25,7 @@ RESULTS_BEGIN = (
 )
 RESULTS_END = "<!-- results:end -->"
 # Okabe-Ito: distinguishable with every common colour-vision deficiency, and on white.
-BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY = (
+BLUE, ORANGE, GREEN, VERMILION, PURPLE, GREY = (
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#666666",
 )  # fmt: skip
 MAX_PNG_BYTES = 400_000
@@ -86,7 +86,7 @@ def learning_curve(
 ) -> Path:
     """Metrics over steps or epochs: one line per `series` entry (label -> history key)."""
     fig, ax = new_figure()
-    colors = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY]
+    colors = [BLUE, ORANGE, GREEN, VERMILION, PURPLE, GREY]
     drawn = 0
     for (label, key), color in zip(series.items(), colors, strict=False):
         points = [
@@ -120,7 +120,7 @@ def learning_curve(
 def targets_chart(
     report: Mapping[str, Any], path: Path, title: str = "Targets of this run"
 ) -> Path:
-    """One row per target: the run's value (a bar, green when met, vermillion when missed), the
+    """One row per target: the run's value (a bar, green when met, vermilion when missed), the
     threshold it had to reach (a black line) and the same-run baseline the threshold comes from
     (an orange diamond), each row on its own scale."""
     from matplotlib.lines import Line2D
@@ -138,7 +138,7 @@ def targets_chart(
         low, high = min([*points, 0.0]), max([*points, 0.0])
         pad = (high - low) * 0.08 or 1.0
         if _is_number(value):
-            color = GREEN if target["met"] else VERMILLION
+            color = GREEN if target["met"] else VERMILION
             ax.barh([0], [value - low], left=low, height=0.45, color=color)
             ax.annotate(f"{value:.4g}", (value, 0), xytext=(4, 0), textcoords="offset points",
                         va="center", fontsize=9, fontweight="bold")  # fmt: skip
@@ -160,7 +160,7 @@ def targets_chart(
     fig.legend(
         handles=[
             Patch(color=GREEN, label="value, met"),
-            Patch(color=VERMILLION, label="value, missed"),
+            Patch(color=VERMILION, label="value, missed"),
             Line2D([], [], color="#111111", linewidth=2.2, label="target"),
             Line2D([], [], marker="D", color=ORANGE, markeredgecolor="#111111", linestyle="none",
                    label="baseline, same run"),  # fmt: skip
