@@ -141,7 +141,7 @@ def test_default_answers_reach_the_files(cookies):
     assert makefile.splitlines()[0].startswith("#")
     pyproject = (project / "pyproject.toml").read_text()
     assert '"torch==2.13.0"' in pyproject
-    assert 'real = ["numpy==2.4.6"]' in pyproject
+    assert '"numpy==2.4.6"' in pyproject
     assert "torchvision" not in pyproject
     assert '"real: ' in pyproject
     conftest = (project / "tests/conftest.py").read_text()
@@ -230,23 +230,19 @@ print(json.dumps(published.RCV1))
         assert f"**{value:.2f}**" in readme, name
 
 
-def test_numpy_comes_from_the_real_group_and_its_absence_is_handled(cookies):
-    """numpy is a dependency group, not an extra: the README, the errors and the lock say so, and
-    torch's warning about a missing numpy is the one warning the strict tests ignore."""
+def test_numpy_is_a_runtime_dependency_and_no_extra_is_left(cookies):
+    """NeuralClassifier's scripts import numpy (and torch warns without it): it is a dependency,
+    so no warning needs ignoring and no install instruction names an extra."""
     project = bake(cookies)
     readme = (project / "README.md").read_text(encoding="utf-8")
-    assert "make setup WITH=real" in readme
-    assert "extra" not in readme.split("## Quickstart")[1].split("## Real run")[0]
     assert ".[real]" not in readme and ".[dev" not in readme
     for path, text in text_files(project):
         assert ".[real]" not in text, path
-    upstream = (project / "src/hierarchical_text_classifier/upstream.py").read_text()
-    assert "NeuralClassifier needs numpy: make setup WITH=real" in upstream
-    assert (project / "requirements-real-lock.txt").read_text().count("\nnumpy==2.4.6 ") == 1
-    filters = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["pytest"][
-        "ini_options"
-    ]["filterwarnings"]
-    assert filters == ["error", "ignore:Failed to initialize NumPy:UserWarning"]
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert "numpy==2.4.6" in pyproject["project"]["dependencies"]
+    assert pyproject["tool"]["pytest"]["ini_options"]["filterwarnings"] == ["error"]
+    assert (project / "requirements-lock.txt").read_text().count("\nnumpy==2.4.6 ") == 1
+    assert not (project / "requirements-real-lock.txt").exists()
 
 
 def test_license_none_writes_no_license(cookies):

@@ -193,7 +193,7 @@ def test_retarget_test_writes_an_eval_config(small_corpus, tmp_path):
 
 @pytest.mark.real
 def test_real_upstream_trains_evaluates_and_predicts(small_corpus, tmp_path):
-    pytest.importorskip("numpy", reason="NeuralClassifier needs numpy: make setup WITH=real")
+    pytest.importorskip("numpy", reason="NeuralClassifier needs numpy: make setup")
     clone = upstream.clone(tmp_path / "NeuralNLP-NeuralClassifier")
     config = config_for(small_corpus, tmp_path, model="TextCNN", epochs=2, device="cpu")
     path = upstream.write_config(config, tmp_path / "run" / "config.json")

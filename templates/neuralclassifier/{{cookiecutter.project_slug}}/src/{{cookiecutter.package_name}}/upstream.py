@@ -366,7 +366,7 @@ def retarget_test(config_path: str | Path, test_file: str | Path) -> Path:
 def _check_runtime() -> None:
     # NeuralClassifier's evaluator and predict.py import numpy; this package never does.
     if importlib.util.find_spec("numpy") is None:
-        raise UpstreamError("NeuralClassifier needs numpy: make setup WITH=real")
+        raise UpstreamError("NeuralClassifier needs numpy (a dependency here): make setup")
 
 
 def run_script(
