@@ -128,11 +128,18 @@ def test_pretrained_model_takes_a_local_medicalnet_file(tmp_path):
 
 def test_a_strided_real_run_refuses_dilated_weights_unless_told(tmp_path):
     path = save_medicalnet_checkpoint(medicalnet_resnet(10, dilated=True), tmp_path / "w.pth")
-    config = RealRunConfig(init="medicalnet", weights=path, dilated=False, roi_size=64)
+    # the weights are a ResNet-10's: name it, whatever this repo's default backbone is
+    config = RealRunConfig(
+        init="medicalnet", backbone="resnet10", weights=path, dilated=False, roi_size=64
+    )
     with pytest.raises(WeightsError, match="geometry"):
         build_segmentation_model(config)
     accepted = RealRunConfig(
-        init="medicalnet", weights=path, dilated=False, accept_architecture_mismatch=True
+        init="medicalnet",
+        backbone="resnet10",
+        weights=path,
+        dilated=False,
+        accept_architecture_mismatch=True,
     )
     _, report = build_segmentation_model(accepted)
     assert report is not None and len(report["architecture_mismatch"]) == 4
