@@ -125,10 +125,10 @@ def test_the_study_runs_three_seeds_from_the_seed_answer(cookies):
     assert (
         "--init medicalnet --seed $$seed" in makefile and "--init scratch --seed $$seed" in makefile
     )
-    assert (
+    compare = (
         "compare $(foreach seed,$(SEEDS),runs/medicalnet-seed$(seed) runs/scratch-seed$(seed))"
-        in (makefile)
     )
+    assert compare in makefile
     assert "for seeds 41, 42\nand 43" in read(project, "README.md")
 
 
@@ -149,15 +149,54 @@ def test_pyproject_pins_monai_and_torch_and_registers_markers(cookies, name):
     meta = pyproject["project"]
     assert meta["dependencies"] == ["torch==2.13.0", "monai==1.6.1", "nibabel==5.4.2",
                                     "numpy==2.4.6"]  # fmt: skip
-    extras = meta["optional-dependencies"]
-    assert extras["dev"] == ["pytest==9.2.0", "ruff==0.17.6"]
-    assert all("==" in dep for dep in extras["real"])
-    assert {dep.split("==")[0] for dep in extras["real"]} >= {"huggingface_hub", "matplotlib"}
-    assert not any("torchvision" in dep for group in extras.values() for dep in group)
+    assert "optional-dependencies" not in meta  # groups now: make setup WITH=real
+    groups = pyproject["dependency-groups"]
+    assert set(groups) == {"dev", "real"}
+    assert {"mypy==2.4.1", "pytest==9.2.0", "ruff==0.17.6"} <= set(groups["dev"])
+    assert "matplotlib==3.11.2" in groups["dev"]  # the curves of compare --plot (make run)
+    assert all("==" in dep for group in groups.values() for dep in group)
+    assert {dep.split("==")[0] for dep in groups["real"]} == {"huggingface_hub", "requests", "tqdm"}
+    assert not any("torchvision" in dep for group in groups.values() for dep in group)
     markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
     assert {marker.split(":")[0] for marker in markers} == {"real", "gpu"}
     package = ANSWER_SETS[name].get("package_name") or project.name.replace("-", "_")
     assert meta["scripts"] == {project.name: f"{package}.__main__:main"}
+
+
+def test_the_real_run_is_a_dependency_group_and_no_text_says_extra(cookies):
+    """`real` is a dependency group (make setup WITH=real): no file still installs an extra, and
+    the messages that say what to install name the group."""
+    project = bake(cookies)
+    readme = read(project, "README.md")
+    assert "make setup WITH=real" in readme
+    assert "extra" not in readme.split("## Quickstart")[1].split("## Real run")[0]
+    for path in project.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            text = path.read_text(encoding="utf-8")
+            assert ".[real]" not in text and ".[dev" not in text, path
+            assert "real`` extra" not in text and "real extra" not in text, path
+    model = read(project, "src/med3d_transfer/model.py")
+    assert "downloading MedicalNet weights needs huggingface_hub: make setup WITH=real" in model
+    makefile = read(project, "Makefile")
+    assert "$(MAKE) setup WITH=real" in makefile
+    lock = read(project, "requirements-real-lock.txt")
+    assert lock.count("\nhuggingface-hub==2.4.0 ") == 1 and "matplotlib" not in lock
+    assert read(project, "requirements-lock.txt").count("\nmatplotlib==3.11.2 ") == 1
+
+
+def test_the_strict_tests_ignore_no_warning_without_a_reason(cookies):
+    """filterwarnings = error: each ignore is narrow (a message and a category) and the
+    pyproject says why it cannot be fixed here, in the comment line above it."""
+    project = bake(cookies)
+    text = read(project, "pyproject.toml")
+    filters = tomllib.loads(text)["tool"]["pytest"]["ini_options"]["filterwarnings"]
+    assert filters[0] == "error"
+    lines = text.splitlines()
+    for entry in filters[1:]:
+        action, message, category, *_ = entry.split(":") + [""]
+        assert action == "ignore" and message and category.endswith("Warning"), entry
+        at = next(i for i, line in enumerate(lines) if f'"{entry}"' in line)
+        assert lines[at - 1].strip().startswith("#"), entry
 
 
 def test_the_real_tests_are_marked_and_the_gpu_test_too(cookies):

@@ -57,7 +57,7 @@ def single_voxel(factory):
                             child.in_channels,
                             child.out_channels,
                             kernel_size=1,
-                            stride=child.stride,
+                            stride=(child.stride[0], child.stride[1], child.stride[2]),
                             bias=child.bias is not None,
                         ),
                     )

@@ -1,10 +1,12 @@
 """The command line: every command ends with the report line; exit codes follow its targets."""
 
+import importlib.util
 import json
+from typing import Any
 
 import pytest
 
-from {{ cookiecutter.package_name }} import model, smoke
+from {{ cookiecutter.package_name }} import smoke
 from {{ cookiecutter.package_name }}.__main__ import main
 from {{ cookiecutter.package_name }}.errors import WeightsError
 from {{ cookiecutter.package_name }}.evaluate import MED3D_MIN_GAIN, write_metrics_csv
@@ -15,8 +17,9 @@ from {{ cookiecutter.package_name }}.weights import save_medicalnet_checkpoint
 REPORT_KEYS = {"ok", "seconds", "metrics", "targets"}
 
 
-def last_json_line(out: str) -> dict:
-    return json.loads(out.strip().splitlines()[-1])
+def last_json_line(out: str) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return report
 
 
 @pytest.mark.parametrize(
@@ -142,6 +145,6 @@ def test_compare_refuses_a_study_of_one_seed(tmp_path, capsys):
 
 
 def test_downloading_without_the_hub_client_says_how_to_get_it(monkeypatch):
-    monkeypatch.setattr(model.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(WeightsError, match=r"pip install -e '\.\[real\]'"):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(WeightsError, match="make setup WITH=real"):
         medicalnet_resnet(10, pretrained=True)

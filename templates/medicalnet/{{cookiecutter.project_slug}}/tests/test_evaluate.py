@@ -179,6 +179,6 @@ def test_missing_or_broken_run_files_say_what_to_do(tmp_path):
 
 
 def test_learning_curves_are_plotted_when_matplotlib_is_installed(tmp_path):
-    pytest.importorskip("matplotlib", reason="matplotlib comes with the real extra")
+    pytest.importorskip("matplotlib", reason="matplotlib comes with the dev tools (make setup)")
     path = plot_learning_curves({"scratch": curve([0.2, 0.5])}, tmp_path / "curves.png")
     assert path is not None and path.read_bytes()[:4] == b"\x89PNG"

@@ -2,6 +2,7 @@
 
 import csv
 import json
+from typing import Any
 
 import pytest
 import torch
@@ -13,8 +14,9 @@ from {{ cookiecutter.package_name }}.model import medicalnet_resnet
 from {{ cookiecutter.package_name }}.weights import save_medicalnet_checkpoint
 
 
-def last_json_line(out: str) -> dict:
-    return json.loads(out.strip().splitlines()[-1])
+def last_json_line(out: str) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return report
 
 
 def test_hippocampus_splits_are_disjoint_padded_cubes_with_three_labels(fake_msd_root):
@@ -87,7 +89,7 @@ def test_train_ends_with_the_report_and_exits_by_its_target(trained, capsys):
     assert target["met"] is (target["value"] >= target["threshold"])
     assert code == (0 if report["ok"] else 1)
     assert json.loads((run / "report.json").read_text()) == report
-    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    rows = list(csv.DictReader((run / "metrics.csv").read_text().splitlines()))
     assert [row["epoch"] for row in rows] == ["1", "2"]
     assert {"train_loss", "dice_mean", "dice_anterior", "dice_posterior"} <= set(rows[0])
     best = max(range(2), key=lambda i: float(rows[i]["dice_mean"])) + 1

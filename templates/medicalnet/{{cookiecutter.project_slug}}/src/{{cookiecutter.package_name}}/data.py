@@ -141,28 +141,37 @@ def preprocess_transforms(roi_size: int, *, train: bool) -> list[Any]:
     Z-score the non-zero voxels (as MedicalNet did), pad or crop to a cube of side
     ``roi_size``; training adds flips and small intensity changes.
     """
-    from monai import transforms as mt
+    # from the modules that define them: monai.transforms re-exports them implicitly, which
+    # mypy --strict does not accept
+    from monai.transforms.croppad.dictionary import ResizeWithPadOrCropd
+    from monai.transforms.intensity.dictionary import (
+        NormalizeIntensityd,
+        RandScaleIntensityd,
+        RandShiftIntensityd,
+    )
+    from monai.transforms.spatial.dictionary import RandFlipd
+    from monai.transforms.utility.dictionary import EnsureTyped
 
     keys = ["image", "label"]
     steps: list[Any] = [
-        mt.NormalizeIntensityd(keys="image", nonzero=True),
-        mt.ResizeWithPadOrCropd(keys=keys, spatial_size=(roi_size,) * 3),
+        NormalizeIntensityd(keys="image", nonzero=True),
+        ResizeWithPadOrCropd(keys=keys, spatial_size=(roi_size,) * 3),
     ]
     if train:
         steps += [
-            mt.RandFlipd(keys=keys, prob=0.5, spatial_axis=0),
-            mt.RandScaleIntensityd(keys="image", factors=0.1, prob=0.5),
-            mt.RandShiftIntensityd(keys="image", offsets=0.1, prob=0.5),
+            RandFlipd(keys=keys, prob=0.5, spatial_axis=0),
+            RandScaleIntensityd(keys="image", factors=0.1, prob=0.5),
+            RandShiftIntensityd(keys="image", offsets=0.1, prob=0.5),
         ]
-    steps.append(mt.EnsureTyped(keys=keys, track_meta=False))
+    steps.append(EnsureTyped(keys=keys, track_meta=False))
     return steps
 
 
 def synthetic_transforms(roi_size: int, *, train: bool, seed: int = 0) -> Any:
     """``preprocess_transforms`` for in-memory scans, seeded (the smoke run's data path)."""
-    from monai import transforms as mt
+    from monai.transforms.compose import Compose
 
-    compose = mt.Compose(preprocess_transforms(roi_size, train=train))
+    compose = Compose(preprocess_transforms(roi_size, train=train))
     compose.set_random_state(seed=seed)
     return compose
 
@@ -172,15 +181,18 @@ def hippocampus_transforms(roi_size: int, *, train: bool) -> Any:
 
     The hippocampus crops (about 35 x 50 x 35 voxels) fit in a cube of 64.
     """
-    from monai import transforms as mt
+    from monai.transforms.compose import Compose
+    from monai.transforms.io.dictionary import LoadImaged
+    from monai.transforms.spatial.dictionary import Orientationd
+    from monai.transforms.utility.dictionary import EnsureChannelFirstd
 
     keys = ["image", "label"]
     steps: list[Any] = [
-        mt.LoadImaged(keys=keys),
-        mt.EnsureChannelFirstd(keys=keys),
-        mt.Orientationd(keys=keys, axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S"))),
+        LoadImaged(keys=keys),
+        EnsureChannelFirstd(keys=keys),
+        Orientationd(keys=keys, axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S"))),
     ]
-    return mt.Compose(steps + preprocess_transforms(roi_size, train=train))
+    return Compose(steps + preprocess_transforms(roi_size, train=train))
 
 
 def split_items(
@@ -222,8 +234,8 @@ def hippocampus_split_items(
     the task (27 MB) into ``data_dir`` on first use. Raises ``DataError`` when the data is
     missing and cannot be downloaded.
     """
-    from monai.apps import DecathlonDataset
-    from monai.data import load_decathlon_datalist
+    from monai.apps.datasets import DecathlonDataset
+    from monai.data.decathlon_datalist import load_decathlon_datalist
 
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -259,7 +271,7 @@ def hippocampus_dataset(
 ) -> Any:
     """A cached MONAI dataset of ``items`` (the first ``limit`` only, for a quick try) with
     ``hippocampus_transforms``; ``train`` adds the random augmentations."""
-    from monai.data import CacheDataset
+    from monai.data.dataset import CacheDataset
 
     part = items[:limit] if limit is not None else items
     return CacheDataset(

@@ -298,7 +298,7 @@ def plot_learning_curves(
         matplotlib.use("Agg")
         from matplotlib import pyplot as plt
     except ImportError:
-        log.warning("matplotlib is not installed (pip install -e '.[real]'): no plot written")
+        log.warning("matplotlib is not installed (it comes with make setup): no plot written")
         return None
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, rows in runs.items():

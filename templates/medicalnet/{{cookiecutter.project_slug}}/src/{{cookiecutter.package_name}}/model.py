@@ -17,7 +17,8 @@ from functools import partial
 from typing import Any
 
 import torch
-from monai.networks import nets
+from monai.networks.nets import resnet as monai_resnet
+from monai.networks.nets.resnet import ResNet
 from torch import nn
 from torch.nn import functional as F
 
@@ -73,14 +74,15 @@ def backbone_depth(backbone: str) -> int:
 
 def medicalnet_resnet(
     depth: int = 10, *, pretrained: bool = False, dilated: bool = False, **kwargs: Any
-) -> nets.ResNet:
+) -> ResNet:
     """A 3D ResNet with MedicalNet's layout; ``pretrained=True`` downloads the Med3D weights.
 
     ``dilated=True`` also gives it MedicalNet's geometry (layers 3 and 4 dilated, not strided).
     Without ``num_classes`` it is a feature extractor (no final layer): the form the MedicalNet
     weights fit, so ``pretrained=True`` takes no ``num_classes``. Other keyword arguments
     (``widen_factor``...) go to MONAI. Downloading needs ``huggingface_hub`` (the ``real``
-    extra) and network access; any failure raises ``WeightsError`` saying what to do.
+    group: ``make setup WITH=real``) and network access; any failure raises ``WeightsError``
+    saying what to do.
     """
     if pretrained and "num_classes" in kwargs:
         raise ValueError(
@@ -90,7 +92,7 @@ def medicalnet_resnet(
     options = medicalnet_resnet_args(depth)
     options["feed_forward"] = "num_classes" in kwargs
     options.update(kwargs)
-    factory = getattr(nets, f"resnet{depth}")
+    factory = getattr(monai_resnet, f"resnet{depth}")
     if not pretrained:
         model = factory(pretrained=False, **options)
     else:
@@ -107,14 +109,14 @@ def medicalnet_resnet(
 
 
 def require_hub() -> None:
-    """Raise ``WeightsError`` unless ``huggingface_hub`` (the ``real`` extra) is installed."""
+    """Raise ``WeightsError`` unless ``huggingface_hub`` (the ``real`` group) is installed."""
     if importlib.util.find_spec("huggingface_hub") is None:
         raise WeightsError(
-            "downloading MedicalNet weights needs huggingface_hub: pip install -e '.[real]'"
+            "downloading MedicalNet weights needs huggingface_hub: make setup WITH=real"
         )
 
 
-def dilate_like_medicalnet(resnet: nets.ResNet) -> nets.ResNet:
+def dilate_like_medicalnet(resnet: ResNet) -> ResNet:
     """Give a MONAI ResNet MedicalNet's geometry in place: layers 3 and 4 stride 1, dilated.
 
     No tensor changes shape, so weights load the same; only how they are applied changes.
@@ -178,7 +180,7 @@ class MedicalNetUNet(nn.Module):
 
     def __init__(
         self,
-        encoder: nets.ResNet,
+        encoder: ResNet,
         num_classes: int,
         decoder_channels: Sequence[int] = DECODER_CHANNELS,
     ) -> None:

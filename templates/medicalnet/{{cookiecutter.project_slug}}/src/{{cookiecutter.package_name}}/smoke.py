@@ -27,6 +27,7 @@ from .config import DEFAULT_SEED
 from .data import (
     PRETRAIN_CLASSES,
     TARGET_CLASSES,
+    SyntheticScans,
     as_items,
     make_context_scans,
     synthetic_transforms,
@@ -98,8 +99,8 @@ def run_smoke(
     dev = make_context_scans(s.n_dev, s.size, seed=dev_seed)
     test = make_context_scans(s.n_test, s.size, seed=test_seed)
 
-    def loader(scans: Any, train_mode: bool) -> torch.utils.data.DataLoader:
-        from monai.data import Dataset
+    def loader(scans: SyntheticScans, train_mode: bool) -> torch.utils.data.DataLoader[Any]:
+        from monai.data.dataset import Dataset
 
         data = Dataset(as_items(scans), synthetic_transforms(s.size, train=train_mode, seed=seed))
         return torch.utils.data.DataLoader(

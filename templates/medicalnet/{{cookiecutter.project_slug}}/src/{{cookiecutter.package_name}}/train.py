@@ -24,7 +24,7 @@ from .evaluate import (
     run_targets,
     write_metrics_csv,
 )
-from .model import backbone_depth, count_parameters, segmentation_unet
+from .model import MedicalNetUNet, backbone_depth, count_parameters, segmentation_unet
 from .targets import build_report
 from .weights import (
     download_medicalnet_state_dict,
@@ -39,7 +39,7 @@ Batches = Iterable[Mapping[str, torch.Tensor]]
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy, PyTorch and MONAI, and ask PyTorch for deterministic kernels."""
-    from monai.utils import set_determinism
+    from monai.utils.misc import set_determinism
 
     random.seed(seed)
     np.random.seed(seed)
@@ -86,7 +86,7 @@ def fit_segmentation(
     ``seconds``. Without ``dev`` the last epoch counts. ``on_epoch(record, model, is_best)``
     runs after each epoch (to write files).
     """
-    from monai.losses import DiceCELoss
+    from monai.losses.dice import DiceCELoss
 
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
@@ -156,7 +156,9 @@ def fit_segmentation(
     return FitResult(history, best_epoch, best_dice if dev is not None else float("nan"))
 
 
-def build_segmentation_model(config: RealRunConfig) -> tuple[nn.Module, dict[str, Any] | None]:
+def build_segmentation_model(
+    config: RealRunConfig,
+) -> tuple[MedicalNetUNet, dict[str, Any] | None]:
     """The U-Net of a real run, its encoder initialised as ``config.init`` says.
 
     Returns the model and, for ``init="medicalnet"``, the load report of the weights (from
