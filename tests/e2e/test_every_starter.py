@@ -63,6 +63,26 @@ def test_starter_generates_installs_passes_its_tests_and_smokes(key, tmp_path):
     assert report["installer"] == expected_installer
     assert [s["name"] for s in report["steps"]] == ["venv", "setup", "lint", "test", "smoke"]
     assert installed(venv) == locked(Path(repo)), "the installed set is not the locked set"
+    python = str(venv / "bin" / "python")
+    # The real modes are rehearsed offline in the tests verify ran; they exist and were collected.
+    rehearsal = subprocess.run(
+        [python, "-m", "pytest", "-m", "rehearsal", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert rehearsal.returncode == 0 and " selected" in rehearsal.stdout, rehearsal.stdout[-2000:]
+    # What a reviewer sees: the smoke run's figures and numbers in the README.
+    report = subprocess.run(
+        ["make", "report", f"PYTHON={python}"], cwd=repo, env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stdout[-2000:] + report.stderr[-2000:]
+    readme = (Path(repo) / "README.md").read_text(encoding="utf-8")
+    results = readme.split("<!-- results:begin")[1].split("<!-- results:end -->")[0]
+    assert "targets met" in results and "No run yet" not in results
+    figures = [line for line in results.splitlines() if line.startswith("![")]
+    assert len(figures) >= 2, results
+    for line in figures:
+        assert (Path(repo) / line.split("](")[1].rstrip(")")).is_file(), line
 
 
 # Installed beside the locked set on purpose: the project itself, torch (pinned, from PyTorch's
