@@ -157,22 +157,23 @@ def test_default_bridge_reaches_the_cli_and_the_readme(cookies, name):
 
 
 @pytest.mark.parametrize("name", list(ANSWER_SETS))
-def test_include_plot_decides_the_matplotlib_extras(cookies, name):
+def test_include_plot_decides_the_code_and_the_docs_never_what_installs(cookies, name):
+    """matplotlib is in the dev group for every answer (one lock); the answer sets the bench's
+    plot default and what the README and the Makefile promise."""
     answers = ANSWER_SETS[name]
     project = bake(cookies, answers)
-    extras = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "optional-dependencies"
-    ]
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "optional-dependencies" not in pyproject["project"]
+    dev = pyproject["dependency-groups"]["dev"]
+    assert "matplotlib==3.11.2" in dev and "pytest==9.2.0" in dev and "ruff==0.17.6" in dev
     readme = (project / "README.md").read_text(encoding="utf-8")
-    if answer(answers, "include_plot") == "yes":
-        assert extras["plot"] == ["matplotlib==3.11.2"]
-        assert "matplotlib==3.11.2" in extras["dev"]
-        assert "runs/bench/bench.png" in readme
-    else:
-        assert "plot" not in extras
-        assert not any("matplotlib" in r for r in extras["dev"])
-        assert "runs/bench/bench.png" not in readme
-    assert "pytest==9.2.0" in extras["dev"] and "ruff==0.17.6" in extras["dev"]
+    main = (project / "src" / package_of(project) / "__main__.py").read_text(encoding="utf-8")
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    plot = answer(answers, "include_plot") == "yes"
+    assert f"\nDRAW_PLOT = {plot}\n" in main and "default=DRAW_PLOT" in main
+    assert ("runs/bench/bench.png" in readme) == plot
+    assert ("CSV + plot in runs/bench" in makefile) == plot
+    assert "[plot]" not in readme and "extras" not in readme
 
 
 def test_pins_markers_setup_and_make_targets(cookies):
@@ -183,20 +184,30 @@ def test_pins_markers_setup_and_make_targets(cookies):
         assert pin in deps
     assert "tensorflow-cpu==2.21.0; sys_platform != 'darwin'" in deps
     assert "tensorflow==2.21.0; sys_platform == 'darwin'" in deps
-    # tfpyth's metadata asks for tensorflow~=1.14: listing it would make the install unsolvable
-    assert not any(d.startswith("tfpyth") for d in deps)
+    # tfpyth's metadata asks for tensorflow~=1.14 and torch~=1.1: uv overrides both, to the pins
+    assert "tfpyth==1.0.1" in deps
+    assert pyproject["tool"]["uv"]["override-dependencies"] == [
+        "tensorflow==2.21.0 ; sys_platform == 'darwin'",
+        "torch==2.13.0",
+    ]
     assert not any("torchvision" in d for d in deps)
     assert pyproject["project"]["scripts"] == {"tf-torch-bridge": "tf_torch_bridge.__main__:main"}
     markers = " ".join(pyproject["tool"]["pytest"]["ini_options"]["markers"])
-    for marker in ("real:", "gpu:", "server:"):
+    for marker in ("real:", "gpu:"):
         assert marker in markers
+    # TensorFlow's types come from typeshed's stubs; only these ship none at all
+    assert "types-tensorflow==2.18.0.20261009" in pyproject["dependency-groups"]["dev"]
+    untyped = [o for o in pyproject["tool"]["mypy"]["overrides"] if o.get("ignore_missing_imports")]
+    assert [o["module"] for o in untyped] == [["keras", "sklearn.*", "tfpyth"]]
 
     makefile = (project / "Makefile").read_text(encoding="utf-8")
     assert makefile.startswith("#")
     setup = makefile[makefile.index("\nsetup:") : makefile.index("\nsmoke:")]
-    assert setup.index('pip install -e ".[dev]"') < setup.index(
-        "pip install --no-deps tfpyth==1.0.1"
-    )
+    assert "uv sync --locked" in setup and "--no-deps tfpyth" not in setup
+    # pip installs the lock with --no-deps; pip check may complain about tfpyth's line only
+    assert '$(PYTHON) -m pip check | grep -v "^tfpyth 1.0.1 " | { ! grep . ; }' in setup
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "no-deps tfpyth" not in readme and ".[dev" not in readme
     for target in ("setup:", "smoke:", "test:", "lint:", "run:", "bench:"):
         assert f"\n{target}" in makefile
     assert "$(PYTHON) -m $(PACKAGE) bench" in makefile
@@ -316,7 +327,7 @@ def test_assignment_flavor_leaves_todos_and_moves_the_hidden_tests(tmp_path):
     assert "torch_dlpack" not in bridge and "tf.experimental.dlpack" not in bridge
     assert "tf.GradientTape(persistent=True" in bridge  # forward stays: it saves the tape
     assert "ctx.tape.gradient" not in bridge
-    assert "return self.head(self.extractor(x))" not in (pkg / "model.py").read_text()
+    assert "self.head(self.extractor(x))" not in (pkg / "model.py").read_text()
     legacy = (pkg / "legacy.py").read_text(encoding="utf-8")
     assert "tfpyth.torch_from_tensorflow" in legacy and "NotImplementedError" not in legacy
     assert not (project / "tests" / "hidden").exists()
@@ -348,6 +359,6 @@ def test_showcase_and_solution_keep_the_code_and_the_hidden_tests(tmp_path, flav
     markers = sum(p.read_text(encoding="utf-8").count("# >>> assignment") for p in pkg.glob("*.py"))
     assert markers == (3 if flavor == "solution" else 0)
     assert "NotImplementedError" not in (pkg / "bridge.py").read_text(encoding="utf-8")
-    assert "return self.head(self.extractor(x))" in (pkg / "model.py").read_text()
+    assert "self.head(self.extractor(x))" in (pkg / "model.py").read_text()
     assert (project / "tests" / "hidden" / "test_hidden_bridge.py").is_file()
     assert not grader.exists() and not (project / ".github" / "classroom").exists()

@@ -49,6 +49,7 @@ def test_plot_is_written_when_matplotlib_is_installed(rows, tmp_path):
     if importlib.util.find_spec("matplotlib") is None:
         assert path is None
     else:
+        assert path is not None
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

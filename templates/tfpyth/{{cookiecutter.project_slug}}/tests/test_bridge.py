@@ -1,5 +1,7 @@
 # points: 30
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -61,7 +63,7 @@ def test_tensor_that_requires_grad_is_detached():
 
 
 def test_variables_are_read():
-    variable = tf.Variable([1.0, 2.0])
+    variable = tf.Variable(tf.constant([1.0, 2.0]))
     assert tf_to_torch(variable).tolist() == [1.0, 2.0]
 
 
@@ -80,7 +82,7 @@ def test_set_threads_rejects_negative():
 
 # --- gradients ------------------------------------------------------------------------------
 
-FUNCTIONS = {
+FUNCTIONS: dict[str, tuple[Callable[..., tf.Tensor], list[tuple[int, ...]]]] = {
     "sin_times": (lambda x, y: tf.sin(x) * y, [(3, 4), (3, 4)]),
     "matmul": (lambda a, b: tf.matmul(a, b), [(3, 4), (4, 2)]),
     "softmax": (lambda x: tf.nn.softmax(x, axis=-1), [(2, 5)]),
@@ -108,8 +110,8 @@ class Affine(tf.Module):
     def __init__(self, trainable: bool = True) -> None:
         super().__init__()
         rng = np.random.default_rng(0)
-        self.w = tf.Variable(rng.normal(size=(4, 3)), trainable=trainable)
-        self.b = tf.Variable(rng.normal(size=(3,)), trainable=trainable)
+        self.w = tf.Variable(tf.constant(rng.normal(size=(4, 3))), trainable=trainable)
+        self.b = tf.Variable(tf.constant(rng.normal(size=(3,))), trainable=trainable)
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
         return tf.tanh(tf.matmul(x, self.w) + self.b)
@@ -131,12 +133,14 @@ def test_gradients_reach_trainable_tf_variables():
     (module(x) * weights).sum().backward()
     # The same loss, differentiated by TensorFlow alone:
     with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(affine(x.numpy()) * weights.numpy())
+        loss = tf.reduce_sum(affine(tf.constant(x.numpy())) * weights.numpy())
     expected = tape.gradient(loss, affine.trainable_variables)
     assert len(list(module.parameters())) == 2
     assert module.variables == affine.trainable_variables  # tf.Module's order (by name: b, w)
     for param, grad in zip(module.tf_params, expected, strict=True):
-        np.testing.assert_allclose(param.grad.numpy(), grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(
+            param.grad.numpy(), tf.convert_to_tensor(grad).numpy(), rtol=1e-10
+        )
 
 
 def test_frozen_variables_stay_in_tensorflow_but_inputs_get_gradients():
@@ -168,6 +172,7 @@ def test_no_grad_forward_matches_and_backward_twice_works():
     out = module(x)
     torch.testing.assert_close(plain, out.detach())
     out.sum().backward(retain_graph=True)
+    assert x.grad is not None
     first = x.grad.clone()
     out.sum().backward()  # the tape is persistent: a second backward gives the same gradient
     torch.testing.assert_close(x.grad, 2 * first)
@@ -178,17 +183,18 @@ def test_integer_inputs_pass_through_without_gradient():
     x = torch.randn(4, 2, requires_grad=True)
     out = fn(x, torch.tensor([3, 0]))
     out.sum().backward()
+    assert x.grad is not None
     assert x.grad[[0, 3]].eq(1).all() and x.grad[[1, 2]].eq(0).all()
 
 
 def test_function_must_return_a_tensor():
     with pytest.raises(TypeError, match="one tf.Tensor"):
-        torch_from_tf(lambda x: (x, x))(torch.ones(2, requires_grad=True))
+        torch_from_tf(lambda x: (x, x))(torch.ones(2, requires_grad=True))  # type: ignore[arg-type, return-value]  # the wrong return type is what is tested
 
 
 def test_variables_must_be_tf_variables():
     with pytest.raises(TypeError, match="tf.Variable"):
-        TFModule(lambda x: x, [torch.ones(2)])
+        TFModule(lambda x: x, [torch.ones(2)])  # type: ignore[list-item]  # the wrong type is what is tested
 
 
 def test_a_keras_model_trains_through_the_bridge():

@@ -7,18 +7,21 @@ the published target (LeCun et al. 1998) is applied exactly as in the real run.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from typing import Any
 
 import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }} import data, experiment
-from {{ cookiecutter.package_name }}.__main__ import main
+from {{ cookiecutter.package_name }}.__main__ import DRAW_PLOT, main
 from {{ cookiecutter.package_name }}.data import Split
 
 
-def last_json(capsys) -> dict:
-    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+def last_json(capsys) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    return report
 
 
 def stand_in_mnist(separable: bool) -> Split:
@@ -100,6 +103,9 @@ def test_bench_tiny(tmp_path, capsys):
     report = last_json(capsys)
     assert report["largest_bytes"] == 4096
     assert (tmp_path / "bench.csv").is_file()
+    # the plot follows the template's answer (DRAW_PLOT), when matplotlib is there to draw it
+    drawn = DRAW_PLOT and importlib.util.find_spec("matplotlib") is not None
+    assert (tmp_path / "bench.png").is_file() == drawn == (report["plot"] is not None)
 
 
 def test_unknown_command_exits_with_usage():

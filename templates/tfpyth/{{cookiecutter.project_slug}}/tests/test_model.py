@@ -31,12 +31,12 @@ def test_init_weights_shapes_and_determinism():
 def test_extract_features_is_a_relu_stack():
     weights = init_extractor_weights(64, SMALL)
     x = np.random.default_rng(0).random((5, 64), dtype=np.float32)
-    features = extract_features(tf.constant(x), *weights).numpy()
+    features = extract_features(tf.constant(x), *map(tf.constant, weights)).numpy()
     expected = np.maximum(np.maximum(x @ weights[0] + weights[1], 0) @ weights[2] + weights[3], 0)
     assert features.shape == (5, 8) and features.min() >= 0
     np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6)
     module = TFFeatureExtractor(weights)
-    np.testing.assert_allclose(module(x).numpy(), features)
+    np.testing.assert_allclose(module(tf.constant(x)).numpy(), features)
     assert len(module.trainable_variables) == 4
 
 

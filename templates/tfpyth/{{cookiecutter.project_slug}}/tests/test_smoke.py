@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from breakages import BACKWARD_CHANGES, break_backward
+
+# pytest puts tests/ on sys.path; mypy, whose path is src/, knows this file as tests.breakages
+from breakages import BACKWARD_CHANGES, break_backward  # type: ignore[import-not-found]
 
 from {{ cookiecutter.package_name }} import experiment, legacy
 from {{ cookiecutter.package_name }}.__main__ import main

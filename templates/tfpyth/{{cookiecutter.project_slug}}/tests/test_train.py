@@ -27,6 +27,7 @@ def test_dlpack_training_learns_and_checkpoint_round_trips(digits, tmp_path):
     assert result.losses[-1] < 0.5 * result.losses[0]
     assert result.test_accuracy >= 0.85  # chance is 0.10
     assert len(result.predictions) == len(digits.y_test)
+    assert result.gradient_error is not None and result.checkpoint is not None
     assert result.gradient_error < 1e-6  # the bridge's gradients match central differences
     reloaded = evaluate_checkpoint(result.checkpoint, load_split("digits"))  # the project seed
     assert reloaded["test_accuracy"] == pytest.approx(result.test_accuracy)
@@ -67,12 +68,12 @@ def test_gradient_error_is_small_for_a_true_gradient_and_one_for_a_missing_one()
 
     class DropsW(torch.autograd.Function):
         @staticmethod
-        def forward(ctx, x, w):  # type: ignore[override]
+        def forward(ctx, x, w):
             ctx.save_for_backward(x, w)
             return torch.tanh(x @ w)
 
         @staticmethod
-        def backward(ctx, grad):  # type: ignore[override]
+        def backward(ctx, grad):
             x, w = ctx.saved_tensors
             inner = grad * (1 - torch.tanh(x @ w) ** 2)
             return inner @ w.T, torch.zeros_like(w)  # the gradient of w is lost

@@ -22,6 +22,8 @@ from typing import Any
 from .data import DEFAULT_SEED
 
 DEFAULT_BRIDGE = "{{ cookiecutter.default_bridge }}"
+# Whether `bench` also draws runs/bench/bench.png (matplotlib); --plot / --no-plot decide per run.
+DRAW_PLOT = {{ cookiecutter.include_plot == "yes" }}
 
 SEED_HELP = f"data split, initial weights and batch order (default {DEFAULT_SEED})"
 
@@ -145,7 +147,7 @@ def bench(args: argparse.Namespace) -> int:
     rows = run_benchmark(tuple(sizes), min_seconds=args.min_seconds)
     out = Path(args.out)
     csv_path = write_csv(rows, out / "bench.csv")
-    plot_path = write_plot(rows, out / "bench.png")
+    plot_path = write_plot(rows, out / "bench.png") if args.plot else None
     sys.stdout.write(
         json.dumps({"csv": str(csv_path), "plot": plot_path and str(plot_path), **summarize(rows)})
         + "\n"
@@ -201,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-kb", type=int, default=1)
     p.add_argument("--min-seconds", type=float, default=0.2, help="time spent per measurement")
     p.add_argument("--out", default="runs/bench")
+    p.add_argument(
+        "--plot",
+        action=argparse.BooleanOptionalAction,
+        default=DRAW_PLOT,
+        help="draw bench.png beside the CSV (matplotlib)",
+    )
     p.set_defaults(func=bench)
     return parser
 
@@ -212,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         format="[%(name)s] %(message)s",
         stream=sys.stderr,
     )
-    return args.func(args)
+    code: int = args.func(args)
+    return code
 
 
 if __name__ == "__main__":

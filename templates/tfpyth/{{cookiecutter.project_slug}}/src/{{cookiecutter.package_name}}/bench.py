@@ -8,7 +8,7 @@ For each size (1 KB to 256 MB by default) and each direction, it times two route
 
 Each row also records whether the result shares memory with the source, *measured* by writing
 through one framework and reading through the other, not assumed. Results go to a CSV, and to a
-log-log plot when matplotlib is installed.
+log-log plot when asked (``bench --plot``) and matplotlib is installed.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def write_plot(rows: list[BenchRow], path: str | Path) -> Path | None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        log.info("matplotlib is not installed: no plot (pip install -e '.[plot]')")
+        log.info("matplotlib is not installed: no plot (it comes with the dev group: make setup)")
         return None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

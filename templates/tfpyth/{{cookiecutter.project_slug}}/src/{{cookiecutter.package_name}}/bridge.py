@@ -63,7 +63,10 @@ def torch_to_tf(tensor: torch.Tensor) -> tf.Tensor:
         tensor = tensor.contiguous()
     if tensor.device.type == "cpu" and tensor.data_ptr() % TF_ALIGNMENT:
         tensor = tensor.clone()  # torch's allocator returns 64-byte aligned memory
-    return tf.experimental.dlpack.from_dlpack(torch_dlpack.to_dlpack(tensor))
+    # torch.utils.dlpack imports to_dlpack from torch._C and does not re-export it: mypy objects
+    capsule = torch_dlpack.to_dlpack(tensor)  # type: ignore[attr-defined]
+    shared: tf.Tensor = tf.experimental.dlpack.from_dlpack(capsule)
+    return shared
     # <<< assignment
 
 
@@ -73,13 +76,14 @@ def tf_to_torch(tensor: tf.Tensor | tf.Variable) -> torch.Tensor:
     A ``tf.Variable`` is read first (its current value). Raises ``TypeError`` for anything else,
     including the symbolic tensors of TF1 graph mode, which hold no memory to share.
     """
-    if isinstance(tensor, tf.Variable):
-        tensor = tensor.read_value()
-    if not (isinstance(tensor, tf.Tensor) and hasattr(tensor, "__dlpack__")):
+    value: object = tensor.read_value() if isinstance(tensor, tf.Variable) else tensor
+    if not (isinstance(value, tf.Tensor) and hasattr(value, "__dlpack__")):
         raise TypeError(
-            f"tf_to_torch expects an eager tf.Tensor or tf.Variable, got {type(tensor).__name__}"
+            f"tf_to_torch expects an eager tf.Tensor or tf.Variable, got {type(value).__name__}"
         )
-    return torch.from_dlpack(tensor)
+    # torch imports from_dlpack from torch.utils.dlpack and does not re-export it: mypy objects
+    shared: torch.Tensor = torch.from_dlpack(value)  # type: ignore[attr-defined]
+    return shared
 
 
 def _is_differentiable(tensor: torch.Tensor) -> bool:
@@ -101,7 +105,7 @@ class _TFFunction(torch.autograd.Function):
     """Autograd glue: forward runs TensorFlow under a tape, backward asks the tape."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         fn: TFFunction,
         variables: tuple[tf.Variable, ...],
@@ -202,6 +206,8 @@ class TFModule(nn.Module):
         The module is called as ``module(x)``; wrap it in a function to pass more arguments
         (``lambda x: model(x, training=True)``).
         """
+        if not callable(module):
+            raise TypeError(f"{type(module).__name__} is not callable: wrap it in a function")
         return cls(module, module.trainable_variables)
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
@@ -211,7 +217,9 @@ class TFModule(nn.Module):
             self.sync_to_tf()
             output = tf_to_torch(self.fn(*[torch_to_tf(t) for t in inputs]))
             return _unaliased(output, inputs)
-        return _TFFunction.apply(self.fn, self.variables, len(inputs), *inputs, *params)
+        # Function.apply is not annotated in torch; _TFFunction.forward returns one tensor.
+        apply: Callable[..., torch.Tensor] = _TFFunction.apply
+        return apply(self.fn, self.variables, len(inputs), *inputs, *params)
 
     @torch.no_grad()
     def sync_to_tf(self) -> None:
@@ -229,6 +237,7 @@ def torch_from_tf(fn: TFFunction) -> Callable[..., torch.Tensor]:
     module = TFModule(fn)
 
     def wrapped(*inputs: torch.Tensor) -> torch.Tensor:
-        return module(*inputs)
+        output: torch.Tensor = module(*inputs)
+        return output
 
     return wrapped

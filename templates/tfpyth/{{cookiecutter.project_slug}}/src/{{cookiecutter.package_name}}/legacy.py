@@ -55,9 +55,10 @@ def _reply(returncode: int, stdout: str) -> dict[str, Any]:
     if returncode != 0 or not lines:
         raise RuntimeError(f"the tfpyth subprocess failed (exit code {returncode}); see its log")
     try:
-        return json.loads(lines[-1])
+        reply: dict[str, Any] = json.loads(lines[-1])
     except json.JSONDecodeError as error:
         raise RuntimeError(f"the tfpyth subprocess printed no JSON: {lines[-1]!r}") from error
+    return reply
 
 
 def run_in_subprocess(request: dict[str, Any], timeout: float = 900.0) -> dict[str, Any]:
@@ -220,7 +221,8 @@ def _train(request: dict[str, Any]) -> dict[str, Any]:
     check = gradient_error(check_loss, x_check, weights64, seed=config.seed)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
-        return head(tf_features(x, *weights))
+        logits: torch.Tensor = head(tf_features(x, *weights))
+        return logits
 
     x_train, y_train = torch.from_numpy(split.x_train), torch.from_numpy(split.y_train)
     dev = (torch.from_numpy(split.x_dev), torch.from_numpy(split.y_dev))

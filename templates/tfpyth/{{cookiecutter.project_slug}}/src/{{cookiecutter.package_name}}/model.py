@@ -77,7 +77,8 @@ def resolve_features(spec: str = DEFAULT_FEATURES) -> Features:
     function = getattr(importlib.import_module(module_name), attr, None)
     if not callable(function):
         raise ValueError(f"{spec!r} does not name a function")
-    return function
+    features: Features = function
+    return features
 
 
 class TFFeatureExtractor(tf.Module):
@@ -93,7 +94,11 @@ class TFFeatureExtractor(tf.Module):
         super().__init__(name=name)
         self.features = features
         self.weights = [
-            tf.Variable(w, trainable=True, name=f"{'kernel' if i % 2 == 0 else 'bias'}_{i // 2}")
+            tf.Variable(
+                tf.convert_to_tensor(w),
+                trainable=True,
+                name=f"{'kernel' if i % 2 == 0 else 'bias'}_{i // 2}",
+            )
             for i, w in enumerate(weights)
         ]
 
@@ -151,7 +156,8 @@ class HybridModel(nn.Module):
             raise ValueError(
                 f"expected input of shape (batch, {self.n_features}), got {tuple(x.shape)}"
             )
-        return self.head(self.extractor(x))
+        logits: torch.Tensor = self.head(self.extractor(x))
+        return logits
         # <<< assignment
 
 

@@ -53,7 +53,7 @@ class FitResult:
 def batches(n: int, batch_size: int, generator: torch.Generator) -> Iterable[torch.Tensor]:
     """Indices of one shuffled epoch in chunks of ``batch_size`` (the last may be shorter)."""
     order = torch.randperm(n, generator=generator)
-    return order.split(batch_size)
+    return torch.split(order, batch_size)
 
 
 def fit(
@@ -87,7 +87,7 @@ def fit(
                 loss = nn.functional.cross_entropy(forward(x[index]), y[index])
             if optimizer is not None:
                 optimizer.zero_grad()
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
                 optimizer.step()
             step_losses.append(loss.item())
             total += step_losses[-1] * len(index)
@@ -112,7 +112,7 @@ def fit(
 @torch.no_grad()
 def predict(forward: Forward, x: torch.Tensor, batch_size: int = 1024) -> np.ndarray:
     """Predicted class of every row of ``x`` (int64 array)."""
-    out = [forward(chunk).argmax(dim=1) for chunk in x.split(batch_size)]
+    out = [forward(chunk).argmax(dim=1) for chunk in torch.split(x, batch_size)]
     return torch.cat(out).numpy()
 
 
@@ -141,7 +141,10 @@ def gradient_error(
     tensors = [x, *params]
     if any(t.dtype != torch.float64 for t in tensors):
         raise ValueError("the gradient check runs in float64: cast the inputs and the weights")
-    grads = torch.autograd.grad(loss(x), tensors, allow_unused=True)
+    # allow_unused: a tensor the loss does not reach gets None (torch's annotation omits it)
+    grads: tuple[torch.Tensor | None, ...] = torch.autograd.grad(
+        loss(x), tensors, allow_unused=True
+    )
     generator = torch.Generator().manual_seed(seed)
     worst = 0.0
     for tensor, grad in zip(tensors, grads, strict=True):

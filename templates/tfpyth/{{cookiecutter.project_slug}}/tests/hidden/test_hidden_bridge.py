@@ -38,7 +38,7 @@ def test_torch_to_tf_shares_only_what_tensorflow_can_use(dtype):
     # Aligned and contiguous: no copy, whatever the dtype, and writes show through.
     source = torch.zeros(64, dtype=dtype)
     view = torch_to_tf(source)
-    assert shares(view, source) and view.shape == (64,)
+    assert shares(view, source) and tuple(view.shape) == (64,)
     assert view.dtype == tf.dtypes.as_dtype(str(dtype).removeprefix("torch."))
     source[5] = 1  # written through torch, seen by a TensorFlow op
     assert float(tf.reduce_sum(tf.cast(view, tf.float32))) == 1.0
@@ -61,14 +61,14 @@ def test_torch_to_tf_shares_only_what_tensorflow_can_use(dtype):
     # Non-contiguous (a transpose, a stride-0 expand): copied, values in row-major order.
     matrix = torch.arange(12).reshape(3, 4).to(dtype)
     transposed = torch_to_tf(matrix.t())
-    assert transposed.shape == (4, 3)
+    assert tuple(transposed.shape) == (4, 3)
     assert np.array_equal(transposed.numpy(), matrix.t().numpy())
-    assert torch_to_tf(torch.ones(1, dtype=dtype).expand(7)).shape == (7,)
+    assert tuple(torch_to_tf(torch.ones(1, dtype=dtype).expand(7)).shape) == (7,)
 
     # A 0-d tensor keeps its shape; a leaf that requires grad is detached, still without a copy,
     # and left as it was.
     scalar = torch_to_tf(torch.tensor(1, dtype=dtype))
-    assert scalar.shape == () and scalar.dtype == view.dtype and scalar.numpy().item() == 1
+    assert tuple(scalar.shape) == () and scalar.dtype == view.dtype and scalar.numpy().item() == 1
     leaf = torch.zeros(8, requires_grad=True)
     detached = torch_to_tf(leaf)
     assert shares(detached, leaf) and leaf.requires_grad and leaf.grad_fn is None
@@ -80,9 +80,9 @@ class Affine(tf.Module):
     def __init__(self) -> None:
         super().__init__()
         rng = np.random.default_rng(7)
-        self.w = tf.Variable(rng.normal(size=(4, 3)))
-        self.b = tf.Variable(rng.normal(size=(3,)))
-        self.scale = tf.Variable(1.5, dtype=tf.float64, trainable=False)
+        self.w = tf.Variable(tf.constant(rng.normal(size=(4, 3))))
+        self.b = tf.Variable(tf.constant(rng.normal(size=(3,))))
+        self.scale = tf.Variable(tf.constant(1.5, tf.float64), trainable=False)
 
 
 def test_backward_gives_exact_gradients_for_mixed_inputs_and_variables():
@@ -112,7 +112,8 @@ def test_backward_gives_exact_gradients_for_mixed_inputs_and_variables():
     # x rows 1 and 3 are never gathered: exactly zero; row 0 is gathered twice
     assert grads[0][[1, 3]].eq(0).all() and grads[0][0].ne(0).any()
     # an input the output does not depend on gets zeros, not None
-    assert grads[1] is not None and grads[1].shape == (2,) and grads[1].eq(0).all()
+    assert grads[1] is not None
+    assert grads[1].shape == (2,) and grads[1].eq(0).all()
     by_shape = dict(zip([tuple(p.shape) for p in module.tf_params], grads[2:], strict=True))
     np.testing.assert_allclose(by_shape[(4, 3)].numpy(), expected[1].numpy(), rtol=1e-12)
     np.testing.assert_allclose(by_shape[(3,)].numpy(), expected[2].numpy(), rtol=1e-12)
@@ -138,4 +139,5 @@ def test_backward_never_hands_back_the_callers_gradient_buffer():
     ints = torch_from_tf(lambda i, y: tf.cast(i, tf.float64) * y)
     y = torch.ones(3, dtype=torch.float64, requires_grad=True)
     ints(torch.tensor([1, 2, 3]), y).sum().backward()
+    assert y.grad is not None
     assert y.grad.tolist() == [1.0, 2.0, 3.0]
