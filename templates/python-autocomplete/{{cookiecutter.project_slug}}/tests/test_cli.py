@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }} import __main__ as cli
+from {{ cookiecutter.package_name }}.checkpoint import save_checkpoint
 from {{ cookiecutter.package_name }}.criteria import UPSTREAM_CITATION
+from {{ cookiecutter.package_name }}.model import LSTMLanguageModel, ModelConfig
+from {{ cookiecutter.package_name }}.vocab import Vocabulary
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -75,3 +78,12 @@ def test_train_evaluate_predict_on_your_own_folder(capsys, python_tree: Path, tm
 
     code, out, _ = run(capsys, "predict", "--checkpoint", checkpoint, "import os\n\n\ndef f():\n")
     assert code == 0 and out.endswith("\n")
+
+
+def test_evaluate_refuses_the_dev_split_of_a_checkpoint_older_than_it(capsys, tmp_path: Path):
+    vocab = Vocabulary.build([["x", "=", "<num>"]], max_size=10)
+    model = LSTMLanguageModel(ModelConfig(len(vocab), 4, 8, num_layers=1, dropout=0.0))
+    old = save_checkpoint(tmp_path / "model.pt", model, vocab, {"heldout_fraction": 0.1})
+    code, out, err = run(capsys, "evaluate", "--checkpoint", str(old), "--split", "dev")
+    assert code == 2 and out == ""
+    assert "before the dev split" in err

@@ -238,6 +238,11 @@ def evaluate_command(args: argparse.Namespace) -> int:
     device = _device(args.device)
     checkpoint = load_checkpoint(args.checkpoint, device)
     meta = checkpoint.meta
+    if "dev_fraction" not in meta and args.split == "dev":
+        raise CheckpointError(
+            f"{args.checkpoint} was trained before the dev split existed: its dev files were"
+            " training files (evaluate --split test, or train again)"
+        )
     roots = args.data or [Path(root) for root in meta.get("data", [])] or None
     train_corpus, heldout_corpus = load_split(
         roots,
