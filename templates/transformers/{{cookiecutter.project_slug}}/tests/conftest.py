@@ -12,6 +12,7 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
 from {{ cookiecutter.package_name }} import data  # noqa: E402
 from {{ cookiecutter.package_name }}.model import (  # noqa: E402
@@ -21,6 +22,10 @@ from {{ cookiecutter.package_name }}.model import (  # noqa: E402
 )
 
 PACKAGE = data.__name__.split(".")[0]
+
+# Every model in the tests is tiny: one thread is fastest, and several threads per process on a
+# busy machine (or a CI runner) cost up to 10x in contention.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
