@@ -38,24 +38,26 @@ ModelFactory = Callable[[int, int, int], PreTrainedModel]
 
 # Sentences per split. Their (subject, polarity word) keys never cross splits (data.key_splits).
 SMOKE_SIZES = {"train": 6000, "dev": 600, "test": 1500}
-# A from-scratch model this small wants a learning rate 80x that of fine-tuning. At most 10
-# epochs; the epoch whose weights are kept is chosen on the dev split, and training stops after
-# 2 epochs without a better dev accuracy. The test split only reports.
+# A from-scratch model this small wants a learning rate 40x that of fine-tuning, and a warm-up
+# of 10 % of the steps: with 5 % and twice the rate some seeds collapsed to a constant answer.
+# At most 12 epochs; the epoch whose weights are kept is chosen on the dev split, and training
+# stops after 3 epochs without a better dev accuracy. The test split only reports.
 SMOKE_CONFIG = TrainConfig(
-    epochs=10,
+    epochs=12,
     batch_size=64,
-    learning_rate=4e-3,
-    warmup_ratio=0.05,
+    learning_rate=2e-3,
+    warmup_ratio=0.1,
     max_length=48,
     log_every=100,
-    patience=2,
+    patience=3,
 )
 # How far the model must beat the bag of n-grams, in accuracy points on the test split, chosen
-# from a seed sweep (README: Success criteria). Seeds 0-4: the tiny BERT beat the bag by at least
-# 0.34 overall and 0.42 on contrasts; models that cannot see word order (no positions, or a bag
-# of tokens) got within 0.21 overall (perfect on plain and negated sentences, chance on
-# contrasts) and 0.02 on contrasts; a model that never learns stayed below it.
-MARGINS = {"accuracy": 0.25, "accuracy_contrast": 0.25}
+# from a seed sweep (README: Success criteria). The tiny BERT beat the bag by at least 0.345
+# overall and 0.444 on contrasts (seeds 0-9 and 123456); models that cannot see word order (no
+# positions; a bag of tokens) came within 0.207 overall (perfect on plain and negated sentences,
+# chance on contrasts) and 0.024 on contrasts (seeds 0-4), models that never learn below that.
+# Each margin sits about midway.
+MARGINS = {"accuracy": 0.27, "accuracy_contrast": 0.25}
 # The mean loss of the last 10 % of steps must be at most this fraction of the first 10 %.
 MAX_LOSS_RATIO = 0.5
 # Largest change of a logit after save_pretrained + from_pretrained (float32 round trip).
@@ -175,6 +177,8 @@ def _run(
         f"{result.best_epoch} (dev accuracy {max(result.dev_scores):.4f})"
     )
 
+    # The kept weights on dev, per kind: the numbers the margins were chosen on (README).
+    dev_logits = predict_logits(model, tokenizer, dev_texts, max_length=config.max_length)
     test_texts = [e.text for e in test]
     before = predict_logits(model, tokenizer, test_texts, max_length=config.max_length)
     model_dir = save_classifier(model, tokenizer, out_dir / "model")
@@ -198,7 +202,8 @@ def _run(
         "keyword_accuracy": accuracy(
             [keyword_baseline(t) for t in test_texts], [e.label for e in test]
         ),
-        "dev_accuracy": max(result.dev_scores),
+        **per_kind_accuracy(dev_logits.argmax(-1).tolist(), dev, "dev_accuracy"),
+        **per_kind_accuracy(bow.predict(dev_texts), dev, "bow_dev_accuracy"),
         "dev_accuracy_by_epoch": result.dev_scores,
         "best_epoch": result.best_epoch,
         "bow_penalty": bow.penalty,
