@@ -51,13 +51,13 @@ SMOKE_CONFIG = TrainConfig(
     log_every=100,
     patience=3,
 )
-# How far the model must beat the bag of n-grams, in accuracy points on the test split, chosen
-# from a seed sweep (README: Success criteria). The tiny BERT beat the bag by at least 0.345
-# overall and 0.444 on contrasts (seeds 0-9 and 123456); models that cannot see word order (no
-# positions; a bag of tokens) came within 0.207 overall (perfect on plain and negated sentences,
-# chance on contrasts) and 0.024 on contrasts (seeds 0-4), models that never learn below that.
-# Each margin sits about midway.
-MARGINS = {"accuracy": 0.27, "accuracy_contrast": 0.25}
+# How far the model must beat the bag of n-grams, in accuracy points, chosen on the dev split
+# from a seed sweep (README: Success criteria). On dev the tiny BERT beat the bag by at least
+# 0.33 overall and 0.45 on contrasts (seeds 0-9 and 123456); models that cannot see word order
+# (no positions; a bag of tokens) came within 0.24 overall (perfect on plain and negated
+# sentences, chance on contrasts) and 0.10 on contrasts (seeds 0-4), models that never learn
+# below that. Each margin sits midway; the targets then check it on the test split.
+MARGINS = {"accuracy": 0.28, "accuracy_contrast": 0.27}
 # The mean loss of the last 10 % of steps must be at most this fraction of the first 10 %.
 MAX_LOSS_RATIO = 0.5
 # Largest change of a logit after save_pretrained + from_pretrained (float32 round trip).
