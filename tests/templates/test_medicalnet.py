@@ -124,6 +124,7 @@ def test_the_study_runs_three_seeds_from_the_seed_answer(cookies):
     assert "SEEDS := 41 42 43\n" in makefile
     assert (
         "--init medicalnet --seed $$seed" in makefile and "--init scratch --seed $$seed" in makefile
+    )
     compare = (
         "compare $(foreach seed,$(SEEDS),runs/medicalnet-seed$(seed) runs/scratch-seed$(seed))"
     )
