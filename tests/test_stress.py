@@ -12,6 +12,7 @@ so loaded that the signal lands later, the same invariants still hold.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -103,7 +104,30 @@ def start(
         [sys.executable, "-c", DRIVER, str(marker), moment, str(per_file), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
+    STARTED.append(proc)
     return proc, marker
+
+
+STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _reap_started_processes():
+    # every process a test started is ended and its pipes closed, even when the test failed
+    # (an open pipe is a ResourceWarning, which this suite treats as an error)
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+
+
+def finish(proc: subprocess.Popen, timeout: float) -> tuple[int, str]:
+    """Wait for ``proc`` without risking a full pipe; its exit code and stderr."""
+    _, err = proc.communicate(timeout=timeout)
+    return proc.returncode, err
 
 
 def send(proc: subprocess.Popen, how: str) -> int:
@@ -253,9 +277,9 @@ def test_two_news_on_one_target_make_one_repo_and_one_exit_5(tmp_path, reference
         start(tmp_path, "none", "new", KEY, "--no-input", "-o", str(tmp_path / "out"))[0]
         for _ in range(2)
     ]
-    codes = sorted(p.wait(timeout=120) for p in procs)
-    errors = "".join(p.stderr.read() for p in procs)
-    assert codes == [0, 5], errors
+    done = [finish(p, 120) for p in procs]
+    codes = sorted(code for code, _ in done)
+    assert codes == [0, 5], "".join(err for _, err in done)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [KEY]
     assert staging_left(tmp_path) == []
 
@@ -268,7 +292,8 @@ def test_runs_into_one_fresh_folder_never_remove_each_others_repos(tmp_path):
         procs.append((n, start(tmp_path, moment, "new", KEY, "--no-input", "--set", f"project_slug=repo-{n}",
                                "-o", str(cls))[0]))  # fmt: skip
     for n, proc in procs:
-        assert proc.wait(timeout=120) == (6 if n % 2 else 0), proc.stderr.read()
+        code, err = finish(proc, 120)
+        assert code == (6 if n % 2 else 0), err
     assert sorted(p.name for p in cls.iterdir()) == ["repo-0", "repo-2", "repo-4"]
     assert all((cls / f"repo-{n}" / ".mlstarter.yml").is_file() for n in (0, 2, 4))
     assert staging_left(tmp_path) == []
@@ -287,8 +312,9 @@ def test_two_batches_on_one_folder_never_mix(tmp_path, reference):
         str(out),
     ]
     procs = [start(tmp_path, "none", *args)[0] for _ in range(2)]
-    codes = [p.wait(timeout=180) for p in procs]
-    errors = [p.stderr.read() for p in procs]
+    done = [finish(p, 180) for p in procs]
+    codes = [code for code, _ in done]
+    errors = [err for _, err in done]
     assert sorted(codes) in ([0, 0], [0, 5]), errors
     for code, error in zip(codes, errors, strict=True):
         if code == 5:
