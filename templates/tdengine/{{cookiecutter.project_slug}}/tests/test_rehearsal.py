@@ -29,15 +29,17 @@ from typing import Any
 import pytest
 
 from {{ cookiecutter.package_name }}.__main__ import main
-from {{ cookiecutter.package_name }}.connect import Dsn
+from {{ cookiecutter.package_name }}.connect import Dsn, open_client
 from {{ cookiecutter.package_name }}.data import FleetConfig, generate
 from {{ cookiecutter.package_name }}.fake_server import FakeTDengine, Reply
+from {{ cookiecutter.package_name }}.sql import drop_database
 
 pytestmark = pytest.mark.rehearsal
 
 ROOT = Path(__file__).resolve().parents[1]
 # The fleet of tests/test_server.py: small enough for a test, large enough to meet every target.
 FLEET = ["--devices", "8", "--days", "5", "--seed", "11"]
+DB = f"rehearsal_{os.getpid()}"
 REPORT_KEYS = {"ok", "seconds", "metrics", "targets"}
 TARGET_KEYS = {"value", "op", "threshold", "met", "source"}
 # README wording of each baseline -> the metric the report names it by.
@@ -100,10 +102,14 @@ def server(request: pytest.FixtureRequest, monkeypatch, tmp_path) -> Iterator[li
         d = Dsn.parse(url)
         auth = f"{d.user}:{d.password}@{d.host}:{6041 if d.kind == 'native' else d.port}"
         yield [f"http://{auth}", f"ws://{auth}"]
+        client = open_client(f"http://{auth}")  # leave the server as it was
+        for db in (DB, f"{DB}_b_rest_sql", f"{DB}_b_ws_line", f"{DB}_b_ws_sql"):
+            client.execute(drop_database(db))
+        client.close()
 
 
 def test_the_real_commands_run_end_to_end_and_meet_the_published_targets(server, capsys):
-    db = f"rehearsal_{os.getpid()}"
+    db = DB
     published = published_targets()
     code, report, _ = command(["ping"], capsys)
     assert code == 0 and report["ok"], report
