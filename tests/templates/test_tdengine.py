@@ -234,6 +234,12 @@ def test_pins_markers_and_make_targets(cookies):
     ]
     assert untyped == [["taos", "taosrest", "taosws"]]  # the connectors ship no type information
     assert '"server: needs a running TDengine' in pyproject
+    assert '"rehearsal: the real-mode commands end to end' in pyproject  # issue 17
+    rehearsal = (project / "tests" / "test_rehearsal.py").read_text(encoding="utf-8")
+    assert "pytestmark = pytest.mark.rehearsal" in rehearsal
+    assert 'pytest.param("tdengine", marks=pytest.mark.server)' in rehearsal  # run by CI's job
+    for command in ("ping", "ingest", "query", "detect", "forecast", "bench"):
+        assert f'["{command}"' in rehearsal, command
     makefile = (project / "Makefile").read_text(encoding="utf-8")
     assert makefile.startswith("#")
     for target in (

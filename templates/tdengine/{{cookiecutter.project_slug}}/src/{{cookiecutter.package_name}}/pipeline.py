@@ -53,6 +53,7 @@ from .evaluate import precision_recall_f1, recall_by_label
 from .fake_server import FakeTDengine
 from .forecast import FORECASTERS, Forecaster, by_day, evaluate
 from .ingest import default_method, ingest, prepare
+from .runs import write_json
 from .sql import MAX_SQL_LENGTH, Target
 from .targets import Target as Claim
 from .targets import beats_baseline, beats_baseline_by_factor, build_report, published
@@ -313,15 +314,19 @@ def ping(dsn: str, wait_s: float = 0.0) -> dict[str, Any]:
     """The server's version; with `wait_s`, keep trying that long (for a starting container)."""
     t0 = time.perf_counter()
     deadline = time.monotonic() + wait_s
+    first: Exception | None = None
     while True:
         try:
             client = open_client(dsn, timeout=5.0)
             version = str(client.query("SELECT SERVER_VERSION()")[0][0])
             client.close()
             break
-        except (ServerUnavailable, QueryError):
+        except (ServerUnavailable, QueryError) as err:
             if time.monotonic() >= deadline:
-                raise
+                if first is None or str(first) == str(err):
+                    raise
+                raise type(err)(f"{err} (first try: {first})") from err
+            first = first or err
             time.sleep(2.0)
     major = _major_version(version)
     metrics = {"dsn": Dsn.parse(dsn).redacted(), "server_version": version}
@@ -352,17 +357,35 @@ def ingest_fleet(
     tgt = Target(db)
     fleet = generate(fleet_config)
     log.info("generated %d readings from %d meters", len(fleet), fleet_config.devices)
-    prepare(client, tgt, method, fresh=fresh)
-    result = ingest(
-        lambda: open_client(parsed, check=False), fleet, tgt, method, batch_rows, workers
-    )
+    # The record is what `detect` and `forecast` trust: gone before the first row is written, and
+    # written (atomically) only once every batch went through, so a failed ingest cannot leave a
+    # half-written database paired with an earlier fleet's record.
+    record = run_file(db)
+    try:
+        record.unlink(missing_ok=True)
+    except OSError as err:
+        raise QueryError(
+            f"could not remove the stale record {record}: delete it, then try again"
+        ) from err
+    try:
+        prepare(client, tgt, method, fresh=fresh)
+        result = ingest(
+            lambda: open_client(parsed, check=False), fleet, tgt, method, batch_rows, workers
+        )
+    except (QueryError, ServerUnavailable) as err:
+        client.close()
+        message = (
+            f"ingest into {db} failed: {err}. {db} may hold part of the fleet; nothing needs "
+            "cleaning up: run the same command again (rows with the same timestamp overwrite, "
+            "nothing is stored twice), or add --fresh to drop the database first"
+        )
+        if isinstance(err, QueryError):
+            raise QueryError(message, err.code) from err
+        raise ServerUnavailable(message) from err
     ts_col = queries.timestamp_column(client, tgt)
     count, _, _ = queries.table_stats(client, tgt, ts_col)
     client.close()
-    RUNS.mkdir(exist_ok=True)
-    run_file(db).write_text(
-        json.dumps({"fleet": asdict(fleet_config), "method": method}, indent=2), encoding="utf-8"
-    )
+    write_json(record, {"fleet": asdict(fleet_config), "method": method})
     metrics = {**result.as_dict(), "db": db, "rows_in_table": count}
     targets = {"rows_stored": beats_baseline(count, "rows_generated", len(fleet), 0)}
     if method == "sql":
