@@ -5,7 +5,9 @@ cookiecutter."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,6 +151,22 @@ def test_layout_makefile_and_offline_conftest(baked):
     assert "HF_HUB_OFFLINE" in conftest and "TRANSFORMERS_OFFLINE" in conftest
     for name in (".gitignore", ".pre-commit-config.yaml"):
         assert (repo / name).is_file()
+
+
+def test_make_report_is_offered_only_by_starters_that_have_a_report_command(baked):
+    # issue 14 lands starter by starter: a starter advertises `make report` (Makefile, README
+    # Results markers) only once its template says so with `_showcase`, and then really has one
+    key, _, answers, repo = baked
+    template = json.loads((TEMPLATES / key / "cookiecutter.json").read_text(encoding="utf-8"))
+    showcase = bool(template.get("_showcase"))
+    makefile = (repo / "Makefile").read_text()
+    readme = (repo / "README.md").read_text()
+    assert ("\nreport:" in makefile) == showcase
+    assert ("make report" in readme) == showcase
+    assert ("<!-- results:begin" in readme) == showcase
+    if showcase:
+        main = (repo / "src" / answers["package_name"] / "__main__.py").read_text()
+        assert re.search(r"[\"']report[\"']", main), "make report calls a command that is missing"
 
 
 def test_mlstarter_bakes_the_same_bytes_as_plain_cookiecutter(baked, tmp_path):
