@@ -187,3 +187,12 @@ def test_a_failed_forced_fetch_keeps_the_previous_folder(tmp_path, good_url):
     with pytest.raises(ValueError, match="not a readable zip"):
         dl.fetch_davis(dest, bad.as_uri(), force=True)
     assert dl.missing_layout(dest) == [] and leftovers(dest.parent) == []
+
+
+def test_the_users_own_copy_named_by_file_url_is_kept(tmp_path, davis_zip):
+    data = tmp_path / "data"
+    data.mkdir()
+    url = davis_zip(fake_davis(tmp_path / "src"), data / "DAVIS-2017-trainval-480p.zip")
+    dl.fetch_davis(data / "DAVIS", url)
+    assert dl.missing_layout(data / "DAVIS") == []
+    assert (data / "DAVIS-2017-trainval-480p.zip").is_file()

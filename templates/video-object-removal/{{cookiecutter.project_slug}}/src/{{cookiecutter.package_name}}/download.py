@@ -16,6 +16,7 @@ import http.client
 import logging
 import shutil
 import time
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Sequence
@@ -174,10 +175,18 @@ def fetch_davis(
             raise ValueError(
                 f"the archive left by an earlier try: {first}; again: {second}"
             ) from None
-    if not keep_archive:
+    if not keep_archive and not _is_source(url, archive):
         archive.unlink(missing_ok=True)
     log.info("unpacked DAVIS into %s", dest)
     return _summary(dest, downloaded)
+
+
+def _is_source(url: str, archive: Path) -> bool:
+    """Whether ``url`` is a ``file://`` URL of ``archive`` itself (the user's copy: kept)."""
+    if not url.startswith("file:"):
+        return False
+    path = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
+    return path.resolve() == archive.resolve()
 
 
 def _summary(dest: Path, downloaded: bool) -> dict[str, object]:
