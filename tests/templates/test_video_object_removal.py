@@ -294,3 +294,21 @@ def test_showcase_keeps_the_code_and_the_hidden_tests_without_markers(runner, tm
     for path in (repo / "src").rglob("*.py"):
         text = path.read_text()
         assert "assignment" not in text and "NotImplementedError" not in text, path
+
+
+def test_the_real_run_is_rehearsed_and_fetches_davis_atomically(cookies):
+    project = bake(cookies)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
+    assert any(m.startswith("rehearsal:") for m in markers)
+    rehearsal = (project / "tests" / "test_rehearsal.py").read_text()
+    assert "pytestmark = pytest.mark.rehearsal" in rehearsal
+    for command in ("fetch-davis", "bench-track", "bench-inpaint", "remove", "file://"):
+        assert command in rehearsal or command in (project / "tests" / "conftest.py").read_text()
+    assert (project / "src" / "video_object_removal" / "download.py").is_file()
+    assert (project / "tests" / "test_download.py").is_file()
+    run = (project / "Makefile").read_text().split("\nrun:", 1)[1]
+    assert run.index("fetch-davis") < run.index("bench-track")  # make run fetches first
+    readme = (project / "README.md").read_text()
+    assert "fetch-davis --url file://" in readme and "pytest -m rehearsal" in readme
+    assert "wget" not in readme and "unzip" not in readme

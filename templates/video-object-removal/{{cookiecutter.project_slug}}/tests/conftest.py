@@ -80,3 +80,20 @@ def davis_root(tmp_path_factory: pytest.TempPathFactory, short_clip: SyntheticCl
     (root / "ImageSets" / "2017").mkdir(parents=True)
     (root / "ImageSets" / "2017" / "val.txt").write_text("synth-a\nsynth-b\n")
     return root
+
+
+def zip_davis(root: Path, archive: Path) -> str:
+    """Zip a DAVIS folder as the official archive is laid out (every member under ``DAVIS/``)
+    and return the archive's ``file://`` URL, which ``fetch-davis --url`` takes offline."""
+    import zipfile
+
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for path in sorted(root.rglob("*")):
+            zf.write(path, (Path("DAVIS") / path.relative_to(root)).as_posix())
+    return archive.resolve().as_uri()
+
+
+@pytest.fixture
+def davis_zip() -> Callable[[Path, Path], str]:
+    """``zip_davis`` for a test: ``davis_zip(davis_folder, archive_path) -> file:// URL``."""
+    return zip_davis

@@ -3,14 +3,15 @@
     smoke          the whole pipeline offline on synthetic scenes, against same-run baselines
     synth          write a synthetic clip as an mp4 (and print its first box) to try `remove`
     remove         erase an object from a video (mp4 or a folder of frames) given one box
+    fetch-davis    download and unpack DAVIS 2017 (480p) into data/DAVIS, whole or not at all
     bench-track    DAVIS 2017 semi-supervised VOS, J and F (Perazzi et al. 2016), boxes as masks
     bench-inpaint  fill methods on DAVIS: E2FGVI's protocol (its test masks) or borrowed holes
 
 Progress goes to stderr; the result of every command is one JSON object, the last line of
 stdout. ``smoke``, ``bench-track`` and ``bench-inpaint`` print the report of ``targets.py``
 (``{"ok", "seconds", "metrics", "targets"}``) and exit 0 when every target is met, 1 when one
-is missed; ``synth`` and ``remove`` are tools with nothing to measure against and print what
-they wrote. Bad input ends with a one-line ``error:`` message and exit code 2.
+is missed; ``synth``, ``remove`` and ``fetch-davis`` are tools with nothing to measure against
+and print what they wrote. Bad input ends with a one-line ``error:`` message and exit code 2.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .config import (
     DEFAULT_SEED,
     DEFAULT_TRACKER,
 )
+from .download import DAVIS_DEST, DAVIS_URL, DownloadError
 from .inpaint import METHODS
 {%- if cookiecutter.include_sam2 == 'yes' %}
 from .sam2_masks import MissingGroupError
@@ -45,11 +47,17 @@ log = logging.getLogger(__package__)
 {%- if cookiecutter.include_sam2 == 'yes' %}
 MASK_SOURCES = ("tracker", "sam2")
 # Errors that are the user's to fix: reported in one line, exit code 2.
-USER_ERRORS = (ValueError, FileNotFoundError, GuiUnavailableError, MissingGroupError)
+USER_ERRORS = (
+    ValueError,
+    FileNotFoundError,
+    GuiUnavailableError,
+    MissingGroupError,
+    DownloadError,
+)
 {%- else %}
 MASK_SOURCES = ("tracker",)
 # Errors that are the user's to fix: reported in one line, exit code 2.
-USER_ERRORS = (ValueError, FileNotFoundError, GuiUnavailableError)
+USER_ERRORS = (ValueError, FileNotFoundError, GuiUnavailableError, DownloadError)
 {%- endif %}
 
 
@@ -165,6 +173,13 @@ def cmd_remove(args: argparse.Namespace) -> int:
             "fill_fps": round(result.fill_fps, 2),
         }
     )
+    return 0
+
+
+def cmd_fetch_davis(args: argparse.Namespace) -> int:
+    from .download import fetch_davis
+
+    _emit(fetch_davis(Path(args.dest), args.url, force=args.force, keep_archive=args.keep_archive))
     return 0
 
 
@@ -287,6 +302,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-masks", help="folder to write the hole masks as PNG")
     p.add_argument("-o", "--output", default="runs/removed.mp4", help="mp4 path to write")
     p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("fetch-davis", help="download and unpack DAVIS 2017 480p, atomically")
+    p.add_argument(
+        "--dest", default=str(DAVIS_DEST), help="the folder to make (default: %(default)s)"
+    )
+    p.add_argument(
+        "--url",
+        default=DAVIS_URL,
+        help="the trainval 480p zip; a file:// URL uses a copy you already have",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing folder")
+    p.add_argument(
+        "--keep-archive", action="store_true", help="keep the zip beside the folder afterwards"
+    )
+    p.set_defaults(func=cmd_fetch_davis)
 
     for name, func, helptext in (
         ("bench-track", cmd_bench_track, "DAVIS 2017 semi-supervised J and F, boxes as masks"),
