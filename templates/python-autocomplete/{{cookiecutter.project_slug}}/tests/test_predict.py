@@ -26,7 +26,7 @@ def test_complete_returns_the_rest_of_the_line(completer: Completer):
 
 
 def test_a_name_being_typed_is_finished_first(completer: Completer):
-    assert completer.complete(INSIDE_METHOD + "self.val") == "ue * <num>"
+    assert completer.complete(INSIDE_METHOD + "self.val") == "ue * <num>"  # codespell:ignore ue
 
 
 def test_a_new_line_after_a_block_opener_starts_indented(completer: Completer):
