@@ -1,7 +1,9 @@
 from pathlib import Path
 
 import pytest
-from samples import module_source
+
+# pytest puts tests/ on sys.path; mypy, whose path is src/, knows this file as tests.samples
+from samples import module_source  # type: ignore[import-not-found]
 
 from {{ cookiecutter.package_name }}.checkpoint import save_checkpoint
 from {{ cookiecutter.package_name }}.predict import Completer
