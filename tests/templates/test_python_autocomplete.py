@@ -28,6 +28,8 @@ MODULES = [
     "model",
     "ngram",
     "predict",
+    "runs",
+    "showcase",
     "smoke",
     "targets",
     "tokenizer",
@@ -46,6 +48,8 @@ TEST_FILES = [
     "test_model.py",
     "test_ngram.py",
     "test_predict.py",
+    "test_runs.py",
+    "test_showcase.py",
     "test_smoke.py",
     "test_targets.py",
     "test_tokenizer.py",
@@ -206,13 +210,18 @@ def test_pyproject_pins_cpu_friendly_dependencies_and_registers_markers(cookies)
         pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
         meta = pyproject["project"]
         assert meta["dependencies"] == ["torch==2.13.0", "numpy==2.4.6"]
-        assert meta["optional-dependencies"]["dev"] == ["pytest==9.2.0", "ruff==0.17.6"]
-        assert not any("torchvision" in dep for dep in meta["dependencies"])
+        assert "optional-dependencies" not in meta  # dev tools are a dependency group
+        groups = pyproject["dependency-groups"]
+        assert set(groups) == {"dev"}
+        assert {"mypy==2.4.1", "pytest==9.2.0", "ruff==0.17.6"} <= set(groups["dev"])
+        assert "matplotlib==3.11.2" in groups["dev"]  # make report draws the run's figures
+        assert all("==" in dep for dep in groups["dev"])
+        assert not any("torchvision" in dep for dep in meta["dependencies"] + groups["dev"])
         assert meta["description"] == answers.get(
             "description", "An LSTM that completes Python code, trained on real source files."
         )
         markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
-        assert {marker.split(":")[0] for marker in markers} == {"real", "gpu", "server"}
+        assert {marker.split(":")[0] for marker in markers} == {"real", "gpu"}
         assert meta["scripts"] == {project.name: f"{package_of(project)}.__main__:main"}
 
 

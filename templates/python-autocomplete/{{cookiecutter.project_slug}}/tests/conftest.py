@@ -10,7 +10,9 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from samples import distinct_source, module_source  # noqa: E402
+
+# pytest puts tests/ on sys.path; mypy, whose path is src/, knows this file as tests.samples
+from samples import distinct_source, module_source  # type: ignore[import-not-found]  # noqa: E402
 
 from {{ cookiecutter.package_name }}.model import LSTMLanguageModel, ModelConfig  # noqa: E402
 from {{ cookiecutter.package_name }}.tokenizer import Token, tokenize_source  # noqa: E402

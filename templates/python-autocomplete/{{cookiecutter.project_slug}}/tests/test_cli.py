@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,8 +22,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def last_line_report(out: str) -> dict:
-    return json.loads(out.strip().splitlines()[-1])
+def last_line_report(out: str) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return report
 
 
 def test_train_on_a_missing_path_fails_with_one_clear_line(capsys, tmp_path: Path):

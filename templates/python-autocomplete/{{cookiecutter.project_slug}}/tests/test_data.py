@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from samples import distinct_source
+
+# pytest puts tests/ on sys.path; mypy, whose path is src/, knows this file as tests.samples
+from samples import distinct_source  # type: ignore[import-not-found]
 
 from {{ cookiecutter.package_name }}.data import (
     DEFAULT_SEED,
@@ -207,9 +209,10 @@ def test_load_corpus_stops_at_the_token_cap(python_tree: Path):
 
 
 def test_load_split_gives_train_and_each_held_out_side(python_tree: Path):
-    kwargs = {"dev_fraction": 0.25, "test_fraction": 0.25}
-    train, dev = load_split([python_tree], split="dev", **kwargs)
-    same_train, test = load_split([python_tree], split="test", **kwargs)
+    train, dev = load_split([python_tree], split="dev", dev_fraction=0.25, test_fraction=0.25)
+    same_train, test = load_split(
+        [python_tree], split="test", dev_fraction=0.25, test_fraction=0.25
+    )
     assert train.tokens and dev.tokens and test.tokens
     assert train.files == same_train.files
     assert not set(train.files) & set(dev.files) and not set(dev.files) & set(test.files)

@@ -40,7 +40,13 @@ def test_tied_output_weights_are_the_embedding():
 
 @pytest.mark.parametrize(("size", "parameters"), [("small", 1_599_496), ("medium", 6_379_536)])
 def test_the_presets_have_the_sizes_the_readme_quotes(size, parameters):
-    config = ModelConfig(**PRESETS[size])
+    shape = PRESETS[size]
+    config = ModelConfig(
+        vocab_size=shape["vocab_size"],
+        embedding_dim=shape["embedding_dim"],
+        hidden_size=shape["hidden_size"],
+        num_layers=shape["num_layers"],
+    )
     assert LSTMLanguageModel(config).num_parameters() == parameters
 
 

@@ -1,7 +1,9 @@
 from pathlib import Path
 
 import pytest
-from samples import module_source
+
+# pytest puts tests/ on sys.path; mypy, whose path is src/, knows this file as tests.samples
+from samples import module_source  # type: ignore[import-not-found]
 
 from {{ cookiecutter.package_name }}.checkpoint import save_checkpoint
 from {{ cookiecutter.package_name }}.predict import Completer
@@ -26,7 +28,7 @@ def test_complete_returns_the_rest_of_the_line(completer: Completer):
 
 
 def test_a_name_being_typed_is_finished_first(completer: Completer):
-    assert completer.complete(INSIDE_METHOD + "self.val") == "ue * <num>"
+    assert completer.complete(INSIDE_METHOD + "self.val") == "ue * <num>"  # codespell:ignore ue
 
 
 def test_a_new_line_after_a_block_opener_starts_indented(completer: Completer):

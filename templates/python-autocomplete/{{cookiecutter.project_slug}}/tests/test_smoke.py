@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
-from breakages import BlindLSTM, NoMemoryLSTM, only_output_bias
+
+# pytest puts tests/ on sys.path; mypy, whose path is src/, knows this file as tests.breakages
+from breakages import BlindLSTM, NoMemoryLSTM, only_output_bias  # type: ignore[import-not-found]
 
 from {{ cookiecutter.package_name }} import __main__ as cli
 from {{ cookiecutter.package_name }}.criteria import SMOKE_LOSS_MARGIN, SMOKE_TOP1_MARGIN
@@ -24,8 +27,9 @@ from {{ cookiecutter.package_name }}.smoke import SmokeSettings, run_smoke
 SMOKE = SmokeSettings()
 
 
-def last_line_report(out: str) -> dict:
-    return json.loads(out.strip().splitlines()[-1])
+def last_line_report(out: str) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return report
 
 
 def test_the_smoke_passes_and_prints_its_report_last(capsys, tmp_path: Path):
@@ -82,7 +86,8 @@ def test_the_broken_models_are_broken_as_claimed():
     full.load_state_dict(no_memory.state_dict())
 
     def last(model: LSTMLanguageModel, batch: torch.Tensor) -> torch.Tensor:
-        return model(batch)[0][:, -1]
+        logits: torch.Tensor = model(batch)[0]
+        return logits[:, -1]
 
     # cut state: the last prediction depends on the last token only; the full LSTM's does not
     assert torch.allclose(last(no_memory, ids), last(no_memory, earlier_changed))

@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
-        return args.command(args)
+        command: Callable[[argparse.Namespace], int] = args.command
+        return command(args)
     except (DataError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -91,7 +91,8 @@ class LSTMLanguageModel(nn.Module):
         """
         if self.config.tie_weights:
             return functional.linear(self.project(hidden), self.embedding.weight, self.output_bias)
-        return self.head(hidden)
+        logits: torch.Tensor = self.head(hidden)  # nn.Module's __call__ returns Any
+        return logits
 
     def num_parameters(self) -> int:
         return sum(parameter.numel() for parameter in self.parameters())

@@ -120,7 +120,7 @@ def train(
             state = detach_state(state)
             loss = functional.cross_entropy(logits.flatten(0, 1), window_targets.flatten())
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
             torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
             optimizer.step()
             result.losses.append(loss.item())
