@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,39 @@ def test_every_exported_lock_is_what_uv_resolves_today():
         capture_output=True, text=True, timeout=1200,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.mark.skipif(not shutil.which("uv"), reason="uv is not installed")
+def test_setup_into_an_active_venv_removes_nothing_it_did_not_install(tmp_path):
+    """`make setup` with someone's venv active adds the locked set and keeps what was there."""
+    made = subprocess.run(
+        [sys.executable, "-m", "mlstarter", "new", "tdengine", "--no-input", "-o", str(tmp_path),
+         "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    repo = Path(json.loads(made.stdout)["path"])
+    venv = tmp_path / "theirs"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # a package of their own, not in the lock: a wheel written here, so no index is needed
+    wheel = tmp_path / "their_tool-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("their_tool/__init__.py", "")
+        archive.writestr("their_tool-1.0.dist-info/METADATA",
+                         "Metadata-Version: 2.1\nName: their-tool\nVersion: 1.0\n")  # fmt: skip
+        archive.writestr("their_tool-1.0.dist-info/WHEEL",
+                         "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                         "Tag: py3-none-any\n")  # fmt: skip
+        archive.writestr("their_tool-1.0.dist-info/RECORD", "")
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-index", str(wheel)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    env = {**os.environ, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["make", "setup", "INSTALLER=uv"], cwd=repo, env=env, capture_output=True, text=True,
+        timeout=1200,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    kept = subprocess.run([str(venv / "bin" / "python"), "-c", "import their_tool"])
+    assert kept.returncode == 0, "make setup removed a package it did not install"
+    assert installed(venv) == locked(repo)  # (installed() leaves out what came from a file)
