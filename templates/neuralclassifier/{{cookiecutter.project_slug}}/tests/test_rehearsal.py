@@ -270,6 +270,7 @@ def test_clone_train_eval_predict_end_to_end(pointed, tmp_path, capsys):
     assert all("validate_micro_f1" in row and "train_loss" in row for row in run["history"])
     assert metrics["epochs"] == 3 and 1 <= metrics["best_epoch"] <= 3
     assert run["config"]["upstream_commit"] == pinned and run["config"]["seed"] == 2019
+    assert run["config"]["clone_head"] == pinned
     assert run["config"]["upstream"]["model_name"] == "TextCNN"
     assert (run["path"] / "eval_all_prf").read_text() == (work / "eval" / "all_prf").read_text()
     assert "Best test performance" in (run["path"] / "neuralclassifier.log").read_text()

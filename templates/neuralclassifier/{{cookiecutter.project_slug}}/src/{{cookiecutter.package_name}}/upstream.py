@@ -622,10 +622,17 @@ def record_run(
     config_path = Path(config_path)
     config = json.loads(config_path.read_text(encoding="utf-8"))
     url, commit = source()
+    head: str | None = None  # what the clone really holds (None: not a git checkout)
+    if (Path(clone_dir) / ".git").exists():
+        try:
+            head = _git(["rev-parse", "HEAD"], Path(clone_dir))
+        except UpstreamError:
+            head = None
     settings = {
         "upstream": config,
         "upstream_url": url,
         "upstream_commit": commit,
+        "clone_head": head,
         "clone_dir": str(Path(clone_dir).resolve()),
         # NeuralClassifier's train.py calls torch.manual_seed(2019) itself; no option changes it.
         "seed": UPSTREAM_SEED,
