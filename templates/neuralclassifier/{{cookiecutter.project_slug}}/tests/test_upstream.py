@@ -285,5 +285,73 @@ def test_upstream_eval_command_ends_with_the_report(small_corpus, tmp_path, caps
     )
     scores.update(micro=0.84, macro=0.61)
     assert main(eval_args) == 0
-    assert json.loads((run / "report.json").read_text())["ok"] is True
+    # the report and upstream's all_prf are kept in a run folder beside the working folder
+    kept = tmp_path / "run-eval"
+    assert json.loads((kept / "report.json").read_text())["ok"] is True
+    assert (kept / "eval_all_prf").read_text() == (run / "eval" / "all_prf").read_text()
+    assert not (run / "report.json").exists()
     assert config["eval"]["is_flat"] is True  # all_prf then holds the as-written scores
+
+
+# Lines as upstream's util.Logger writes them (train.py's message spans two lines).
+LOG = """2026-01-01 10:00:00 : WARNING  Train performance at epoch 1 is precision: 0.500000, \
+recall: 0.400000, fscore: 0.444444, macro-fscore: 0.300000, right: 4, predict: 8, standard: 10.
+Loss is: 0.690000.
+2026-01-01 10:00:01 : WARNING  Validate performance at epoch 1 is precision: 0.600000, \
+recall: 0.500000, fscore: 0.545455, macro-fscore: 0.310000, right: 5, predict: 8, standard: 10.
+Loss is: 0.650000.
+2026-01-01 10:00:02 : WARNING  Validate performance at epoch 2 is precision: nan, \
+recall: 0.700000, fscore: 0.700000, macro-fscore: 0.400000, right: 7, predict: 10, standard: 10.
+Loss is: 0.500000.
+2026-01-01 10:00:03 : WARNING  Best test performance at epoch 2 is precision: 0.700000, \
+recall: 0.700000, fscore: 0.690000, macro-fscore: 0.410000, right: 7, predict: 10, standard: 10.
+Loss is: 0.510000.
+2026-01-01 10:00:04 : WARNING  Performance is precision: 0.700000, recall: 0.700000, \
+fscore: 0.690000, right: 7, predict: 10, standard: 10.
+"""
+
+
+def test_read_log_gives_one_row_per_epoch_and_starts_where_asked(tmp_path):
+    path = tmp_path / "neuralclassifier.log"
+    path.write_text(
+        "Validate performance at epoch 9 is precision: 1, recall: 1, fscore: 1, "
+        "macro-fscore: 1, right: 1, predict: 1, standard: 1.\n" + LOG
+    )
+    start = len(path.read_text().splitlines(keepends=True)[0].encode())
+    parsed = upstream.read_log(path, start)
+    assert [row["epoch"] for row in parsed.epochs] == [1, 2]
+    first = parsed.epochs[0]
+    assert first["train_micro_f1"] == 0.444444 and first["train_loss"] == 0.69
+    assert first["validate_macro_f1"] == 0.31 and first["validate_loss"] == 0.65
+    assert parsed.epochs[1]["validate_micro_f1"] == 0.7
+    assert parsed.best == {
+        "epoch": 2,
+        "test_micro_f1": 0.69,
+        "test_macro_f1": 0.41,
+        "test_precision": 0.7,
+        "test_recall": 0.7,
+        "test_loss": 0.51,
+    }
+    assert parsed.eval_micro_f1 == 0.69
+    assert [r["epoch"] for r in upstream.read_log(path).epochs] == [1, 2, 9]
+    assert upstream.read_log(tmp_path / "none.log").epochs == []
+
+
+def test_read_eval_dir_names_levels_apart_from_closed_scores(tmp_path):
+    (tmp_path / "all_prf").write_text(ALL_PRF.format(micro=0.8, macro=0.5))
+    (tmp_path / "level_1_prf").write_text(ALL_PRF.format(micro=0.9, macro=0.7))
+    scores = upstream.read_eval_dir(tmp_path)
+    assert scores["raw_micro_f1"] == 0.8 and scores["raw_level_1_micro_f1"] == 0.9
+    assert scores["raw_level_1_macro_f1"] == 0.7
+    assert not {"micro_f1", "level_1_micro_f1"} & set(scores)
+
+
+def test_eval_report_refuses_an_all_prf_of_another_run(small_corpus, tmp_path):
+    config = config_for(small_corpus, tmp_path, model="TextCNN")
+    path = upstream.write_config(config, tmp_path / "run" / "config.json")
+    fake_eval(config, 0.5, 0.4)
+    Path(config["log"]["logger_file"]).write_text(LOG)  # eval.py logged 0.69
+    with pytest.raises(UpstreamError, match="another run"):
+        upstream.eval_report(path, 0.0)
+    report = upstream.eval_report(path, 0.0, log_start=upstream.log_size(path))
+    assert report["metrics"]["raw_micro_f1"] == 0.5

@@ -318,13 +318,30 @@ def _upstream_config(args: argparse.Namespace) -> Path:
     return path
 
 
+def _finish_upstream(
+    args: argparse.Namespace, action: str, config: Path, started: float, log_start: int
+) -> int:
+    """Read upstream's numbers back into the report, keep the run folder, print the report."""
+    report = upstream.eval_report(config, started, log_start)
+    run = upstream.record_run(
+        f"{args.run_dir.name}-{action}",
+        config,
+        report,
+        log_start,
+        root=args.run_dir.parent,
+        clone_dir=args.upstream_dir,
+    )
+    log.info("run folder: %s", run)
+    return _finish(report)
+
+
 def cmd_upstream(args: argparse.Namespace) -> int:
     if args.run_dir is None:
         mode = "flat" if args.flat or args.model == "HMCN" else "hierarchical"
         args.run_dir = Path(f"runs/upstream-{args.model}-{mode}")
     if args.action == "clone":
         path = upstream.clone(args.upstream_dir)
-        print(f"NeuralClassifier {upstream.COMMIT[:12]} is in {path}")
+        print(f"NeuralClassifier {upstream.source()[1][:12]} is in {path}")
         return 0
     if args.action == "config":
         print(_upstream_config(args))
@@ -334,18 +351,20 @@ def cmd_upstream(args: argparse.Namespace) -> int:
         if not (args.upstream_dir / "train.py").is_file():  # an existing checkout is used as is
             upstream.clone(args.upstream_dir)
         config = _upstream_config(args)
+        log_start = upstream.log_size(config)
         code = upstream.run_script("train.py", config, args.upstream_dir)
         if code != 0:
             return code
         # train.py logs per-epoch scores only; eval.py writes the test scores the report reads.
         code = upstream.run_script("eval.py", config, args.upstream_dir)
-        return code or _finish(upstream.eval_report(config, started), args.run_dir / "report.json")
+        return code or _finish_upstream(args, "train", config, started, log_start)
     config = args.run_dir / "config.json"
     if args.action == "eval":
         if args.test is not None:  # score another test file with the trained model
             config = upstream.retarget_test(config, args.test)
+        log_start = upstream.log_size(config) if config.is_file() else 0
         code = upstream.run_script("eval.py", config, args.upstream_dir)
-        return code or _finish(upstream.eval_report(config, started), args.run_dir / "report.json")
+        return code or _finish_upstream(args, "eval", config, started, log_start)
     # predict: NeuralClassifier reads all four keys; labels are ignored in predict mode
     lines = [
         json.dumps({"doc_label": [], "doc_token": t, "doc_keyword": [], "doc_topic": []})
@@ -493,7 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--run-dir",
         type=Path,
-        help="config, checkpoints, logs (default: runs/upstream-<model>-<mode>)",
+        help="working folder: config, checkpoints, logs (default: runs/upstream-<model>-<mode>); "
+        "each train / eval also keeps the run folder <run-dir>-train or -eval beside it",
     )
     p.add_argument("--model", choices=upstream.MODELS, default=upstream.DEFAULT_MODEL)
     p.add_argument("--flat", action="store_true", help="task_info.hierarchical = false")

@@ -20,6 +20,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import math
+import os
 import re
 import shutil
 import subprocess
@@ -31,6 +33,7 @@ from typing import Any
 
 from .data import Document, read_corpus, unseen_label_problems
 from .published import rcv1_targets
+from .runs import RUNS, RunFolder, atomic_directory
 from .targets import build_report
 from .taxonomy import Taxonomy, level
 
@@ -41,6 +44,7 @@ COMMIT = "3d4ddffa6304da32c25f74001c0c056922c4ba22"  # master, 2025-07-07 (code 
 DEFAULT_DIR = Path("third_party/NeuralNLP-NeuralClassifier")
 DEFAULT_MODEL = "{{ cookiecutter.upstream_model }}"
 DEFAULT_DEVICE = "{{ cookiecutter.device }}"
+UPSTREAM_SEED = 2019  # torch.manual_seed in upstream train.py
 MODELS = (
     "FastText",
     "TextCNN",
@@ -77,36 +81,69 @@ def _git(args: Sequence[str], cwd: Path) -> str:
     return proc.stdout.strip()
 
 
-def clone(dest: str | Path = DEFAULT_DIR, url: str = URL, commit: str = COMMIT) -> Path:
+def source() -> tuple[str, str]:
+    """Where ``clone`` fetches from: ``URL`` at ``COMMIT``, unless the environment says otherwise.
+
+    ``NEURALCLASSIFIER_URL`` and ``NEURALCLASSIFIER_COMMIT`` point the real commands at another
+    repository (a mirror, a fork, or the local stand-in the rehearsal tests use).
+    """
+    return (
+        os.environ.get("NEURALCLASSIFIER_URL") or URL,
+        os.environ.get("NEURALCLASSIFIER_COMMIT") or COMMIT,
+    )
+
+
+def clone(
+    dest: str | Path = DEFAULT_DIR, url: str | None = None, commit: str | None = None
+) -> Path:
     """Check out ``url`` at ``commit`` into ``dest`` (shallow); reuse ``dest`` if already there.
 
-    Raises UpstreamError if ``dest`` holds another commit or unrelated files, or git fails.
+    The clone is made in a hidden folder beside ``dest`` and renamed into place once the pinned
+    commit is checked out, so a failed fetch leaves nothing behind that blocks the next try.
+    ``url`` and ``commit`` default to ``source()``. Raises UpstreamError if ``dest`` holds
+    another commit, a broken clone or unrelated files (the message says what to remove), or
+    git fails (with the errors of both fetch attempts).
     """
+    default_url, default_commit = source()
+    url, commit = url or default_url, commit or default_commit
     dest = Path(dest)
     if (dest / ".git").exists():
-        head = _git(["rev-parse", "HEAD"], dest)
+        try:
+            head = _git(["rev-parse", "--verify", "HEAD"], dest)
+        except UpstreamError as error:
+            raise UpstreamError(
+                f"{dest} is a clone without a checked-out commit (left by an interrupted clone "
+                f"of an older version of this repo): remove it (rm -rf {dest}) and run "
+                f"'upstream clone' again. git said: {error}"
+            ) from error
         if head != commit:
             raise UpstreamError(
                 f"{dest} is at commit {head[:12]}, not the pinned {commit[:12]}; "
-                "remove the folder or pass another --dir"
+                f"remove the folder (rm -rf {dest}) or pass another --upstream-dir"
             )
         return dest
-    if dest.exists() and any(dest.iterdir()):
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UpstreamError(
-            f"{dest} exists and is not a NeuralClassifier clone; pass another --dir"
+            f"{dest} exists and is not a NeuralClassifier clone; pass another --upstream-dir"
         )
-    dest.mkdir(parents=True, exist_ok=True)
-    _git(["init", "-q"], dest)
-    _git(["remote", "add", "origin", url], dest)
-    try:
-        _git(["fetch", "-q", "--depth", "1", "origin", commit], dest)
-        _git(["checkout", "-q", "--detach", "FETCH_HEAD"], dest)
-    except UpstreamError:  # a server that refuses fetching by commit: take the history
-        _git(["fetch", "-q", "origin"], dest)
-        _git(["checkout", "-q", "--detach", commit], dest)
-    head = _git(["rev-parse", "HEAD"], dest)
-    if head != commit:
-        raise UpstreamError(f"checked out {head}, expected {commit}")
+    with atomic_directory(dest) as staging:
+        _git(["init", "-q"], staging)
+        _git(["remote", "add", "origin", url], staging)
+        try:
+            _git(["fetch", "-q", "--depth", "1", "origin", commit], staging)
+            _git(["checkout", "-q", "--detach", "FETCH_HEAD"], staging)
+        except UpstreamError as first:  # a server that refuses fetching by commit: take history
+            try:
+                _git(["fetch", "-q", "origin"], staging)
+                _git(["checkout", "-q", "--detach", commit], staging)
+            except UpstreamError as second:
+                raise UpstreamError(
+                    f"could not fetch {url} at {commit}; nothing was left at {dest}.\n"
+                    f"  fetching the commit: {first}\n  fetching the history: {second}"
+                ) from second
+        head = _git(["rev-parse", "HEAD"], staging)
+        if head != commit:
+            raise UpstreamError(f"checked out {head}, expected {commit}")
     return dest
 
 
@@ -432,27 +469,187 @@ def read_prf(path: str | Path) -> dict[str, float]:
     return found
 
 
-def eval_report(config_path: str | Path, started: float) -> dict[str, Any]:
-    """The report of an upstream run: ``eval.py``'s overall scores against the README's table.
+def read_eval_dir(eval_dir: str | Path) -> dict[str, float]:
+    """Every score upstream ``eval.py`` saved in ``eval_dir`` (its ``*_prf`` files), as metrics.
 
-    Reads ``all_prf`` from the config's ``eval.dir``; the targets are the published RCV1 numbers
-    of the config's model and mode (see ``published``). Metrics are as-written scores, so they
-    are named ``raw_*``.
+    ``all_prf`` gives ``raw_micro_f1``, ``raw_macro_f1`` and their precision and recall;
+    ``level_<k>_prf`` (written when ``eval.is_flat`` is false) gives ``raw_level_<k>_micro_f1``
+    and ``raw_level_<k>_macro_f1``. All are upstream's as-written scores (``raw_``): they never
+    share a name with this repo's closed scores (``micro_f1``, ``level_<k>_micro_f1``).
+    """
+    eval_dir = Path(eval_dir)
+    prf = read_prf(eval_dir / "all_prf")
+    out = {f"raw_{key}": value for key, value in prf.items()}
+    for path in sorted(eval_dir.glob("level_*_prf")):
+        k = path.name.removeprefix("level_").removesuffix("_prf")
+        if k.isdigit():
+            level_prf = read_prf(path)
+            out[f"raw_level_{k}_micro_f1"] = level_prf["micro_f1"]
+            out[f"raw_level_{k}_macro_f1"] = level_prf["macro_f1"]
+    return out
+
+
+_NUMBER = r"([-+.\w]+)"  # %f of upstream: digits, or nan / inf
+# train.py, once per stage and epoch (the message spans two lines of the log):
+#   "Validate performance at epoch 3 is precision: ..., recall: ..., fscore: ...,
+#    macro-fscore: ..., right: ..., predict: ..., standard: ...." then "Loss is: ...".
+_EPOCH = re.compile(
+    rf"(Train|Validate|test|Best test) performance at epoch (-?\d+) is precision: {_NUMBER}, "
+    rf"recall: {_NUMBER}, fscore: {_NUMBER}, macro-fscore: {_NUMBER}"
+)
+_LOSS = re.compile(rf"^Loss is: {_NUMBER}")
+# eval.py: "Performance is precision: ..., recall: ..., fscore: ..., right: ..., ..."
+_EVAL = re.compile(rf"Performance is precision: {_NUMBER}, recall: {_NUMBER}, fscore: {_NUMBER}")
+
+
+def _float(text: str) -> float:
+    return float(text.rstrip(".,"))
+
+
+@dataclass
+class UpstreamLog:
+    """What upstream's log says: per-epoch scores, the best epoch's test score, eval's score."""
+
+    epochs: list[dict[str, Any]]
+    best: dict[str, Any]
+    eval_micro_f1: float | None
+
+
+def read_log(path: str | Path, start: int = 0) -> UpstreamLog:
+    """Parse upstream's log (``log.logger_file``) from byte ``start`` on.
+
+    The log is appended to by every run; ``start`` is its size before the run being read.
+    Each epoch becomes one history row: ``epoch`` and ``<stage>_micro_f1``,
+    ``<stage>_macro_f1``, ``<stage>_precision``, ``<stage>_recall``, ``<stage>_loss`` for the
+    stages ``train``, ``validate`` (the dev split) and ``test``. A missing log reads as empty.
+    """
+    path = Path(path)
+    text = ""
+    if path.is_file():
+        with path.open("rb") as handle:
+            handle.seek(start)
+            text = handle.read().decode("utf-8", errors="replace")
+    rows: dict[int, dict[str, Any]] = {}
+    best: dict[str, Any] = {}
+    eval_micro: float | None = None
+    last: dict[str, Any] | None = None
+    prefix = ""
+    for line in text.splitlines():
+        if match := _EPOCH.search(line):
+            stage, epoch = match.group(1).lower().replace(" ", "_"), int(match.group(2))
+            precision, recall, micro, macro = (_float(x) for x in match.groups()[2:])
+            last = best if stage == "best_test" else rows.setdefault(epoch, {"epoch": epoch})
+            prefix = "test_" if stage == "best_test" else f"{stage}_"
+            if stage == "best_test":
+                best["epoch"] = epoch
+            last.update(
+                {
+                    f"{prefix}micro_f1": micro,
+                    f"{prefix}macro_f1": macro,
+                    f"{prefix}precision": precision,
+                    f"{prefix}recall": recall,
+                }
+            )
+        elif (match := _LOSS.search(line.strip())) and last is not None:
+            last[f"{prefix}loss"] = _float(match.group(1))
+            last = None
+        elif match := _EVAL.search(line):
+            eval_micro = _float(match.group(3))
+    return UpstreamLog([rows[k] for k in sorted(rows)], best, eval_micro)
+
+
+def log_size(config_path: str | Path) -> int:
+    """The size of the config's upstream log now (where the next run's lines will start)."""
+    config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    path = Path(config["log"]["logger_file"])
+    return path.stat().st_size if path.is_file() else 0
+
+
+def eval_report(config_path: str | Path, started: float, log_start: int = 0) -> dict[str, Any]:
+    """The report of an upstream run: ``eval.py``'s scores against the README's table.
+
+    Reads every ``*_prf`` file in the config's ``eval.dir`` (``read_eval_dir``) and the log
+    lines written since ``log_start`` (``read_log``: the best epoch and its dev score, when the
+    run trained). The targets are the published RCV1 numbers of the config's model and mode
+    (see ``published``). The scores are as written (upstream's), so they are named ``raw_*``.
     """
     config = json.loads(Path(config_path).read_text(encoding="utf-8"))
-    prf = read_prf(Path(config["eval"]["dir"]) / "all_prf")
+    scores = read_eval_dir(config["eval"]["dir"])
+    upstream_log = read_log(config["log"]["logger_file"], log_start)
+    if upstream_log.eval_micro_f1 is not None and not math.isclose(
+        upstream_log.eval_micro_f1, scores["raw_micro_f1"], abs_tol=1e-6
+    ):
+        raise UpstreamError(
+            f"eval.py logged micro-F1 {upstream_log.eval_micro_f1} but its all_prf says "
+            f"{scores['raw_micro_f1']}: is {config['eval']['dir']} from another run?"
+        )
     model = config["model_name"]
     mode = "hierarchical" if config["task_info"]["hierarchical"] else "flat"
-    metrics = {
-        "raw_micro_f1": prf["micro_f1"],
-        "raw_macro_f1": prf["macro_f1"],
-        "raw_micro_precision": prf["micro_precision"],
-        "raw_micro_recall": prf["micro_recall"],
-        "model": model,
-        "mode": mode,
-        "test_files": config["data"]["test_json_files"],
-    }
+    metrics: dict[str, Any] = dict(scores)
+    if upstream_log.best:
+        best_epoch = upstream_log.best["epoch"]
+        metrics["best_epoch"] = best_epoch
+        for row in upstream_log.epochs:
+            if row["epoch"] == best_epoch and "validate_micro_f1" in row:
+                metrics["dev_raw_micro_f1"] = row["validate_micro_f1"]
+        metrics["epochs"] = len(upstream_log.epochs)
+    metrics.update({"model": model, "mode": mode, "test_files": config["data"]["test_json_files"]})
     targets = rcv1_targets(
-        model, mode, prf["micro_f1"], prf["macro_f1"], f"NeuralClassifier {model}, eval.py"
+        model,
+        mode,
+        scores["raw_micro_f1"],
+        scores["raw_macro_f1"],
+        f"NeuralClassifier {model}, eval.py",
     )
     return build_report(metrics, targets, started)
+
+
+def record_run(
+    name: str,
+    config_path: str | Path,
+    report: dict[str, Any],
+    log_start: int = 0,
+    root: str | Path = RUNS,
+    clone_dir: str | Path = DEFAULT_DIR,
+) -> Path:
+    """Keep an upstream run as ``runs/<name>/`` (see ``runs.RunFolder``) and return it.
+
+    The folder holds the report, one history row per epoch from upstream's log, the config
+    (upstream's, with the clone's source and the seed upstream's ``train.py`` fixes), the
+    environment, and upstream's own files: its ``*_prf`` files, the log lines of this run, and
+    ``predict.txt`` when there is one. The working folder (checkpoints, dictionaries) stays put.
+    """
+    config_path = Path(config_path)
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    url, commit = source()
+    head: str | None = None  # what the clone really holds (None: not a git checkout)
+    if (Path(clone_dir) / ".git").exists():
+        try:
+            head = _git(["rev-parse", "HEAD"], Path(clone_dir))
+        except UpstreamError:
+            head = None
+    settings = {
+        "upstream": config,
+        "upstream_url": url,
+        "upstream_commit": commit,
+        "clone_head": head,
+        "clone_dir": str(Path(clone_dir).resolve()),
+        # NeuralClassifier's train.py calls torch.manual_seed(2019) itself; no option changes it.
+        "seed": UPSTREAM_SEED,
+        "work_dir": str(config_path.parent.resolve()),
+    }
+    upstream_log = read_log(config["log"]["logger_file"], log_start)
+    with RunFolder(name, settings, Path(root)) as run:
+        for row in upstream_log.epochs:
+            run.log(**row)
+        eval_dir = Path(config["eval"]["dir"])
+        for prf in sorted(eval_dir.glob("*_prf")):
+            shutil.copyfile(prf, run.path(f"eval_{prf.name}"))
+        log_file = Path(config["log"]["logger_file"])
+        if log_file.is_file():
+            with log_file.open("rb") as handle:
+                handle.seek(log_start)
+                run.path("neuralclassifier.log").write_bytes(handle.read())
+        if (config_path.parent / "predict.txt").is_file():
+            shutil.copyfile(config_path.parent / "predict.txt", run.path("predict.txt"))
+        return run.finish(report)
