@@ -151,9 +151,19 @@ def test_the_real_commands_run_end_to_end_on_msd_and_medicalnet_formats(
     msd_tar, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)  # runs/ and data/ where a user's would be
+    pth = write_released_medicalnet_pth(tmp_path / "resnet_10_23dataset.pth")
+    quick = ["--backbone", "resnet10", "--epochs", "1", "--roi", "16", "--batch-size", "2"]
+    quick += ["--dev-frac", "0.2", "--test-frac", "0.2", "--workers", "0", "--device", "cpu"]
+
+    # a download that fails twice: exit 3 with both errors, and nothing left to clean up
+    monkeypatch.setenv("MSD_HIPPOCAMPUS_URL", (tmp_path / "gone" / "Task04.tar").as_uri())
+    assert main(["train", "--init", "scratch", *quick]) == 3
+    err = capsys.readouterr().err
+    assert "try 1: URLError" in err and "try 2: URLError" in err
+    assert list(Path("data").iterdir()) == [] and not Path("runs").exists()
+    # the retry, as a user would run it: the address fixed, nothing removed by hand
     monkeypatch.setenv("MSD_HIPPOCAMPUS_URL", msd_tar.as_uri())
     monkeypatch.setenv("MSD_HIPPOCAMPUS_MD5", md5_of(msd_tar))
-    pth = write_released_medicalnet_pth(tmp_path / "resnet_10_23dataset.pth")
 
     # weights: the released file loads into the dilated encoder; its head is listed as unused
     code = main(["weights", "--depth", "10", "--pth", str(pth)])
@@ -166,8 +176,6 @@ def test_the_real_commands_run_end_to_end_on_msd_and_medicalnet_formats(
         "conv_seg.6.weight",
     }
 
-    quick = ["--backbone", "resnet10", "--epochs", "1", "--roi", "16", "--batch-size", "2"]
-    quick += ["--dev-frac", "0.2", "--test-frac", "0.2", "--workers", "0", "--device", "cpu"]
     reports = {}
     for init in ("medicalnet", "scratch"):
         extra = ["--weights", str(pth)] if init == "medicalnet" else []

@@ -201,11 +201,11 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
     started = time.perf_counter()
     seed_everything(config.seed)
     device = resolve_device(config.device)
-    out = Path(config.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     items = hippocampus_split_items(
         config.data_dir, seed=config.seed, dev_frac=config.dev_frac, test_frac=config.test_frac
     )
+    out = Path(config.out_dir)  # made once the data is there: a failed download leaves no run
+    out.mkdir(parents=True, exist_ok=True)
     train_ds, train_plain, dev_ds, test_ds = (
         hippocampus_dataset(part, config.roi_size, train=augment, limit=config.limit)
         for part, augment in (
