@@ -39,7 +39,8 @@ ANSWER_SETS = {
 MODULES = ["__init__", "__main__", "config", "data", "errors", "evaluate", "model", "runs",
            "showcase", "smoke", "targets", "train", "weights"]  # fmt: skip
 TEST_FILES = ["conftest.py", "test_cli.py", "test_data.py", "test_evaluate.py", "test_model.py",
-              "test_pipeline.py", "test_real.py", "test_runs.py", "test_showcase.py",
+              "test_pipeline.py", "test_real.py", "test_rehearsal.py", "test_runs.py",
+              "test_showcase.py",
               "test_targets.py", "test_train.py", "test_weights.py"]  # fmt: skip
 README_SECTIONS = ["The problem", "Success criteria", "Quickstart", "Real run", "Milestones",
                    "Stretch goals", "Project layout", "Results", "References", "License"]  # fmt: skip
@@ -158,7 +159,7 @@ def test_pyproject_pins_monai_and_torch_and_registers_markers(cookies, name):
     assert {dep.split("==")[0] for dep in groups["real"]} == {"huggingface_hub", "requests", "tqdm"}
     assert not any("torchvision" in dep for group in groups.values() for dep in group)
     markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
-    assert {marker.split(":")[0] for marker in markers} == {"real", "gpu"}
+    assert {marker.split(":")[0] for marker in markers} == {"real", "gpu", "rehearsal"}
     package = ANSWER_SETS[name].get("package_name") or project.name.replace("-", "_")
     assert meta["scripts"] == {project.name: f"{package}.__main__:main"}
 
@@ -203,6 +204,12 @@ def test_the_real_tests_are_marked_and_the_gpu_test_too(cookies):
     project = bake(cookies)
     assert "pytestmark = pytest.mark.real" in read(project, "tests/test_real.py")
     assert "@pytest.mark.gpu" in read(project, "tests/test_train.py")
+    rehearsal = read(project, "tests/test_rehearsal.py")
+    assert "pytestmark = pytest.mark.rehearsal" in rehearsal  # offline: runs in make test
+    for local in ("MSD_HIPPOCAMPUS_URL", "--weights", '"module.'):
+        assert local in rehearsal
+    readme = read(project, "README.md")
+    assert "MSD_HIPPOCAMPUS_URL=file://" in readme and "pytest -m rehearsal" in readme
 
 
 def test_the_assignment_flavor_leaves_three_cores_to_write_and_lints_clean(cookies, tmp_path):

@@ -81,7 +81,7 @@ def breakages():
 def fake_msd_root(tmp_path_factory):
     """A data folder laid out like MSD Task04_Hippocampus, with six tiny labelled volumes.
 
-    It lets the real-run code (DecathlonDataset, transforms, training, evaluation) run offline.
+    It lets the real-run code (dataset listing, transforms, training, evaluation) run offline.
     """
     import json
 

@@ -6,7 +6,13 @@ real study in miniature, not a different pipeline.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import shutil
+import tarfile
+import urllib.request
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -15,8 +21,18 @@ import torch
 
 from .config import MSD_TASK
 from .errors import DataError
+from .runs import atomic_directory, atomic_file
 
 log = logging.getLogger(__name__)
+
+#: Where `train` downloads MSD Task04_Hippocampus (MONAI's mirror of the MSD data), and its MD5.
+MSD_URL = "https://msd-for-monai.s3-us-west-2.amazonaws.com/Task04_Hippocampus.tar"
+MSD_MD5 = "9d24dba78a72977dbd1d2e110310f31b"
+#: Environment variables that point the download at another copy of the same tar: a mirror, or
+#: a local file (``file:///path/Task04_Hippocampus.tar``); the MD5 is checked when given.
+URL_ENV, MD5_ENV = "MSD_HIPPOCAMPUS_URL", "MSD_HIPPOCAMPUS_MD5"
+#: Tries per download before giving up (every error is shown).
+DOWNLOAD_ATTEMPTS = 2
 
 #: Label names of the smoke run's task: the structure that touches the landmark rod.
 TARGET_CLASSES = ("background", "target")
@@ -231,39 +247,139 @@ def hippocampus_split_items(
 
     The MSD test labels are not public, so its 260 labelled volumes are split here (seeded,
     ``split_items``): choices are made on dev, the reported number comes from test. Downloads
-    the task (27 MB) into ``data_dir`` on first use. Raises ``DataError`` when the data is
-    missing and cannot be downloaded.
+    the task (27 MB) into ``data_dir`` on first use (``download_hippocampus``). Raises
+    ``DataError`` when the data is missing and cannot be downloaded.
     """
-    from monai.apps.datasets import DecathlonDataset
     from monai.data.decathlon_datalist import load_decathlon_datalist
 
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
     listing = data_dir / MSD_TASK / "dataset.json"
-    try:
-        if not listing.exists():
-            if not download:
-                raise DataError(f"{listing} is missing")
-            # DecathlonDataset knows the download address and checksum; cache nothing yet
-            DecathlonDataset(
-                root_dir=data_dir,
-                task=MSD_TASK,
-                section="training",
-                download=True,
-                cache_num=0,
-                progress=False,
+    if not listing.exists():
+        if not download:
+            raise DataError(
+                f"{listing} is missing. Download it (see README, 'Real run') or pass --data-dir "
+                "to where it is."
             )
+        download_hippocampus(data_dir)
+    try:
         items = load_decathlon_datalist(
             listing, data_list_key="training", base_dir=data_dir / MSD_TASK
         )
-    except Exception as err:  # MONAI's download raises bare Exceptions too
-        raise DataError(
-            f"could not load {MSD_TASK} from {data_dir}: {err}. Download it (see README, "
-            "'Real run') or pass --data-dir to where it is."
-        ) from err
+    except (OSError, ValueError, KeyError) as err:
+        raise DataError(f"could not read {listing}: {err}") from err
     train, dev, test = split_items(items, seed=seed, dev_frac=dev_frac, test_frac=test_frac)
     log.info("%s: %d train, %d dev, %d test volumes", MSD_TASK, len(train), len(dev), len(test))
     return train, dev, test
+
+
+def msd_source() -> tuple[str, str | None]:
+    """The address of the Task04_Hippocampus tar and its MD5: MONAI's mirror, or the copy
+    ``MSD_HIPPOCAMPUS_URL`` names (checked against ``MSD_HIPPOCAMPUS_MD5`` when set)."""
+    url = os.environ.get(URL_ENV, "").strip()
+    if url:
+        return url, os.environ.get(MD5_ENV, "").strip() or None
+    return MSD_URL, MSD_MD5
+
+
+def download_hippocampus(
+    data_dir: Path,
+    *,
+    url: str | None = None,
+    md5: str | None = None,
+    attempts: int = DOWNLOAD_ATTEMPTS,
+) -> Path:
+    """Download and extract MSD Task04_Hippocampus into ``data_dir``; return the task folder.
+
+    The tar (``url``, default ``msd_source()``) is written beside ``data_dir/<task>.tar`` and
+    renamed into place once complete and its MD5 checked; the task is extracted beside
+    ``data_dir/Task04_Hippocampus`` and renamed into place once whole. A failed try leaves
+    neither half-written, so the next try (``attempts`` here, or the next run) starts clean.
+    When every try fails, ``DataError`` shows every error.
+    """
+    data_dir = Path(data_dir)
+    task_dir = data_dir / MSD_TASK
+    if (task_dir / "dataset.json").is_file():
+        return task_dir
+    if task_dir.exists():
+        raise DataError(
+            f"{task_dir} exists but holds no dataset.json (an extraction by another tool that "
+            f"stopped half-way?): remove {task_dir}, then run again"
+        )
+    if url is None:
+        url, md5 = msd_source()
+    tar = data_dir / f"{MSD_TASK}.tar"
+    errors: list[str] = []
+    for attempt in range(1, attempts + 1):
+        try:
+            if not tar.is_file():
+                log.info("downloading %s to %s (try %d of %d)", url, tar, attempt, attempts)
+                fetch_file(url, tar, md5)
+            extract_task(tar, task_dir)
+            return task_dir
+        except (OSError, ValueError, tarfile.TarError, DataError) as err:
+            errors.append(f"try {attempt}: {type(err).__name__}: {err}")
+            log.warning("%s failed: %s", MSD_TASK, errors[-1])
+            try:
+                tar.unlink(missing_ok=True)  # a tar that does not extract is fetched again
+            except OSError as unlink_error:
+                errors.append(f"could not remove {tar} ({unlink_error}): delete it by hand")
+                break
+    raise DataError(
+        f"could not download {MSD_TASK} from {url} into {data_dir} ({'; '.join(errors)}). "
+        "Nothing half-written was left behind: run again, or download the tar yourself (see "
+        f"README, 'Real run'; {URL_ENV} can point at a local copy)"
+    )
+
+
+def fetch_file(url: str, target: Path, md5: str | None = None) -> Path:
+    """Copy ``url`` (http, https or file) to ``target`` atomically, checking its MD5 if given."""
+    with atomic_file(target) as partial:
+        digest = hashlib.md5(usedforsecurity=False)
+        with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as out:  # noqa: S310
+            while chunk := response.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+        if md5 is not None and digest.hexdigest() != md5.lower():
+            raise DataError(
+                f"{url} has MD5 {digest.hexdigest()}, expected {md5}: a cut or changed download"
+            )
+    return target
+
+
+def extract_task(tar: Path, task_dir: Path) -> Path:
+    """Extract the MSD tar (one top folder named like ``task_dir``) into ``task_dir``, whole or
+    not at all."""
+    with atomic_directory(task_dir) as staging:
+        with tarfile.open(tar) as archive:
+            if hasattr(tarfile, "data_filter"):  # Python 3.12+ and recent 3.11 releases
+                archive.extractall(staging, filter="data")
+            else:  # older 3.11: the same check by hand (plain files and folders, inside)
+                members = archive.getmembers()
+                inside = staging.resolve()
+                for member in members:
+                    where = (staging / member.name).resolve()
+                    if not (member.isfile() or member.isdir()) or not where.is_relative_to(inside):
+                        raise DataError(f"{tar}: refusing the unsafe member {member.name!r}")
+                archive.extractall(staging, members=members)  # noqa: S202
+        inner = staging / task_dir.name
+        if not (inner / "dataset.json").is_file():
+            raise DataError(f"{tar} holds no {task_dir.name}/dataset.json: not an MSD task tar")
+        listing = json.loads((inner / "dataset.json").read_text(encoding="utf-8"))
+        listed = [
+            str(path)
+            for entry in listing.get("training", [])
+            for path in (entry.values() if isinstance(entry, dict) else [entry])
+        ]
+        absent = [path for path in listed if not (inner / path).is_file()]
+        if absent or not listed:
+            raise DataError(
+                f"{tar} lacks {len(absent)} of the {len(listed)} files its dataset.json lists "
+                f"(e.g. {absent[:2]}): a cut download"
+            )
+        for child in inner.iterdir():
+            shutil.move(child, staging / child.name)
+        inner.rmdir()
+    return task_dir
 
 
 def hippocampus_dataset(

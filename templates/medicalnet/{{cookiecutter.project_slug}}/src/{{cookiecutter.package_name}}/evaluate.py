@@ -18,6 +18,7 @@ from torch import nn
 
 from .config import CLASS_NAMES, DICE_THRESHOLD, INITS, MIN_SEEDS
 from .errors import Med3DError
+from .runs import atomic_file
 from .targets import Target, beats_baseline, published
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ def fit_threshold_baseline(
 def write_metrics_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
     """Write one row per epoch (the keys of the first row are the header)."""
     path = Path(path)
-    with path.open("w", newline="") as handle:
+    with atomic_file(path) as partial, partial.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import random
 import time
@@ -25,6 +24,7 @@ from .evaluate import (
     write_metrics_csv,
 )
 from .model import MedicalNetUNet, backbone_depth, count_parameters, segmentation_unet
+from .runs import atomic_file, write_json
 from .targets import build_report
 from .weights import (
     download_medicalnet_state_dict,
@@ -201,11 +201,11 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
     started = time.perf_counter()
     seed_everything(config.seed)
     device = resolve_device(config.device)
-    out = Path(config.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     items = hippocampus_split_items(
         config.data_dir, seed=config.seed, dev_frac=config.dev_frac, test_frac=config.test_frac
     )
+    out = Path(config.out_dir)  # made once the data is there: a failed download leaves no run
+    out.mkdir(parents=True, exist_ok=True)
     train_ds, train_plain, dev_ds, test_ds = (
         hippocampus_dataset(part, config.roi_size, train=augment, limit=config.limit)
         for part, augment in (
@@ -239,7 +239,7 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
         "parameters": count_parameters(model),
         "splits": {"train": len(train_ds), "dev": len(dev_ds), "test": len(test_ds)},
     }
-    (out / "config.json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_json(out / "config.json", meta)
     log.info(
         "%s run on %s: %d parameters, encoder lr %.2g",
         config.init,
@@ -262,9 +262,9 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
         rows.append(record)
         write_metrics_csv(rows, out / "metrics.csv")
         state = {"state_dict": net.state_dict(), "epoch": int(record["epoch"]), **checkpoint}
-        torch.save(state, out / "last.pt")
-        if is_best:
-            torch.save(state, out / "best.pt")
+        for name in ("last.pt", "best.pt") if is_best else ("last.pt",):
+            with atomic_file(out / name) as partial:  # a crash mid-save keeps the last good one
+                torch.save(state, partial)
 
     fit = fit_segmentation(
         model,
@@ -287,7 +287,7 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
         **result,
     }
     final = build_report(metrics, run_targets(metrics), started)
-    (out / "report.json").write_text(json.dumps(final, indent=2) + "\n")
+    write_json(out / "report.json", final)
     return final
 
 

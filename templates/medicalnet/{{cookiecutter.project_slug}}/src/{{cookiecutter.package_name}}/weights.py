@@ -32,11 +32,14 @@ from .model import (
     medicalnet_resnet_args,
     require_hub,
 )
+from .runs import atomic_file
 
 log = logging.getLogger(__name__)
 
 #: Prefix that ``nn.DataParallel`` adds to every key.
 DATA_PARALLEL_PREFIX = "module."
+#: Tries per weights download before giving up (every error is shown).
+DOWNLOAD_ATTEMPTS = 2
 #: Buffers that old checkpoints lack and PyTorch fills in itself: never reported as missing.
 IGNORED_MISSING_SUFFIXES = ("num_batches_tracked",)
 
@@ -245,10 +248,10 @@ def save_medicalnet_checkpoint(
     with ``head`` (say the decoder of the pretraining task) under ``module.conv_seg.`` as
     MedicalNet's segmentation head was, plus ``"architecture"``: the encoder's geometry
     (``encoder_architecture``). The file loads back with ``load_medicalnet_weights``; MedicalNet's
-    own code reads only ``"state_dict"``.
+    own code reads only ``"state_dict"``. Written beside ``path`` and renamed into place, so an
+    interrupted save never leaves a half-written file there.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {DATA_PARALLEL_PREFIX + key: value for key, value in model.state_dict().items()}
     if head is not None:
         state.update(
@@ -257,7 +260,8 @@ def save_medicalnet_checkpoint(
                 for key, value in head.state_dict().items()
             }
         )
-    torch.save({"state_dict": state, "architecture": encoder_architecture(model)}, path)
+    with atomic_file(path) as partial:
+        torch.save({"state_dict": state, "architecture": encoder_architecture(model)}, partial)
     return path
 
 
@@ -269,15 +273,25 @@ def download_medicalnet_state_dict(depth: int) -> dict[str, torch.Tensor]:
     """
     medicalnet_resnet_args(depth)
     require_hub()
-    from monai.networks.nets.resnet import get_pretrained_resnet_medicalnet
+    from monai.networks.nets import resnet as monai_resnet
 
-    try:
-        state = get_pretrained_resnet_medicalnet(depth, device="cpu", datasets23=True)
-    except Exception as err:  # the hub raises many kinds: offline, HTTP, missing file
+    errors: list[str] = []
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        try:
+            # the hub client downloads beside its cache entry and renames it into place
+            state = monai_resnet.get_pretrained_resnet_medicalnet(
+                depth, device="cpu", datasets23=True
+            )
+            break
+        except Exception as err:  # the hub raises many kinds: offline, HTTP, missing file
+            errors.append(f"try {attempt}: {type(err).__name__}: {err}")
+            log.warning("MedicalNet ResNet-%d download failed: %s", depth, errors[-1])
+    else:
         raise WeightsError(
-            f"could not download the MedicalNet ResNet-{depth} weights ({err}). Check the network "
-            "and HF_HUB_OFFLINE, or pass an original .pth file with --pth."
-        ) from err
+            f"could not download the MedicalNet ResNet-{depth} weights ({'; '.join(errors)}). "
+            "Check the network and HF_HUB_OFFLINE, or pass an original .pth file with --pth "
+            "(weights) or --weights (train)."
+        )
     if not state:
         raise WeightsError(f"the MedicalNet ResNet-{depth} download holds no state dict")
     return strip_prefix(state)
