@@ -93,7 +93,8 @@ def check_report(report: dict[str, Any], code: int) -> None:
 def test_bench_track_on_a_davis_folder(davis_root, tmp_path, capsys):
     out, details = tmp_path / "report.json", tmp_path / "details.json"
     args = ["bench-track", "--davis-root", str(davis_root), "--trackers", "csrt,kcf,csrt"]
-    code = main([*args, "--output", str(out), "--details", str(details)])
+    run = tmp_path / "runs" / "bench-track"
+    code = main([*args, "--run", str(run), "--output", str(out), "--details", str(details)])
     report = last_json(capsys)
     check_report(report, code)
     assert set(report["targets"]) == {"jf_csrt_over_static_box", "jf_csrt_vs_sam2"}
@@ -106,12 +107,19 @@ def test_bench_track_on_a_davis_folder(davis_root, tmp_path, capsys):
     assert set(full["mean"]) == {"static_box", "static_mask", "csrt", "kcf"}
     # Every object once per method, a tracker named twice included.
     assert {v["objects"] for v in full["mean"].values()} == {2}
+    # The run folder: the same report and details, one history row per sequence and method.
+    assert json.loads((run / "report.json").read_text()) == report
+    assert json.loads((run / "details.json").read_text()) == full
+    rows = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 * 4 and {r["sequence"] for r in rows} == {"synth-a", "synth-b"}
+    assert json.loads((run / "config.json").read_text())["trackers"] == ["csrt", "kcf"]
 
 
 def test_bench_inpaint_borrowed_holes_on_a_davis_folder(davis_root, tmp_path, capsys):
     args = ["bench-inpaint", "--davis-root", str(davis_root), "--methods", "temporal-median"]
     code = main(
-        [*args, "--output", str(tmp_path / "r.json"), "--details", str(tmp_path / "d.json")]
+        [*args, "--run", str(tmp_path / "run"), "--output", str(tmp_path / "r.json")]
+        + ["--details", str(tmp_path / "d.json")]
     )
     report = last_json(capsys)
     check_report(report, code)
@@ -146,7 +154,8 @@ def test_bench_inpaint_e2fgvi_protocol_reports_against_the_published_psnr(
     args = ["bench-inpaint", "--davis-root", str(davis_root), "--protocol", "e2fgvi"]
     args += ["--masks-root", str(tmp_path / "test_masks"), "--methods", "temporal-median"]
     code = main(
-        [*args, "--output", str(tmp_path / "r.json"), "--details", str(tmp_path / "d.json")]
+        [*args, "--run", str(tmp_path / "run"), "--output", str(tmp_path / "r.json")]
+        + ["--details", str(tmp_path / "d.json")]
     )
     report = last_json(capsys)
     check_report(report, code)

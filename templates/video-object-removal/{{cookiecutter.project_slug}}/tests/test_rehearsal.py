@@ -92,6 +92,10 @@ def check_report(code: int, report: dict[str, Any], saved: Path) -> None:
         assert set(target) == {"value", "op", "threshold", "met", "source"}
         assert isinstance(target["value"], float) and target["source"]
     assert json.loads(saved.read_text()) == report
+    # The run folder around it (runs.RunFolder): history, config and environment too.
+    for name in ("history.jsonl", "config.json", "environment.json", "details.json"):
+        assert (saved.parent / name).is_file(), name
+    assert (saved.parent / "history.jsonl").read_text().strip()
 
 
 def test_real_run_rehearsed_on_a_tiny_davis(tmp_path, monkeypatch, capsys, palette_png, davis_zip):
@@ -141,12 +145,23 @@ def test_real_run_rehearsed_on_a_tiny_davis(tmp_path, monkeypatch, capsys, palet
     args = ["bench-inpaint", "--davis-root", "data/DAVIS", "--protocol", "e2fgvi"]
     args += ["--masks-root", "data/test_masks/davis/test_masks"]
     args += ["--methods", "telea,temporal-median", "--candidate", "temporal-median"]
-    args += ["--output", "runs/bench-inpaint-e2fgvi/report.json"]
-    args += ["--details", "runs/bench-inpaint-e2fgvi/details.json"]
+    args += ["--run", "runs/bench-inpaint-e2fgvi"]
     code, report = run(args, capsys)
     check_report(code, report, Path("runs/bench-inpaint-e2fgvi/report.json"))
     vs_e2fgvi = report["targets"]["psnr_temporal_median_vs_e2fgvi"]
     assert vs_e2fgvi["threshold"] == published["bench-inpaint --protocol e2fgvi"]
+
+    # make report RUN=runs/bench-track: the targets chart and a Results section of its numbers.
+    from {{ cookiecutter.package_name }}.showcase import RESULTS_BEGIN, RESULTS_END, parse_results
+
+    Path("README.md").write_text(f"# x\n\n{RESULTS_BEGIN}\n{RESULTS_END}\n")
+    code, drawn = run(["report", "runs/bench-track"], capsys)
+    assert code == 0 and drawn["figures"] == [str(Path("figures/targets.png"))]
+    shown = parse_results(Path("README.md"))
+    track = json.loads(Path("runs/bench-track/report.json").read_text())
+    assert {name: row["met"] for name, row in shown.items()} == {
+        name: t["met"] for name, t in track["targets"].items()
+    }
 
     # remove on a DAVIS sequence folder, the first box from the first annotation.
     args = ["remove", "data/DAVIS/JPEGImages/480p/rehearse-a"]

@@ -1,6 +1,7 @@
 """Command line: ``python -m {{ cookiecutter.package_name }} <command>``.
 
     smoke          the whole pipeline offline on synthetic scenes, against same-run baselines
+    report         figures and the README's Results section from a run folder (make report)
     synth          write a synthetic clip as an mp4 (and print its first box) to try `remove`
     remove         erase an object from a video (mp4 or a folder of frames) given one box
     fetch-davis    download and unpack DAVIS 2017 (480p) into data/DAVIS, whole or not at all
@@ -37,6 +38,7 @@ from .config import (
 )
 from .download import DAVIS_DEST, DAVIS_URL, DownloadError
 from .inpaint import METHODS
+from .runs import RunFolder
 {%- if cookiecutter.include_sam2 == 'yes' %}
 from .sam2_masks import MissingGroupError
 {%- endif %}
@@ -80,11 +82,44 @@ def _finish(report: dict[str, Any], path: str | Path | None = None) -> int:
     return emit(report)
 
 
+def _run_folder(folder: str | Path, config: dict[str, Any]) -> RunFolder:
+    """The run folder ``folder`` (e.g. runs/smoke), staged beside it until the run finishes."""
+    folder = Path(folder)
+    return RunFolder(folder.name, config, root=folder.parent)
+
+
 def cmd_smoke(args: argparse.Namespace) -> int:
     from .smoke import run_smoke
 
-    report = run_smoke(out_dir=args.out, seed=args.seed, n_scenes=args.scenes, n_frames=args.frames)
-    return _finish(report, Path(args.out) / "report.json")
+    config = {
+        "command": "smoke",
+        "seed": args.seed,
+        "scenes": args.scenes,
+        "frames": args.frames,
+        "tracker": "csrt",
+        "masks": f"boxes dilated {DEFAULT_DILATE_PX} px",
+        "method": "temporal-median",
+    }
+    with _run_folder(args.out, config) as run:
+        report = run_smoke(
+            out_dir=run.staging,
+            seed=args.seed,
+            n_scenes=args.scenes,
+            n_frames=args.frames,
+            log_row=run.log,
+        )
+        folder = run.finish(report)
+    log.info("wrote the run folder %s (make report draws it)", folder)
+    return _finish(report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import make_report
+    from .runs import latest_run
+
+    folder = Path(args.run) if args.run else latest_run()
+    _emit(make_report(folder, readme=Path(args.readme), figures=Path(args.figures)))
+    return 0
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -196,6 +231,32 @@ def _save(result: dict[str, Any], path: str | None) -> None:
         log.info("wrote %s", path)
 
 
+def _bench_config(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "davis_root": str(args.davis_root),
+        "split": args.split,
+        "sequences": args.sequences,
+        "max_frames": args.max_frames,
+        "seed": None,  # nothing random: DAVIS and the OpenCV methods are deterministic
+    }
+
+
+def _finish_bench(
+    run: RunFolder, result: dict[str, Any], report: dict[str, Any], args: argparse.Namespace
+) -> None:
+    """Log one history row per sequence and method, keep every sequence's numbers
+    (details.json) and move the run folder (--run) into place; --output and --details, when
+    given, get a copy of the report and of details.json."""
+    for sequence, methods in result["sequences"].items():
+        for method, scores in methods.items():
+            run.log(sequence=sequence, method=method, **scores)
+    _save(result, str(run.path("details.json")))
+    folder = run.finish(report)
+    for given, name in ((args.output, "report.json"), (args.details, "details.json")):
+        if given and Path(given).resolve() != (folder / name).resolve():
+            _save(report if name == "report.json" else result, given)
+
+
 def cmd_bench_track(args: argparse.Namespace) -> int:
     from .evaluate import bench_trackers, track_report
 
@@ -204,10 +265,13 @@ def cmd_bench_track(args: argparse.Namespace) -> int:
     unknown = [t for t in trackers if t not in TRACKERS]
     if unknown or not trackers:
         raise ValueError(f"unknown tracker(s) {unknown}; choose from {', '.join(TRACKERS)}")
-    result = bench_trackers(args.davis_root, _sequences(args), trackers, args.max_frames)
-    _save(result, args.details)
-    # The first tracker named is the one judged (the project's default comes first).
-    return _finish(track_report(result, trackers[0], started), args.output)
+    config = {"command": "bench-track", "trackers": trackers, **_bench_config(args)}
+    with _run_folder(args.run, config) as run:
+        result = bench_trackers(args.davis_root, _sequences(args), trackers, args.max_frames)
+        # The first tracker named is the one judged (the project's default comes first).
+        report = track_report(result, trackers[0], started)
+        _finish_bench(run, result, report, args)
+    return _finish(report)
 
 
 def cmd_bench_inpaint(args: argparse.Namespace) -> int:
@@ -230,17 +294,28 @@ def cmd_bench_inpaint(args: argparse.Namespace) -> int:
         )
     else:
         sequences = _sequences(args)
-    result = bench_inpainting(
-        args.davis_root,
-        sequences,
-        methods,
-        protocol=args.protocol,
-        masks_root=args.masks_root,
-        max_frames=args.max_frames,
-        dilate_px=args.dilate,
-    )
-    _save(result, args.details)
-    return _finish(inpaint_report(result, args.candidate, started), args.output)
+    config = {
+        "command": "bench-inpaint",
+        "methods": methods,
+        "candidate": args.candidate,
+        "protocol": args.protocol,
+        "masks_root": args.masks_root,
+        "dilate": args.dilate,
+        **_bench_config(args),
+    }
+    with _run_folder(args.run, config) as run:
+        result = bench_inpainting(
+            args.davis_root,
+            sequences,
+            methods,
+            protocol=args.protocol,
+            masks_root=args.masks_root,
+            max_frames=args.max_frames,
+            dilate_px=args.dilate,
+        )
+        report = inpaint_report(result, args.candidate, started)
+        _finish_bench(run, result, report, args)
+    return _finish(report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -252,13 +327,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("smoke", help="offline end-to-end run on synthetic scenes")
-    p.add_argument("--out", default="runs/smoke", help="folder for the report and mp4 files")
+    p.add_argument(
+        "--out", default="runs/smoke", help="the run folder (report, history, config, mp4 files)"
+    )
     p.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="draws the scenes (default: config.py)"
     )
     p.add_argument("--scenes", type=int, default=N_SCENES, help="how many scenes to score")
     p.add_argument("--frames", type=int, default=N_FRAMES, help="frames per scene")
     p.set_defaults(func=cmd_smoke)
+
+    p = sub.add_parser("report", help="figures and the README's Results section from a run")
+    p.add_argument("run", nargs="?", help="a run folder (default: the latest in runs/)")
+    p.add_argument("--readme", default="README.md", help="the README whose Results it writes")
+    p.add_argument("--figures", default="figures", help="the folder for the figures")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("synth", help="write a synthetic clip as an mp4, its first mask as a PNG")
     p.add_argument("output", help="mp4 path to write")
@@ -329,10 +412,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--max-frames", type=int, help="first N frames of each sequence (off the protocol)"
         )
-        p.add_argument("--output", default=f"runs/{name}/report.json", help="the report")
         p.add_argument(
-            "--details", default=f"runs/{name}/details.json", help="every sequence's numbers"
+            "--run",
+            default=f"runs/{name}",
+            help="the run folder: report.json, details.json (every sequence's numbers), "
+            "history.jsonl, config.json, environment.json (default: %(default)s)",
         )
+        p.add_argument("--output", help="a copy of the report elsewhere")
+        p.add_argument("--details", help="a copy of details.json elsewhere")
         p.set_defaults(func=func)
         if name == "bench-track":
             order = [DEFAULT_TRACKER, *(t for t in TRACKERS if t != DEFAULT_TRACKER)]

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .boxes import Box
+from .boxes import Box, iou
 from .config import DEFAULT_DILATE_PX, DEFAULT_RADIUS, DEFAULT_SEED
 from .inpaint import inpaint_video
 from .masks import masks_from_boxes
@@ -104,6 +104,8 @@ class SceneResult:
     scores: dict[str, float]
     removed: np.ndarray
     region: np.ndarray
+    boxes: list[Box | None] = field(default_factory=list)
+    telea: np.ndarray | None = None
 
 
 def score_scene(clip: SyntheticClip, pipeline: Pipeline) -> SceneResult:
@@ -135,13 +137,42 @@ def score_scene(clip: SyntheticClip, pipeline: Pipeline) -> SceneResult:
         "flicker": flicker(removed, region, clip.clean),
         "flicker_telea": flicker(telea, region, clip.clean),
     }
-    return SceneResult(scores=scores, removed=removed, region=region)
+    return SceneResult(scores=scores, removed=removed, region=region, boxes=boxes, telea=telea)
+
+
+def per_frame(clip: SyntheticClip, result: SceneResult) -> list[dict[str, Any]]:
+    """One row per frame of a scored scene: the tracked box, its IoU with the true box and the
+    still first box's, and the hole PSNR (dB) of the pipeline, of Telea and of the unfilled
+    frame (``None`` where the frame has no hole). The run over time: ``make report`` draws it."""
+    rows = []
+    for t in range(len(clip.frames)):
+        box, truth, hole = result.boxes[t], clip.boxes[t], result.region[t]
+
+        def hole_psnr(frames: np.ndarray | None, t: int = t, hole: np.ndarray = hole) -> Any:
+            if frames is None or not hole.any():
+                return None
+            return round(_finite(psnr_in(frames[t], clip.clean[t], hole)), 3)
+
+        rows.append(
+            {
+                "frame": t,
+                "box": None if box is None else [int(v) for v in box],
+                "iou": round(iou(box, truth), 4),
+                "iou_static": round(iou(clip.boxes[0], truth), 4),
+                "psnr": hole_psnr(result.removed),
+                "psnr_telea": hole_psnr(result.telea),
+                "psnr_unfilled": hole_psnr(clip.frames),
+            }
+        )
+    return rows
 
 
 def _mp4_round_trip(out_dir: Path, clip: SyntheticClip, result: SceneResult) -> float | None:
-    """Write the scene's input and result as mp4, read the result back, and return its hole
-    PSNR against the clean plates: the video a user gets. ``None`` when frames were lost."""
+    """Write the scene's input, result and Telea's as mp4, read the result back, and return its
+    hole PSNR against the clean plates: the video a user gets. ``None`` when frames were lost."""
     write_video(out_dir / "scene0_input.mp4", clip.frames, clip.fps)
+    if result.telea is not None:
+        write_video(out_dir / "scene0_telea.mp4", result.telea, clip.fps)
     written = write_video(out_dir / "scene0_removed.mp4", result.removed, clip.fps)
     decoded, _ = read_video(written)
     log.info(
@@ -162,11 +193,13 @@ def run_smoke(
     n_scenes: int = N_SCENES,
     n_frames: int = N_FRAMES,
     pipeline: Pipeline | None = None,
+    log_row: Callable[..., None] | None = None,
 ) -> dict[str, Any]:
     """Run ``pipeline`` (the project's by default) on ``n_scenes`` scenes of ``seed``.
 
     Returns the report (``targets.build_report``): ``ok`` is true exactly when every target is
-    met. The first scene's input and result are left in ``out_dir`` as mp4 files to watch.
+    met. The first scene's input, result and Telea's are left in ``out_dir`` as mp4 files to
+    watch; ``log_row`` (a run folder's ``log``) gets one row per frame of every scene.
     """
     if n_scenes < 1:
         raise ValueError(f"n_scenes must be >= 1; got {n_scenes}")
@@ -182,6 +215,9 @@ def run_smoke(
         per_scene.append(scores)
         if first is None:
             first = (clip, result)
+        if log_row is not None:
+            for row in per_frame(clip, result):
+                log_row(scene=k, **row)
         log.info(
             "scene %d: IoU %.3f (still box %.3f)  hole PSNR %.1f dB (unfilled %.1f, Telea %.1f)"
             "  flicker %.2f (Telea %.2f)",
