@@ -32,7 +32,7 @@ pytestmark = pytest.mark.real
 
 @pytest.fixture(scope="module")
 def sst2():
-    pytest.importorskip("datasets", reason="the real extra is not installed")
+    pytest.importorskip("datasets", reason="the real group is not installed (make setup WITH=real)")
     try:
         return load_sst2("train", limit=512, seed=0), load_sst2("validation")
     except StarterError as err:
