@@ -1,6 +1,6 @@
 """The real run on real weights and SST-2. Skipped unless both are in the local cache.
 
-To run: `pip install -e ".[dev,real]"`, then `python -m <package> download` once with network,
+To run: `make setup WITH=real`, then `python -m <package> download` once with network,
 then `pytest -m real` (the tests stay offline: they read the cache).
 """
 
