@@ -10,6 +10,7 @@ import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -29,7 +30,7 @@ torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One real `python -m <package> smoke` run in a subprocess, shared by the tests that read it.
 
     Returns its exit status, its parsed JSON report (the last stdout line) and its output folder.
@@ -65,7 +66,7 @@ def untrained_model_dir(tmp_path: Path, tokenizer) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sentences() -> list:
+def sentences() -> list[data.Example]:
     """600 labelled grammar sentences."""
     return data.synthetic_sentiment(600, seed=1)
 
@@ -76,7 +77,7 @@ def fake_sst2(monkeypatch: pytest.MonkeyPatch) -> float:
     real run's code runs offline. Returns the share of positive labels in the validation
     stand-in (0.7: the majority class scores 0.7 on it)."""
 
-    def load(split: str, limit: int | None = None, seed: int = 0) -> tuple[list, list]:
+    def load(split: str, limit: int | None = None, seed: int = 0) -> tuple[list[str], list[int]]:
         examples = data.synthetic_sentiment(1500, seed=int(split == "train"))
         examples = [e for e in examples if e.kind == "plain"]
         if split == "validation":

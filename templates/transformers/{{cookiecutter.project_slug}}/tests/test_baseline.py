@@ -1,5 +1,7 @@
 """The bag-of-n-grams baseline is a fair one: it learns what a bag can, and only that."""
 
+from collections.abc import Sequence
+
 import pytest
 
 from {{ cookiecutter.package_name }}.baseline import (
@@ -7,6 +9,7 @@ from {{ cookiecutter.package_name }}.baseline import (
     ngrams,
 )
 from {{ cookiecutter.package_name }}.data import (
+    Example,
     grammar_splits,
 )
 from {{ cookiecutter.package_name }}.evaluate import (
@@ -19,7 +22,9 @@ def splits():
     return grammar_splits(1800, 300, 600, seed=11)
 
 
-def _texts_labels(examples, kind=None):
+def _texts_labels(
+    examples: Sequence[Example], kind: str | None = None
+) -> tuple[list[str], list[int]]:
     chosen = [e for e in examples if kind is None or e.kind == kind]
     return [e.text for e in chosen], [e.label for e in chosen]
 

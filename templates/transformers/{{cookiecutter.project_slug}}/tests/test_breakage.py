@@ -6,9 +6,14 @@ bag-of-n-grams baseline, the targets) runs as in `make smoke`.
 """
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
-from broken import BROKEN
+
+if TYPE_CHECKING:  # mypy reads tests/ as the package `tests`
+    from tests.broken import BROKEN
+else:  # pytest puts tests/ itself on sys.path (no __init__.py), so `broken` is top-level
+    from broken import BROKEN
 
 from {{ cookiecutter.package_name }} import (
     smoke,

@@ -2,6 +2,7 @@
 and a tiny local BERT for the pretrained encoder, so the code that builds the real report runs."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,9 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 
 
-def _last_json(capsys) -> dict:
-    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+def _last_json(capsys) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    return report
 
 
 def _train(model_dir, out, *extra: str) -> list[str]:

@@ -103,7 +103,7 @@ def test_splits_share_no_key_clause_core_or_sentence(seed):
     assert [len(examples) for examples in splits.values()] == [900, 300, 300]
     for split, examples in splits.items():
         assert all(owner[key] == split for e in examples for key in e.keys), split
-    seen = {split: {
+    seen: dict[str, dict[str, set[object]]] = {split: {
         "keys": {k for e in examples for k in e.keys},
         "clauses": {c for e in examples for c in e.clauses},
         "cores": {e.core for e in examples},
@@ -131,7 +131,7 @@ def test_sst2_has_only_train_and_validation_labels():
         load_sst2("test")
 
 
-def test_sst2_without_datasets_says_which_extra_to_install(monkeypatch):
+def test_sst2_without_datasets_says_which_group_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "datasets", None)  # makes `import datasets` fail
-    with pytest.raises(StarterError, match=r"\.\[real\]"):
+    with pytest.raises(StarterError, match="make setup WITH=real"):
         load_sst2("validation")

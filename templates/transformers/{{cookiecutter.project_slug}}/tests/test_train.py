@@ -55,7 +55,7 @@ def test_fit_is_reproducible(tokenizer, sentences):
 
 
 def test_fit_reports_progress(tokenizer, sentences):
-    messages = []
+    messages: list[str] = []
     model = tiny_bert(len(tokenizer), max_length=48)
     texts, labels = [e.text for e in sentences], [e.label for e in sentences]
     fit(model, tokenizer, texts[:64], labels[:64], CONFIG, log=messages.append)

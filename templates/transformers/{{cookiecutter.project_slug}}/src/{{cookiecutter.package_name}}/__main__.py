@@ -2,7 +2,7 @@
 
 Progress goes to stderr; the result is JSON on stdout (one object as the last line; `predict`
 prints one line per text). Exit status: 0 done and every target met, 1 a target missed,
-2 a problem to fix first (bad arguments, missing extra, missing model, no network).
+2 a problem to fix first (bad arguments, missing package, missing model, no network).
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "smoke":
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
+        # transformers leaves disable_progress_bar unannotated
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         report = run_smoke(args.out, seed=args.seed, log=_log)
     elif args.command == "download":
         report = finetune.download(args.model)

@@ -87,10 +87,10 @@ def _fit(
         optimizer.zero_grad()
         loss = torch.nn.functional.binary_cross_entropy_with_logits(x.logits(weight, bias), y)
         loss = loss + 0.5 * penalty * weight.square().sum()
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
         return loss
 
-    optimizer.step(closure)
+    optimizer.step(closure)  # type: ignore[no-untyped-call]  # torch leaves it unannotated
     return weight.detach(), bias.detach()
 
 

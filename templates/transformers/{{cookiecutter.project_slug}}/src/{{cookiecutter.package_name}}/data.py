@@ -285,7 +285,7 @@ def load_sst2(split: str, limit: int | None = None, seed: int = 0) -> tuple[list
     """SST-2 sentences and labels from the Hugging Face hub (`stanfordnlp/sst2`).
 
     `split` is "train" (67,349 phrases) or "validation" (872 sentences; the test split has no
-    labels). `limit` keeps a seeded random subset. Needs the `real` extra and, the first time,
+    labels). `limit` keeps a seeded random subset. Needs the `real` group and, the first time,
     network access; later runs read the local cache (also with HF_HUB_OFFLINE=1).
     """
     if split not in ("train", "validation"):
@@ -296,7 +296,7 @@ def load_sst2(split: str, limit: int | None = None, seed: int = 0) -> tuple[list
         import datasets
     except ImportError as err:
         raise StarterError(
-            "the real run needs the 'datasets' package: pip install -e '.[real]'"
+            "the real run needs the 'datasets' package: make setup WITH=real"
         ) from err
     try:
         table = datasets.load_dataset("stanfordnlp/sst2", split=split)

@@ -7,8 +7,14 @@ import time
 from collections.abc import Sequence
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, pipeline
-from transformers.pipelines import Pipeline
+from transformers import (
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    PythonBackend,
+    TextClassificationPipeline,
+    TokenizersBackend,
+    pipeline,
+)
 
 from .train import batches
 
@@ -25,7 +31,7 @@ def predict_logits(
     if not texts:
         raise ValueError("no texts to classify")
     # >>> assignment: eval mode; cat float32 CPU logits of each batches() batch
-    model.eval()
+    model.train(False)  # eval mode (PreTrainedModel.eval() is unannotated)
     device = model.device
     chunks = [
         model(**{key: value.to(device) for key, value in batch.items()}).logits.float().cpu()
@@ -74,7 +80,7 @@ def latency_ms(
     """p50 and p95 latency of classifying one sentence at a time (tokenizer included), in ms."""
     if not texts:
         raise ValueError("no texts to time")
-    model.eval()
+    model.train(False)  # eval mode (PreTrainedModel.eval() is unannotated)
     timings = []
     for i, text in enumerate([*texts[:warmup], *texts]):
         start = time.perf_counter()
@@ -90,17 +96,21 @@ def latency_ms(
 
 def text_classifier(
     model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, device: torch.device | None = None
-) -> Pipeline:
+) -> TextClassificationPipeline:
     """A `pipeline("text-classification")` serving `model`: call it on a string or a list."""
+    if not isinstance(tokenizer, PythonBackend | TokenizersBackend):  # what a pipeline takes
+        raise TypeError(f"a pipeline needs a transformers 5 tokenizer, not {type(tokenizer)}")
     return pipeline(
         "text-classification", model=model, tokenizer=tokenizer, device=device or model.device
     )
 
 
 def pipeline_predictions(
-    classifier: Pipeline, texts: Sequence[str], batch_size: int = 64
+    classifier: TextClassificationPipeline, texts: Sequence[str], batch_size: int = 64
 ) -> list[int]:
     """Label ids the pipeline gives `texts` (its label names mapped back through the config)."""
     label2id = classifier.model.config.label2id
+    if not label2id:
+        raise ValueError("the pipeline's model config has no label2id")
     outputs = classifier(list(texts), batch_size=batch_size, truncation=True)
     return [int(label2id[output["label"]]) for output in outputs]

@@ -1,6 +1,6 @@
 """The real run: fine-tune a pretrained encoder on SST-2, evaluate it, serve it.
 
-Needs the `real` extra (`datasets`) and, once, network access to the Hugging Face hub; after
+Needs the `real` group (`datasets`) and, once, network access to the Hugging Face hub; after
 `download` everything reads the local cache, so it also runs with HF_HUB_OFFLINE=1.
 """
 
@@ -21,7 +21,7 @@ from transformers import set_seed
 from .data import load_sst2
 from .errors import StarterError
 from .evaluate import accuracy, evaluate, latency_ms, predict_logits, text_classifier
-from .model import count_parameters, load_classifier, save_classifier
+from .model import count_parameters, load_classifier, move_to, save_classifier
 from .settings import (
     CPU_GOAL_ACCURACY,
     CPU_GOAL_MINUTES,
@@ -136,7 +136,7 @@ def run_finetune(
     )
 
     model, tokenizer = load_classifier(model_name)
-    model.to(device)
+    move_to(model, device)
     say(f"{model_name}: {count_parameters(model) / 1e6:.1f}M parameters on {device}")
 
     def dev_accuracy() -> float:
@@ -189,7 +189,7 @@ def run_evaluate(
     run_file = path / RUN_FILE
     protocol = json.loads(run_file.read_text())["protocol"] if run_file.is_file() else "full"
     model, tokenizer = load_classifier(path)
-    model.to(device)
+    move_to(model, device)
     val_texts, val_labels = load_sst2("validation")
     metrics: dict[str, Any] = {
         "protocol": protocol,
@@ -207,7 +207,7 @@ def predict(
     if not texts:
         raise ValueError("give at least one text to classify")
     model, tokenizer = load_classifier(_existing(model_dir))
-    classifier = text_classifier(model.to(device), tokenizer)
+    classifier = text_classifier(move_to(model, device), tokenizer)
     outputs = classifier(list(texts), truncation=True)
     return [
         {"text": text, "label": out["label"], "score": round(float(out["score"]), 4)}

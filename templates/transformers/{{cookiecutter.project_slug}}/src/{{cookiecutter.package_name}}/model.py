@@ -73,8 +73,7 @@ def tiny_bert(
         # No dropout: with 32 hidden units it slows learning more than it regularises.
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
-        num_labels=len(LABELS),
-        id2label=ID2LABEL,
+        id2label=ID2LABEL,  # two labels: num_labels follows from it
         label2id=LABEL2ID,
     )
     torch.manual_seed(seed)
@@ -135,6 +134,13 @@ def pick_device(name: str = "auto") -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise StarterError("--device cuda was asked for, but torch sees no CUDA GPU")
     return torch.device(name)
+
+
+def move_to(model: PreTrainedModel, device: torch.device) -> PreTrainedModel:
+    """`model.to(device)`, typed: transformers wraps `PreTrainedModel.to` in functools.wraps,
+    which typeshed types as a plain function whose first argument is `self`."""
+    moved: PreTrainedModel = model.to(device)  # type: ignore[arg-type]  # see the docstring
+    return moved
 
 
 def count_parameters(model: torch.nn.Module) -> int:

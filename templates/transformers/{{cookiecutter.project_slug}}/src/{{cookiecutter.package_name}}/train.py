@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
+from .model import move_to
+
 
 @dataclass
 class TrainConfig:
@@ -123,7 +125,7 @@ def train_step(
     optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
-    return loss.item()
+    return float(loss.item())
     # <<< assignment
 
 
@@ -153,10 +155,11 @@ def fit(
         raise ValueError(f"epochs must be positive, got {config.epochs}")
     device = device or torch.device("cpu")
     torch.manual_seed(config.seed)
-    model.to(device).train()
+    move_to(model, device).train()
     optimizer = _optimizer(model, config)
     total_steps = math.ceil(len(texts) / config.batch_size) * config.epochs
-    scheduler = get_linear_schedule_with_warmup(
+    # transformers leaves get_linear_schedule_with_warmup unannotated
+    scheduler = get_linear_schedule_with_warmup(  # type: ignore[no-untyped-call]
         optimizer, round(config.warmup_ratio * total_steps), total_steps
     )
     use_bf16 = config.mixed_precision and device.type == "cuda" and torch.cuda.is_bf16_supported()
@@ -199,5 +202,5 @@ def fit(
         model.load_state_dict(best_state)
     result.seconds = time.perf_counter() - start
     result.cpu_seconds = time.process_time() - cpu_start
-    model.eval()
+    model.train(False)  # eval mode: PreTrainedModel.eval() is unannotated, train(False) is not
     return result
