@@ -13,7 +13,7 @@ from pathlib import Path
 
 from common import write_section
 
-STEPS = ("venv", "setup", "test", "smoke")
+STEPS = ("venv", "setup", "lint", "test", "smoke")
 TIMINGS = Path(__file__).resolve().parent / "out" / "verify-timings.jsonl"
 
 
@@ -28,10 +28,12 @@ def main() -> None:
     machines = sorted({r["machine"] for r in newest.values()})
     lines = [
         f"Machine: {'; '.join(machines)}. Seconds per step of `mlstarter verify` on a freshly",
-        "generated repo (new venv; pip cache warm), from the e2e tier (`pytest -m e2e`).",
+        "generated repo (new venv; installer as `verify` chose it, caches warm), from the e2e tier",
+        "(`pytest -m e2e`).",
         "",
-        "| starter | venv | install (make setup) | tests | smoke | total | ok | when (UTC) |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| starter | venv | install (make setup) | lint | tests | smoke | total | ok | when (UTC) |"
+        "",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for key, r in newest.items():
         steps = r["steps"]
