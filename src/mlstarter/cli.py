@@ -448,7 +448,7 @@ def new(
         )
         interrupts.check()  # a signal during the final renames: the repo is complete, say so
         if not as_json:
-            _print_created(project, result)
+            _print_created(project, result, flavor)
         if verify_after:
             run.interrupted_says = (
                 f"the repo {result.path} was created and is kept; its verification was stopped "
@@ -789,7 +789,7 @@ def _print_dry_run(target: Path, files: list[str], state: str) -> None:
     sys.stdout.write("".join(shown(line) + "\n" for line in lines))
 
 
-def _print_created(project: Project, result: Any) -> None:
+def _print_created(project: Project, result: Any, flavor: str = "showcase") -> None:
     lines = [f"Created {result.path} ({len(result.files)} files) from the {project.key} template."]
     if result.backup:
         lines.append(f"The folder that was there is now {result.backup}")
@@ -803,7 +803,10 @@ def _print_created(project: Project, result: Any) -> None:
         "Next:",
         f"  cd {result.path}",
         "  python3.11 -m venv .venv && . .venv/bin/activate",
-        "  make setup && make smoke   # then read README.md: the problem to solve",
+        "  make setup && make smoke   # then read README.md: the problem to solve"
+        if flavor != "assignment"
+        else "  make setup && make test   # README.md, Your assignment: the TODOs to write; "
+        "make smoke passes once they are done",
     ]
     sys.stdout.write("".join(shown(line) + "\n" for line in lines))
 
