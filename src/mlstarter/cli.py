@@ -128,6 +128,15 @@ app = typer.Typer(
 )
 
 MAX_ERROR_LINE = 2000
+TemplateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--template",
+        metavar="PATH",
+        help="A cookiecutter template of your own (a private assignment) instead of a featured "
+        "project; see templates/README.md.",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
 
@@ -371,10 +380,11 @@ def new(
     verify_after: Annotated[
         bool, typer.Option("--verify", help="Run `mlstarter verify` on the new repo.")
     ] = False,
+    template: TemplateOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Generate a starter repo from a featured project's template."""
+    """Generate a starter repo from a featured project's template (or one of your own)."""
     with _reported(as_json, verbose) as run:
         from mlstarter import answers as answers_mod
         from mlstarter import generate
@@ -386,11 +396,21 @@ def new(
                 "(answers then come from --answers, --set and the template defaults)"
             )
         catalog = load_catalog()
-        if key is None:
-            if not interactive:
-                raise MissingAnswerError(f"no project given: name one of {', '.join(catalog.keys)}")
-            key = _ask_project(catalog)
-        project = catalog.get(key)
+        if template is not None:
+            from mlstarter.catalog import private_template
+
+            if key is not None:
+                raise UsageError("give a project KEY or --template PATH, not both")
+            project = private_template(template, catalog)
+            key = project.key
+        else:
+            if key is None:
+                if not interactive:
+                    raise MissingAnswerError(
+                        f"no project given: name one of {', '.join(catalog.keys)}"
+                    )
+                key = _ask_project(catalog)
+            project = catalog.get(key)
         spec = answers_mod.load_template(project.template_dir)
         given: dict[str, object] = {}
         recorded_flavor = None
@@ -404,7 +424,7 @@ def new(
         answers_mod.check_names(spec, from_set, "--set")
         given.update(from_set)
         flavor = check_flavor(flavor or recorded_flavor or "showcase")
-        out = generate.check_output_dir(output_dir)
+        out = generate.check_output_dir(output_dir, project.template_dir)
 
         def ask(question: Any, default: object) -> object:
             return _ask_question(spec, question, default)
@@ -507,6 +527,7 @@ def batch(
             help="Push each repo to URL; {student_id} is replaced. Implies --git.",
         ),
     ] = None,
+    template: TemplateOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -525,14 +546,24 @@ def batch(
             gitrepo.check_remote(remote)
             git = True
         catalog = load_catalog()
+        private_dir = None
+        if template is not None:
+            from mlstarter.catalog import private_template, with_private
+
+            own = private_template(template, catalog)
+            if project is not None and project != own.key:
+                raise UsageError(
+                    f"--project {project} and --template {template} disagree; give --template only"
+                )
+            catalog, project, private_dir = with_private(catalog, own), own.key, own.template_dir
         if project is not None:
             catalog.get(project)
-        batch_mod.refuse_summary_as_roster(roster, generate.check_output_dir(output_dir))
+        out = generate.check_output_dir(output_dir, private_dir)
+        batch_mod.refuse_summary_as_roster(roster, out)
         rows = batch_mod.read_roster(roster)
         base, _ = batch_mod.base_answers(
             answers_file, answers_mod.parse_set_options(set_values or []), project
         )
-        out = generate.check_output_dir(output_dir)
         planned, failed = batch_mod.plan_rows(
             rows, catalog, out, project, base, flavor, force, git, remote
         )
@@ -577,7 +608,8 @@ def _run_batch(
     summary_error = None
     paths = (out / batch_mod.SUMMARY_JSON, out / batch_mod.SUMMARY_CSV)
     try:
-        paths = batch_mod.write_summary(out, outcomes, graders, name)
+        templates = batch_mod.templates_of(planned)
+        paths = batch_mod.write_summary(out, outcomes, graders, name, templates)
     except OSError as exc:
         summary_error = str(generate.refused(exc, "cannot write the batch summary"))
     return outcomes, graders, signum, paths, summary_error
