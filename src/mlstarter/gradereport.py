@@ -218,7 +218,7 @@ def leaderboard(grades: ClassGrades) -> str:
             met = sum(bool(t.get("met")) for t in targets.values())
             met_text = f"{met}/{len(targets)}" if targets else "-"
             problem = (s.smoke or {}).get("problem", "no smoke run")
-            shown = f"{v:.4f}" if v is not None else _cell(problem)
+            shown = f"{v:.4f}" if v is not None else _cell(str(problem)[:80])
             points = f"{_num(s.points)}/{_num(s.max_points)}" if s.points is not None else s.status
             place = str(rank) if v is not None else "-"
             out.append(
