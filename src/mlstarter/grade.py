@@ -483,8 +483,12 @@ def _read_report(path: Path, run: TestRun, first: bool) -> tuple[bool, str | Non
         if kind == "collected" and first and isinstance(record.get("nodeids"), list):
             run.collected = [str(n) for n in record["nodeids"]]
         elif kind == "collect_error":
-            run.collect_errors.append({"nodeid": str(record.get("nodeid", "")),
-                                       "message": str(record.get("message", ""))})  # fmt: skip
+            error = {
+                "nodeid": str(record.get("nodeid", "")),
+                "message": str(record.get("message", "")),
+            }
+            if error not in run.collect_errors:
+                run.collect_errors.append(error)
         elif kind == "start":
             running = str(record.get("nodeid", ""))
         elif kind == "result":
@@ -667,7 +671,7 @@ def student_answers(
     from mlstarter.userfiles import load_yaml
 
     if student.answers is not None:
-        return resolve_answers(plan.spec, student.answers)
+        return known_answers(plan.spec, student.answers, notes)
     raw = snap.files.get(RECORD_FILE)
     if raw is None:
         raise UsageError("the batch summary has no answers for this row and the repo no record")
@@ -680,7 +684,18 @@ def student_answers(
     if student.seed is not None and "seed" in answers and str(answers["seed"]) != str(student.seed):
         raise UsageError(f"{student.student_id}'s {RECORD_FILE} changed the seed the batch gave")
     notes.append(f"answers read from the repo's {RECORD_FILE} (the batch summary has none)")
-    return resolve_answers(plan.spec, answers)
+    return known_answers(plan.spec, answers, notes)
+
+
+def known_answers(
+    spec: TemplateSpec, answers: dict[str, object], notes: list[str] | None = None
+) -> dict[str, object]:
+    """The answers, checked, for the template as it is now: a question it no longer asks is
+    dropped (and said), one it asks since takes its default."""
+    dropped = sorted(set(answers) - set(spec.names))
+    if dropped and notes is not None:
+        notes.append(f"answers the template no longer asks were left out: {', '.join(dropped)}")
+    return resolve_answers(spec, {k: v for k, v in answers.items() if k in spec.names})
 
 
 # --- scoring -------------------------------------------------------------------------------------
@@ -830,10 +845,7 @@ def plan_project(
     spec = load_template(template.template_dir)
     grader = find_grader(options, key, one_project)
     first = next(s for s in students if s.project == key)
-    if first.answers is not None:
-        reference = resolve_answers(spec, first.answers)
-    else:
-        reference = resolve_answers(spec, {})
+    reference = known_answers(spec, first.answers or {})
     hidden_from = str(grader) if grader is not None else f"the template {template.template_dir}"
     plan = ProjectPlan(key, template, spec, load_spec(grader), grader, hidden_from, reference,
                        str(reference["package_name"]), note)  # fmt: skip

@@ -81,6 +81,7 @@ def _project(plan: ProjectPlan) -> dict[str, Any]:
         "hidden_tests_from": plan.hidden_from,
         "grading_spec": plan.grading.source,
         "environment": str(plan.env.python.parent.parent) if plan.env is not None else None,
+        "environment_origin": plan.env.origin if plan.env is not None else None,
         "max_points": sum(t.points for t in graded),
         "graded_tests": len(graded),
         "leaderboard_metric": plan.metric,
