@@ -128,7 +128,8 @@ def _number(value: float | None) -> float | None:
     if value is None:
         return None
     value = float(value)
-    return None if math.isnan(value) or math.isinf(value) else round(value, 6)
+    # six significant digits: a tiny gradient error or loss gap stays visible (not 0.0)
+    return None if math.isnan(value) or math.isinf(value) else float(f"{value:.6g}")
 
 
 def _clean(value: Any) -> Any:

@@ -2,6 +2,7 @@
 # points: 10
 
 import importlib.util
+import json
 import subprocess
 
 import pytest
@@ -10,7 +11,7 @@ import torch
 
 from {{ cookiecutter.package_name }} import legacy
 from {{ cookiecutter.package_name }}.model import ModelConfig
-from {{ cookiecutter.package_name }}.train import TrainConfig, train_dlpack
+from {{ cookiecutter.package_name }}.train import TrainConfig, TrainResult, train_dlpack
 
 needs_tfpyth = pytest.mark.skipif(
     importlib.util.find_spec("tfpyth") is None,
@@ -66,11 +67,39 @@ def test_tfpyth_training_matches_the_dlpack_bridge(digits, tmp_path):
     old = legacy.train_tfpyth(config, out_dir=tmp_path)
     new = train_dlpack(digits, config)
     assert old.bridge == "tfpyth" and (tmp_path / "model.pt").is_file()
-    # Same data, weights, batches and maths: the two bridges follow the same trajectory.
-    assert old.losses == pytest.approx(new.losses, rel=1e-4)
+    # Same data, weights, batches and maths: the two bridges follow the same trajectory, step
+    # by step, and choose the same epoch on the dev split.
+    assert len(old.step_losses) == len(new.step_losses) > 30
+    assert old.step_losses == pytest.approx(new.step_losses, abs=1e-5)
+    assert old.best_epoch == new.best_epoch
+    assert old.gradient_error < 1e-6 and new.gradient_error < 1e-6
     assert sum(a == b for a, b in zip(old.predictions, new.predictions, strict=True)) >= 0.98 * len(
         new.predictions
     )
+
+
+def test_the_child_starts_at_once_and_is_waited_for(monkeypatch):
+    started, waited = [], []
+    reply = TrainResult("tfpyth", 0.9, 0.9, 0.95, 3, [1.0], [1.0], [0, 1], 2.5)
+
+    class Child:
+        returncode = 0
+
+        def __init__(self, command, **kwargs):
+            started.append(command)
+
+        def communicate(self, timeout=None):
+            waited.append(timeout)
+            return "[tfpyth] log lines go to stderr\n" + json.dumps(reply.to_dict()) + "\n", None
+
+    monkeypatch.setattr(legacy, "tfpyth_available", lambda: True)
+    monkeypatch.setattr(legacy.subprocess, "Popen", Child)
+    run = legacy.start_tfpyth(TrainConfig(epochs=1), timeout=30)
+    assert len(started) == 1 and not waited  # started, not waited for yet
+    assert started[0][1:3] == ["-m", f"{legacy.__package__}.legacy"]
+    request = json.loads(started[0][3])
+    assert request["task"] == "train" and request["config"]["epochs"] == 1
+    assert run.result() == reply and waited == [30]
 
 
 def test_missing_tfpyth_is_a_clear_error(monkeypatch):

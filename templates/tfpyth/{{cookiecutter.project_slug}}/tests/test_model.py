@@ -1,4 +1,4 @@
-# points: 20
+# points: 15
 
 import numpy as np
 import pytest
@@ -6,12 +6,14 @@ import tensorflow as tf
 import torch
 
 from {{ cookiecutter.package_name }}.model import (
+    DEFAULT_FEATURES,
     HybridModel,
     ModelConfig,
     TFFeatureExtractor,
     extract_features,
     init_extractor_weights,
     load_hybrid,
+    resolve_features,
     save_hybrid,
 )
 
@@ -81,3 +83,20 @@ def test_load_rejects_missing_and_foreign_files(tmp_path):
     torch.save({"weights": [torch.ones(1)]}, foreign)
     with pytest.raises(ValueError, match="not a checkpoint"):
         load_hybrid(foreign)
+
+
+def test_the_feature_function_is_part_of_the_config(tmp_path):
+    assert resolve_features(DEFAULT_FEATURES) is extract_features
+    frozen = ModelConfig(
+        hidden=(16, 8), head_hidden=4, seed=3, features="breakages:frozen_features"
+    )
+    model, plain = HybridModel(64, 10, frozen), HybridModel(64, 10, SMALL)
+    x = torch.rand(5, 64)
+    torch.testing.assert_close(model(x), plain(x))  # the same values ...
+    model(x).sum().backward()
+    assert all(float(p.grad.abs().sum()) == 0.0 for p in model.extractor.tf_params)  # no TF grads
+    assert load_hybrid(save_hybrid(model, tmp_path / "m.pt")).config.features == frozen.features
+    with pytest.raises(ValueError, match="module:function"):
+        ModelConfig(features="extract_features")
+    with pytest.raises(ValueError, match="does not name a function"):
+        resolve_features("math:pi")

@@ -1,20 +1,27 @@
-"""Datasets: scikit-learn's bundled digits (offline) and MNIST (downloaded, real mode)."""
+"""Datasets: scikit-learn's bundled digits (offline) and MNIST (downloaded, real mode).
+
+Every split has three parts: ``train`` to fit, ``dev`` to choose (the epoch to keep, a
+baseline's regularisation), ``test`` to report. Nothing is chosen on the test split.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 DATASETS = ("digits", "mnist")
 # The project's seed (a template answer: instructors give each student their own). It picks the
-# digits' train/test split, the initial weights and the batch order unless a seed is passed.
+# digits' train/dev/test split, the initial weights and the batch order unless a seed is passed.
 DEFAULT_SEED = {{ cookiecutter.seed|int }}
+# MNIST's dev split: the last 5,000 of its 60,000 training images (its test split is official).
+MNIST_DEV = 5000
 
 
 @dataclass(frozen=True)
 class Split:
-    """A train/test split of flattened images scaled to [0, 1].
+    """Train, dev and test parts of flattened images scaled to [0, 1].
 
     ``x_*`` are float32 arrays of shape (n, n_features); ``y_*`` are int64 labels in
     [0, n_classes).
@@ -23,6 +30,8 @@ class Split:
     name: str
     x_train: np.ndarray
     y_train: np.ndarray
+    x_dev: np.ndarray
+    y_dev: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
 
@@ -32,33 +41,47 @@ class Split:
 
     @property
     def n_classes(self) -> int:
-        return int(max(self.y_train.max(), self.y_test.max()) + 1)
+        return int(max(self.y_train.max(), self.y_dev.max(), self.y_test.max()) + 1)
 
 
-def load_digits_split(test_size: float = 0.2, seed: int = DEFAULT_SEED) -> Split:
-    """The 1,797 8x8 digits that ship inside scikit-learn, split stratified by label.
+def load_digits_split(
+    test_size: float = 0.2, dev_size: float = 0.2, seed: int = DEFAULT_SEED
+) -> Split:
+    """The 1,797 8x8 digits that ship inside scikit-learn: train / dev / test, stratified by label.
 
-    Pixels (0..16) are scaled to [0, 1]. The same ``seed`` always gives the same split. Raises
-    ``ValueError`` unless ``0 < test_size < 1``.
+    ``test_size`` and ``dev_size`` are fractions of all images (default 60 / 20 / 20). Pixels
+    (0..16) are scaled to [0, 1]. The same ``seed`` always gives the same split. Raises
+    ``ValueError`` unless both fractions are positive and leave some images to train on.
     """
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
+    if not (0.0 < test_size < 1.0 and 0.0 < dev_size < 1.0 and test_size + dev_size < 1.0):
+        raise ValueError(
+            f"test_size and dev_size must be positive with a sum below 1, got {test_size}, "
+            f"{dev_size}"
+        )
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     digits = load_digits()
     x = (digits.data / 16.0).astype(np.float32)
     y = digits.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(
+    x_rest, x_test, y_rest, y_test = train_test_split(
         x, y, test_size=test_size, random_state=seed, stratify=y
     )
-    return Split("digits", x_train, y_train, x_test, y_test)
+    x_train, x_dev, y_train, y_dev = train_test_split(
+        x_rest,
+        y_rest,
+        test_size=math.ceil(dev_size * len(y)),  # rounded up, as scikit-learn rounds test_size
+        random_state=seed,
+        stratify=y_rest,
+    )
+    return Split("digits", x_train, y_train, x_dev, y_dev, x_test, y_test)
 
 
 def load_mnist_split() -> Split:
     """MNIST's official 60,000 / 10,000 split, 28x28 pixels flattened to 784 and scaled to [0, 1].
 
-    Real mode: Keras downloads the 11 MB archive once into ``~/.keras/datasets``.
+    The last ``MNIST_DEV`` training images are the dev split. Real mode: Keras downloads the
+    11 MB archive once into ``~/.keras/datasets``.
     """
     import tensorflow as tf
 
@@ -67,8 +90,15 @@ def load_mnist_split() -> Split:
     def flat(x: np.ndarray) -> np.ndarray:
         return (x.reshape(len(x), -1) / 255.0).astype(np.float32)
 
+    x_all, y_all = flat(x_train), y_train.astype(np.int64)
     return Split(
-        "mnist", flat(x_train), y_train.astype(np.int64), flat(x_test), y_test.astype(np.int64)
+        "mnist",
+        x_all[:-MNIST_DEV],
+        y_all[:-MNIST_DEV],
+        x_all[-MNIST_DEV:],
+        y_all[-MNIST_DEV:],
+        flat(x_test),
+        y_test.astype(np.int64),
     )
 
 

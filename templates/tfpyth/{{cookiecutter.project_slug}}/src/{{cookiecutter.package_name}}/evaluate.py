@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import DEFAULT_SEED
+from .data import Split
 
 
 def accuracy(predictions: np.ndarray | list[int], labels: np.ndarray | list[int]) -> float:
@@ -26,30 +26,30 @@ def agreement(a: np.ndarray | list[int], b: np.ndarray | list[int]) -> float:
     return accuracy(a, b)
 
 
-def evaluate_checkpoint(
-    path: str | Path, dataset: str = "digits", seed: int = DEFAULT_SEED
-) -> dict[str, Any]:
-    """Load a checkpoint (from either bridge), run it through the DLPack bridge on the test split.
+def evaluate_checkpoint(path: str | Path, split: Split) -> dict[str, Any]:
+    """Load a checkpoint (from either bridge) and run it through the DLPack bridge on the test
+    split of ``split``.
 
-    Returns ``{"checkpoint", "dataset", "test_accuracy", "n_test"}``.
+    Returns ``{"checkpoint", "dataset", "test_accuracy", "test_error", "n_test"}``. Raises
+    ``ValueError`` when the checkpoint expects another number of input features.
     """
     import torch
 
-    from .data import load_split
     from .model import load_hybrid
     from .train import predict
 
     model = load_hybrid(path)
-    split = load_split(dataset, seed=seed)
     if split.n_features != model.n_features:
         raise ValueError(
-            f"{path} expects {model.n_features} features but {dataset} has {split.n_features}"
+            f"{path} expects {model.n_features} features but {split.name} has {split.n_features}"
         )
     model.eval()
     pred = predict(model, torch.from_numpy(split.x_test))
+    test_accuracy = accuracy(pred, split.y_test)
     return {
         "checkpoint": str(path),
-        "dataset": dataset,
-        "test_accuracy": accuracy(pred, split.y_test),
+        "dataset": split.name,
+        "test_accuracy": test_accuracy,
+        "test_error": 1.0 - test_accuracy,
         "n_test": int(len(split.y_test)),
     }

@@ -8,6 +8,9 @@ TF1 session: eager execution must be switched off before any TensorFlow tensor e
 path runs in a fresh Python process (``python -m <package>.legacy '<json request>'``) that prints
 one JSON line back.
 
+This module imports neither TensorFlow nor torch at the top: :func:`start_tfpyth` can start the
+child before the parent pays for its own imports.
+
 tfpyth is installed by ``make setup`` with ``pip install --no-deps tfpyth==1.0.1`` (its metadata
 asks for ``tensorflow~=1.14``, which no longer installs).
 """
@@ -24,7 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .train import TrainConfig, TrainResult
+from .config import TrainConfig, TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,23 @@ def tfpyth_available() -> bool:
     return importlib.util.find_spec("tfpyth") is not None
 
 
+def _command(request: dict[str, Any]) -> list[str]:
+    if not tfpyth_available():
+        raise TfpythUnavailable(INSTALL_HINT)
+    return [sys.executable, "-m", f"{__package__}.legacy", json.dumps(request)]
+
+
+def _reply(returncode: int, stdout: str) -> dict[str, Any]:
+    """The child's last stdout line as JSON; ``RuntimeError`` if it failed or printed none."""
+    lines = stdout.strip().splitlines()
+    if returncode != 0 or not lines:
+        raise RuntimeError(f"the tfpyth subprocess failed (exit code {returncode}); see its log")
+    try:
+        return json.loads(lines[-1])
+    except json.JSONDecodeError as error:
+        raise RuntimeError(f"the tfpyth subprocess printed no JSON: {lines[-1]!r}") from error
+
+
 def run_in_subprocess(request: dict[str, Any], timeout: float = 900.0) -> dict[str, Any]:
     """Run one request (``{"task": "train" | "gradcheck", ...}``) in a fresh interpreter.
 
@@ -47,37 +67,49 @@ def run_in_subprocess(request: dict[str, Any], timeout: float = 900.0) -> dict[s
     Raises :class:`TfpythUnavailable` without tfpyth and ``RuntimeError`` if the child fails,
     times out or prints no JSON.
     """
-    if not tfpyth_available():
-        raise TfpythUnavailable(INSTALL_HINT)
-    command = [sys.executable, "-m", f"{__package__}.legacy", json.dumps(request)]
+    command = _command(request)
     try:
         done = subprocess.run(
             command, stdout=subprocess.PIPE, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired as error:
         raise RuntimeError(f"the tfpyth subprocess took longer than {timeout:.0f} s") from error
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(
-            f"the tfpyth subprocess failed (exit code {done.returncode}); see its log"
-        )
-    try:
-        return json.loads(lines[-1])
-    except json.JSONDecodeError as error:
-        raise RuntimeError(f"the tfpyth subprocess printed no JSON: {lines[-1]!r}") from error
+    return _reply(done.returncode, done.stdout)
 
 
-def train_tfpyth(
+class TfpythRun:
+    """A tfpyth training run going on in a child process; :meth:`result` waits for it."""
+
+    def __init__(self, request: dict[str, Any], timeout: float) -> None:
+        self.timeout = timeout
+        self.process = subprocess.Popen(_command(request), stdout=subprocess.PIPE, text=True)
+
+    def result(self) -> TrainResult:
+        """Wait for the child; raises ``RuntimeError`` if it fails, times out or prints no JSON."""
+        try:
+            stdout, _ = self.process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired as error:
+            self.process.kill()
+            self.process.communicate()
+            raise RuntimeError(
+                f"the tfpyth subprocess took longer than {self.timeout:.0f} s"
+            ) from error
+        return TrainResult(**_reply(self.process.returncode, stdout))
+
+
+def start_tfpyth(
     config: TrainConfig,
     dataset: str = "digits",
     out_dir: str | Path | None = None,
     threads: int = 1,
-) -> TrainResult:
-    """Train the hybrid model through ``tfpyth.torch_from_tensorflow`` in a subprocess.
+    timeout: float = 3600.0,
+) -> TfpythRun:
+    """Start training the hybrid model through ``tfpyth.torch_from_tensorflow`` in a subprocess.
 
-    Same data split, initial weights and batch order as :func:`.train.train_dlpack`. Writes
-    ``model.pt`` (the shared checkpoint format) into ``out_dir`` when given. ``threads`` is
-    passed to the child as in :func:`.bridge.set_threads`.
+    Same data split, initial weights, batch order and dev-chosen epoch as
+    :func:`.train.train_dlpack`. Writes ``model.pt`` (the shared checkpoint format) into
+    ``out_dir`` when given. ``threads`` is passed to the child as in :func:`.bridge.set_threads`.
+    Raises :class:`TfpythUnavailable` at once without tfpyth.
     """
     request = {
         "task": "train",
@@ -86,7 +118,17 @@ def train_tfpyth(
         "dataset": dataset,
         "out_dir": None if out_dir is None else str(Path(out_dir).resolve()),
     }
-    return TrainResult(**run_in_subprocess(request))
+    return TfpythRun(request, timeout)
+
+
+def train_tfpyth(
+    config: TrainConfig,
+    dataset: str = "digits",
+    out_dir: str | Path | None = None,
+    threads: int = 1,
+) -> TrainResult:
+    """:func:`start_tfpyth` and wait for its result."""
+    return start_tfpyth(config, dataset, out_dir, threads).result()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,40 +171,60 @@ def _torch_function(tfpyth: Any, session: Any, inputs: list[Any], output: Any, d
     return type(function).apply
 
 
+def _graph(
+    tfpyth: Any, session: Any, features: Any, shapes: list[Any], n_features: int, dtype: Any
+) -> Any:
+    """Placeholders for ``x`` and every weight, the feature graph, and tfpyth's torch function."""
+    tf1 = tfpyth.tf
+    x_in = tf1.placeholder(dtype, shape=(None, n_features), name="x")
+    weight_in = [tf1.placeholder(dtype, shape=s, name=f"w{i}") for i, s in enumerate(shapes)]
+    output = features(x_in, *weight_in)
+    return _torch_function(tfpyth, session, [x_in, *weight_in], output, dtype)
+
+
 def _train(request: dict[str, Any]) -> dict[str, Any]:
     tfpyth = _enter_graph_mode()
+    import numpy as np
     import tensorflow as tf
     import torch
     from torch import nn
 
     from .data import load_split
     from .evaluate import accuracy
-    from .model import extract_features, init_extractor_weights, make_head, save_checkpoint
-    from .train import fit, predict
+    from .model import init_extractor_weights, make_head, resolve_features, save_checkpoint
+    from .train import fit, gradient_error, predict
 
     start = time.perf_counter()
     config = TrainConfig.from_dict(request["config"])
     split = load_split(request.get("dataset", "digits"), seed=config.seed)
-    tf1 = tf.compat.v1
-    tf1.set_random_seed(config.seed)
+    tf.compat.v1.set_random_seed(config.seed)
+    features = resolve_features(config.model.features)
     initial = init_extractor_weights(split.n_features, config.model)
-
-    x_in = tf1.placeholder(tf.float32, shape=(None, split.n_features), name="x")
-    weight_in = [
-        tf1.placeholder(tf.float32, shape=w.shape, name=f"w{i}") for i, w in enumerate(initial)
-    ]
-    features = extract_features(x_in, *weight_in)
+    shapes = [w.shape for w in initial]
     session = _session(request.get("threads", 1))
-    tf_features = _torch_function(tfpyth, session, [x_in, *weight_in], features, tf.float32)
+    tf_features = _graph(tfpyth, session, features, shapes, split.n_features, tf.float32)
 
     weights = [nn.Parameter(torch.from_numpy(w.copy())) for w in initial]
     head = make_head(config.model.hidden[-1], split.n_classes, config.model)
+
+    # The bridge's gradient check, as in the DLPack path: a float64 twin of the graph, one batch.
+    tf_features64 = _graph(tfpyth, session, features, shapes, split.n_features, tf.float64)
+    weights64 = [torch.from_numpy(w.astype(np.float64)).requires_grad_(True) for w in initial]
+    head64 = make_head(config.model.hidden[-1], split.n_classes, config.model).double()
+    y_check = torch.from_numpy(split.y_train[: config.batch_size])
+
+    def check_loss(x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(head64(tf_features64(x, *weights64)), y_check)
+
+    x_check = torch.from_numpy(split.x_train[: config.batch_size]).double()
+    check = gradient_error(check_loss, x_check, weights64, seed=config.seed)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         return head(tf_features(x, *weights))
 
     x_train, y_train = torch.from_numpy(split.x_train), torch.from_numpy(split.y_train)
-    losses = fit(forward, [*weights, *head.parameters()], x_train, y_train, config)
+    dev = (torch.from_numpy(split.x_dev), torch.from_numpy(split.y_dev))
+    fitted = fit(forward, [*weights, *head.parameters()], x_train, y_train, config, dev=dev)
     test_pred = predict(forward, torch.from_numpy(split.x_test))
     train_pred = predict(forward, x_train)
     checkpoint = None
@@ -175,10 +237,14 @@ def _train(request: dict[str, Any]) -> dict[str, Any]:
     return TrainResult(
         bridge="tfpyth",
         test_accuracy=accuracy(test_pred, split.y_test),
+        dev_accuracy=fitted.dev_accuracies[fitted.best_epoch - 1],
         train_accuracy=accuracy(train_pred, split.y_train),
-        losses=losses,
+        best_epoch=fitted.best_epoch,
+        losses=fitted.losses,
+        step_losses=fitted.step_losses,
         predictions=test_pred.tolist(),
         seconds=time.perf_counter() - start,
+        gradient_error=check,
         checkpoint=checkpoint,
     ).to_dict()
 

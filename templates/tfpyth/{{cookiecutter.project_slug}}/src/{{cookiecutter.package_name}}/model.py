@@ -1,14 +1,16 @@
 """The hybrid model: a TensorFlow feature extractor feeding a PyTorch head.
 
-Both training paths build exactly the same network from the same seed: the extractor is the pure
-TensorFlow function :func:`extract_features` (a stack of dense ReLU layers), the head is a small
-torch MLP. The DLPack path keeps the extractor's weights in ``tf.Variable`` objects
+Both training paths build exactly the same network from the same seed: the extractor is a pure
+TensorFlow function (by default :func:`extract_features`, a stack of dense ReLU layers), the head
+is a small torch MLP. The DLPack path keeps the extractor's weights in ``tf.Variable`` objects
 (:class:`TFFeatureExtractor`); the tfpyth path feeds them to a TF1 graph through placeholders.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +20,23 @@ import torch
 from torch import nn
 
 from .bridge import TFModule
-from .data import DEFAULT_SEED
+from .config import DEFAULT_FEATURES, ModelConfig
 
+__all__ = [
+    "DEFAULT_FEATURES",
+    "HybridModel",
+    "ModelConfig",
+    "TFFeatureExtractor",
+    "extract_features",
+    "init_extractor_weights",
+    "load_hybrid",
+    "make_head",
+    "resolve_features",
+    "save_checkpoint",
+    "save_hybrid",
+]
 
-@dataclass(frozen=True)
-class ModelConfig:
-    """Layer widths of the TF extractor (``hidden``) and of the torch head, and the init seed."""
-
-    hidden: tuple[int, ...] = (256, 128)
-    head_hidden: int = 32
-    seed: int = DEFAULT_SEED
-
-    def __post_init__(self) -> None:
-        if not self.hidden or any(int(h) < 1 for h in self.hidden) or self.head_hidden < 1:
-            raise ValueError(f"layer widths must be positive integers, got {self}")
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+Features = Callable[..., tf.Tensor]
 
 
 def init_extractor_weights(n_features: int, config: ModelConfig) -> list[np.ndarray]:
@@ -63,18 +67,38 @@ def extract_features(x: tf.Tensor, *weights: tf.Tensor) -> tf.Tensor:
     return x
 
 
-class TFFeatureExtractor(tf.Module):
-    """:func:`extract_features` with its weights held in trainable ``tf.Variable`` objects."""
+def resolve_features(spec: str = DEFAULT_FEATURES) -> Features:
+    """The TensorFlow feature function named ``"module:function"`` (``ModelConfig.features``).
 
-    def __init__(self, weights: list[np.ndarray], name: str = "feature_extractor") -> None:
+    It must take ``(x, w1, b1, w2, b2, ...)`` like :func:`extract_features`. Raises
+    ``ValueError`` when the name does not lead to a callable.
+    """
+    module_name, _, attr = spec.partition(":")
+    function = getattr(importlib.import_module(module_name), attr, None)
+    if not callable(function):
+        raise ValueError(f"{spec!r} does not name a function")
+    return function
+
+
+class TFFeatureExtractor(tf.Module):
+    """A feature function (default :func:`extract_features`) with its weights held in trainable
+    ``tf.Variable`` objects."""
+
+    def __init__(
+        self,
+        weights: list[np.ndarray],
+        features: Features = extract_features,
+        name: str = "feature_extractor",
+    ) -> None:
         super().__init__(name=name)
+        self.features = features
         self.weights = [
             tf.Variable(w, trainable=True, name=f"{'kernel' if i % 2 == 0 else 'bias'}_{i // 2}")
             for i, w in enumerate(weights)
         ]
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
-        return extract_features(x, *self.weights)
+        return self.features(x, *self.weights)
 
 
 def make_head(n_features: int, n_classes: int, config: ModelConfig) -> nn.Sequential:
@@ -111,7 +135,9 @@ class HybridModel(nn.Module):
         self.n_classes = n_classes
         if extractor_weights is None:
             extractor_weights = init_extractor_weights(n_features, self.config)
-        self.tf_extractor = TFFeatureExtractor(extractor_weights)
+        self.tf_extractor = TFFeatureExtractor(
+            extractor_weights, resolve_features(self.config.features)
+        )
         self.extractor = TFModule.from_tf_module(self.tf_extractor)
         self.head = make_head(self.config.hidden[-1], n_classes, self.config)
 
@@ -131,7 +157,7 @@ class HybridModel(nn.Module):
 
 def save_checkpoint(
     path: str | Path,
-    extractor_weights: list[torch.Tensor],
+    extractor_weights: Sequence[torch.Tensor],
     head: nn.Module,
     config: ModelConfig,
     n_features: int,
@@ -178,7 +204,7 @@ def load_hybrid(path: str | Path) -> HybridModel:
     missing = {"extractor", "head", "config", "n_features", "n_classes"} - set(state)
     if missing:
         raise ValueError(f"{path} is not a checkpoint of this project (missing {sorted(missing)})")
-    config = ModelConfig(**{**state["config"], "hidden": tuple(state["config"]["hidden"])})
+    config = ModelConfig.from_dict(state["config"])
     weights = [w.numpy() for w in state["extractor"]]
     model = HybridModel(state["n_features"], state["n_classes"], config, weights)
     model.head.load_state_dict(state["head"])
