@@ -711,11 +711,13 @@ def calibrate(plan: ProjectPlan, solution: JobResult, untouched: JobResult) -> N
     free = untouched.run.results if untouched.run is not None else {}
     items: list[TestItem] = []
     for nodeid in sol.collected or sorted(sol.results):
-        outcome = sol.results.get(nodeid, {}).get("outcome", "not run")
+        found = sol.results.get(nodeid, {})
+        outcome = str(found.get("outcome", "not run"))
         points = plan.grading.points_of(nodeid)
         item = TestItem(nodeid, points, False)
         if outcome != PASSED:
-            item.reason = f"{outcome} on the solution"
+            said = str(found.get("message") or "").strip()
+            item.reason = f"{outcome} on the solution" + (f": {said[:300]}" if said else "")
         elif free.get(nodeid, {}).get("outcome") == PASSED and not plan.grading.score_untouched:
             item.reason = "passes on the untouched assignment (needs no work)"
         elif points <= 0:
