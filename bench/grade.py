@@ -108,7 +108,8 @@ def main() -> None:
         f"| `mlstarter grade`, {args.students} students + 2 calibration runs, --jobs {args.jobs} "
         f"| {seconds:.1f} |\n"
         f"| a student (wall time / {args.students}) | {seconds / args.students:.2f} |\n\n"
-        f"{graded} of {args.students} graded; network: {report['network']}."
+        f"{graded} of {args.students} graded; network: {report['network']}. Load average "
+        f"at the end: {os.getloadavg()[0]:.1f} (other jobs shared the machine)."
     )
     write_section(f"grade-{args.key or 'tiny'}", body)
     print(body)

@@ -46,6 +46,7 @@ from mlstarter.snapshot import Snapshot
 SUMMARY_JSON = "batch-summary.json"
 GRADER_DIR = "_grader"
 HIDDEN = "tests/hidden"
+MAX_REPORT_BYTES = 64 * 1024 * 1024
 MAX_RESUMES = 5  # a test that kills the test process costs itself, not the tests after it
 PASSED = "passed"
 METRIC_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -469,7 +470,8 @@ def _read_report(path: Path, run: TestRun, first: bool) -> tuple[bool, str | Non
     finished = False
     running: str | None = None
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(path, "rb") as f:  # a run that floods the file is read up to a bound
+            lines = f.read(MAX_REPORT_BYTES).decode("utf-8", "replace").splitlines()
     except OSError:
         return False, None
     for line in lines:
