@@ -122,9 +122,12 @@ def test_the_study_runs_three_seeds_from_the_seed_answer(cookies):
     project = bake(cookies, seed="41")
     makefile = read(project, "Makefile")
     assert "SEEDS := 41 42 43\n" in makefile
-    assert "--init medicalnet --seed $$seed" in makefile and "--init scratch --seed $$seed" in makefile
-    assert "compare $(foreach seed,$(SEEDS),runs/medicalnet-seed$(seed) runs/scratch-seed$(seed))" in (
-        makefile
+    assert (
+        "--init medicalnet --seed $$seed" in makefile and "--init scratch --seed $$seed" in makefile
+    )
+    assert (
+        "compare $(foreach seed,$(SEEDS),runs/medicalnet-seed$(seed) runs/scratch-seed$(seed))"
+        in (makefile)
     )
     assert "for seeds 41, 42\nand 43" in read(project, "README.md")
 
@@ -187,9 +190,7 @@ def test_the_seed_answer_reaches_the_config_the_defaults_and_the_readme(cookies,
     assert cli.count('"--seed",\n        type=int_at_least(0),\n        default=DEFAULT_SEED,') == 2
     assert f"this repo's seed, {int(seed)} (`DEFAULT_SEED`" in read(project, "README.md")
     # the baked tests check that the seed picks the scans and that the smoke holds for others
-    assert "make_context_scans(4, 24, seed=DEFAULT_SEED + 1)" in read(
-        project, "tests/test_data.py"
-    )
+    assert "make_context_scans(4, 24, seed=DEFAULT_SEED + 1)" in read(project, "tests/test_data.py")
     assert "run_smoke(seed=DEFAULT_SEED + 1)" in read(project, "tests/test_train.py")
 
 

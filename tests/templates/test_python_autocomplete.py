@@ -22,28 +22,32 @@ MODULES = [
     "__init__",
     "__main__",
     "checkpoint",
+    "criteria",
     "data",
     "evaluate",
     "model",
     "ngram",
     "predict",
     "smoke",
+    "targets",
     "tokenizer",
     "train",
     "vocab",
 ]
 TEST_FILES = [
+    "breakages.py",
     "conftest.py",
     "samples.py",
     "test_checkpoint.py",
     "test_cli.py",
+    "test_criteria.py",
     "test_data.py",
     "test_evaluate.py",
     "test_model.py",
     "test_ngram.py",
     "test_predict.py",
-    "test_real.py",
     "test_smoke.py",
+    "test_targets.py",
     "test_tokenizer.py",
     "test_train.py",
     "test_vocab.py",
@@ -154,13 +158,46 @@ def test_the_answers_reach_the_cli_defaults_makefile_and_readme(cookies):
     assert "No license chosen yet" in readme
 
 
-def test_the_readme_has_every_section_in_order_and_the_success_numbers(cookies):
-    readme = (bake(cookies) / "README.md").read_text(encoding="utf-8")
+def criteria_constants(project: Path) -> dict[str, float]:
+    """The thresholds criteria.py sets, read without importing it (no torch here)."""
+    tree = ast.parse((project / "src" / package_of(project) / "criteria.py").read_text())
+    return {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, float)
+    }
+
+
+def test_the_readme_has_every_section_in_order_and_states_the_targets_the_code_checks(cookies):
+    project = bake(cookies)
+    readme = (project / "README.md").read_text(encoding="utf-8")
     headings = re.findall(r"^## (.+)$", readme, flags=re.MULTILINE)
     assert headings == README_SECTIONS
-    for number in (">= 0.60", ">= 0.80", ">= 30 %", "< 20 ms"):
-        assert number in readme
+    # the headline target is the upstream claim, quoted and linked
+    assert "saving above 30% key strokes in most files" in readme
     assert "https://github.com/lab-ml/python_autocomplete" in readme
+    constants = criteria_constants(project)
+    assert constants["UPSTREAM_KEYSTROKES_SAVED"] == 0.30
+    # every threshold the commands check is the one the README states
+    rows = {
+        "keystrokes_saved": f">= {constants['UPSTREAM_KEYSTROKES_SAVED']:.2f}",
+        "top1_over_fourgram": f"4-gram's top-1 + {constants['REAL_TOP1_MARGIN']:g}",
+        "top1_over_bigram": f"bigram's top-1 + {constants['SMOKE_TOP1_MARGIN']:g}",
+        "loss_under_bigram": f"bigram's loss - {constants['SMOKE_LOSS_MARGIN']:g} nats",
+    }
+    for target, threshold in rows.items():
+        (row,) = [
+            line  # the rows of the targets table start with the command
+            for line in readme.splitlines()
+            if line.startswith("| `") and f"`{target}`" in line
+        ]
+        assert threshold in row, (target, row)
+    # uncited thresholds of earlier versions are gone
+    for stale in (">= 0.60", ">= 0.80", "**< 20 ms**"):
+        assert stale not in readme
 
 
 def test_pyproject_pins_cpu_friendly_dependencies_and_registers_markers(cookies):

@@ -228,7 +228,9 @@ def test_smoke_targets_are_same_run_baselines_and_the_real_run_a_published_numbe
     experiment = (project / "src" / pkg / "experiment.py").read_text(encoding="utf-8")
     # the hybrid must beat the frozen extractor measured in the same run, by a stated margin
     assert "MARGIN_OVER_FROZEN = 0.25\n" in experiment
-    assert 'beats_baseline(\n            known(value), "frozen_extractor_test_accuracy"' in experiment
+    assert (
+        'beats_baseline(\n            known(value), "frozen_extractor_test_accuracy"' in experiment
+    )
     for name in ("bridges_agree_step_by_step", "tfpyth_weights_through_dlpack", "gradient_check"):
         assert name in experiment
     assert "MNIST_ERROR = 0.0305\n" in experiment

@@ -62,6 +62,18 @@ def test_questions_are_the_common_block_then_model_name_and_seed():
     assert set(RECIPES) == set(MODELS)
 
 
+def test_every_model_has_a_published_sst2_target_with_its_source():
+    for model, recipe in RECIPES.items():
+        assert 0.85 < float(recipe["sst2_dev_accuracy"]) < 0.97, model
+        assert recipe["sst2_source"].strip() and recipe["sst2_source_url"].startswith("https://")
+        # the source lands in a Python string literal and a ruff-clean line (<= 100 characters)
+        assert '"' not in recipe["sst2_source"] and "\\" not in recipe["sst2_source"]
+        assert len(f'PUBLISHED_SOURCE = "{recipe["sst2_source"]}"') <= 100, model
+    distilbert = RECIPES["distilbert/distilbert-base-uncased"]
+    assert distilbert["sst2_dev_accuracy"] == "0.913"  # Sanh et al. 2019, Table 1
+    assert "1910.01108" in distilbert["sst2_source"] and "Table 1" in distilbert["sst2_source"]
+
+
 def test_default_bake_has_the_starter_layout(cookies):
     project = bake(cookies)
     assert project.name == "sentiment-transformers"
@@ -77,6 +89,8 @@ def test_default_bake_has_the_starter_layout(cookies):
         "finetune",
         "settings",
         "errors",
+        "baseline",
+        "targets",
     ):
         assert (package / f"{name}.py").is_file(), name
     for name in (
@@ -89,6 +103,10 @@ def test_default_bake_has_the_starter_layout(cookies):
         "test_cli",
         "test_real",
         "test_gpu",
+        "test_baseline",
+        "test_breakage",
+        "broken",
+        "test_targets",
     ):
         assert (project / "tests" / f"{name}.py").is_file(), name
     for name in (
@@ -112,11 +130,16 @@ def test_the_model_choice_reaches_settings_readme_and_tests(cookies, model):
     assert f'DEFAULT_MODEL = "{model}"' in settings
     assert f"DEFAULT_LEARNING_RATE = {recipe['learning_rate']}\n" in settings
     assert f"CPU_TRAIN_EXAMPLES = {recipe['cpu_train_examples']}\n" in settings
+    assert f"PUBLISHED_ACCURACY = {recipe['sst2_dev_accuracy']}\n" in settings
+    assert f'PUBLISHED_SOURCE = "{recipe["sst2_source"]}"\n' in settings
     readme = (project / "README.md").read_text()
     assert f"https://huggingface.co/{model}" in readme
     assert f"{recipe['parameters']} parameters" in readme
     assert f"{recipe['cpu_train_examples']:,} training" in readme
-    assert f'DEFAULT_MODEL == "{model}"' in (project / "tests" / "test_cli.py").read_text()
+    success = readme[readme.index("## Success criteria") : readme.index("## Quickstart")]
+    assert f"**>= {recipe['sst2_dev_accuracy']}**" in success and recipe["sst2_source"] in success
+    references = readme[readme.index("## References") :]
+    assert recipe["sst2_source"] in references and recipe["sst2_source_url"] in references
     compile(settings, "settings.py", "exec")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from samples import module_source  # noqa: E402
+from samples import distinct_source, module_source  # noqa: E402
 
 from {{ cookiecutter.package_name }}.model import LSTMLanguageModel, ModelConfig  # noqa: E402
 from {{ cookiecutter.package_name }}.tokenizer import Token, tokenize_source  # noqa: E402
@@ -23,12 +23,12 @@ torch.set_num_threads(1)
 
 @pytest.fixture
 def python_tree(tmp_path: Path) -> Path:
-    """A folder of 12 small modules, some in a package, plus folders that must be skipped."""
+    """A folder of 12 distinct modules, some in a package, plus folders that must be skipped."""
     root = tmp_path / "project"
     for index in range(12):
         folder = root / "pkg" if index % 3 else root
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"module_{index}.py").write_text(module_source(index), encoding="utf-8")
+        (folder / f"module_{index}.py").write_text(distinct_source(index), encoding="utf-8")
     for skipped in ("__pycache__", ".venv", "site-packages"):
         (root / skipped).mkdir()
         (root / skipped / "ignored.py").write_text("x = 1\n", encoding="utf-8")

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+import random
+
 import pytest
 import torch
 
@@ -9,8 +13,10 @@ from {{ cookiecutter.package_name }}.evaluate import (
     rank_lstm,
     rank_ngram,
 )
-from {{ cookiecutter.package_name }}.ngram import NGramModel
+from {{ cookiecutter.package_name }}.model import LSTMLanguageModel, ModelConfig
+from {{ cookiecutter.package_name }}.ngram import NGramModel, fit_baselines
 from {{ cookiecutter.package_name }}.tokenizer import tokenize_source
+from {{ cookiecutter.package_name }}.train import TrainConfig, seed_everything, train
 from {{ cookiecutter.package_name }}.vocab import Vocabulary
 
 LINE = "self.value = name\n"  # tokens: self . value = name <newline>
@@ -75,18 +81,62 @@ def test_literals_are_not_counted_as_typed_code():
 def test_lstm_and_ngram_rankings_line_up_with_the_stream(trained, corpus_tokens):
     model, vocab = trained
     ids = vocab.encode(t.text for t in corpus_tokens[:500])
-    lstm = rank_lstm(model, ids, batch_size=4, seq_len=32, k=8)
+    lstm = rank_lstm(model, ids, batch_size=4, context=32, k=8)
     assert lstm.candidates.shape == (len(lstm.targets), 8)
     assert lstm.targets.tolist() == ids[1 : 1 + len(lstm.targets)]
     ngram = rank_ngram(NGramModel().fit(ids), ids, k=8)
     assert ngram.targets.tolist() == ids[1:]
 
 
-def test_the_trained_model_beats_chance_and_reports_every_metric(trained, corpus_tokens):
+KEYWORD_BODIES = {"if": "pass", "while": "break", "with": "return", "for": "continue"}
+
+
+def blocks(seed: int, count: int) -> str:
+    """Blocks whose body token is decided by the keyword five tokens before it
+    (``if a:`` then ``pass``; ``while a:`` then ``break``...): an n-gram of the last three
+    tokens (``: <newline> <indent>``) cannot tell them apart; a model with memory can."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(count):
+        keyword, name = rng.choice(sorted(KEYWORD_BODIES)), rng.choice(["a", "b", "c"])
+        lines.append(f"for {name} in items:" if keyword == "for" else f"{keyword} {name}:")
+        lines.append(f"    {KEYWORD_BODIES[keyword]}")
+    return "\n".join(lines) + "\n"
+
+
+def test_held_out_metrics_rank_a_model_with_memory_above_the_n_grams():
+    train_tokens = tokenize_source(blocks(seed=0, count=400))
+    heldout = tokenize_source(blocks(seed=1, count=120))  # fresh draws, never trained on
+    texts = [token.text for token in train_tokens]
+    vocab = Vocabulary.build([texts], max_size=50)
+    ids = vocab.encode(texts)
+    seed_everything(0)
+    model = LSTMLanguageModel(ModelConfig(len(vocab), 16, 64, num_layers=1, dropout=0.0))
+    train(model, ids, TrainConfig(batch_size=8, lr=1e-2, max_steps=600, log_every=1000))
+
+    metrics = evaluate_heldout(
+        model, vocab, heldout, baselines=fit_baselines(ids), latency_samples=5
+    )
+    for prefix in ("", "unigram_", "bigram_", "fourgram_"):
+        assert {f"{prefix}{name}" for name in ("top1", "top5", "keystrokes_saved", "loss")} <= (
+            metrics.keys()
+        )
+    assert metrics["latency_ms_p95"] >= metrics["latency_ms_p50"] > 0
+    # each reads more context than the one before, and it shows on text none of them saw
+    assert metrics["bigram_top1"] > metrics["unigram_top1"]
+    assert metrics["fourgram_top1"] > metrics["bigram_top1"]
+    assert metrics["top1"] >= metrics["fourgram_top1"] + 0.05
+    assert metrics["loss"] < metrics["fourgram_loss"] < metrics["unigram_loss"]
+
+
+def test_the_baselines_are_scored_on_the_positions_the_lstm_is_scored_on(trained, corpus_tokens):
     model, vocab = trained
-    ngram = NGramModel().fit(vocab.encode(t.text for t in corpus_tokens))
-    metrics = evaluate_heldout(model, vocab, corpus_tokens[:1000], ngram=ngram, latency_samples=5)
-    expected = {"top1", "top5", "keystrokes_saved", "loss", "latency_ms_p50", "latency_ms_p95"}
-    assert expected | {f"ngram_{name}" for name in ("top1", "top5")} <= metrics.keys()
-    assert metrics["top1"] > 0.5 and metrics["top5"] > 0.8  # it has seen these files
-    assert 0 < metrics["keystrokes_saved"] < 1
+    tokens = corpus_tokens[:333]  # batching drops the tail the LSTM cannot fill a row with
+    ids = vocab.encode(t.text for t in tokens)
+    ngram = NGramModel(order=2).fit(ids)
+    metrics = evaluate_heldout(model, vocab, tokens, baselines={"b": ngram}, latency_samples=0)
+    lstm_positions = rank_lstm(model, ids).targets
+    scored = ids[: 1 + len(lstm_positions)]
+    assert metrics["heldout_tokens"] == len(lstm_positions) < len(ids) - 1
+    assert metrics["b_loss"] == pytest.approx(ngram.cross_entropy(scored, len(vocab)))
+    assert metrics["b_top1"] == pytest.approx(accuracy(rank_ngram(ngram, scored), 1))

@@ -1,8 +1,12 @@
+from __future__ import annotations
+
 import math
 
 import pytest
+import torch
 
-from {{ cookiecutter.package_name }}.model import LSTMLanguageModel, ModelConfig
+from {{ cookiecutter.package_name }}.model import LSTMLanguageModel, ModelConfig, State
+from {{ cookiecutter.package_name }}.predict import Completer
 from {{ cookiecutter.package_name }}.tokenizer import Token
 from {{ cookiecutter.package_name }}.train import TrainConfig, learning_rate, seed_everything, train
 from {{ cookiecutter.package_name }}.vocab import Vocabulary
@@ -40,3 +44,50 @@ def test_the_learning_rate_warms_up_then_decays():
     assert learning_rate(config, 9, 0.09) == pytest.approx(0.1 + 0.9 * cosine)
     assert learning_rate(config, 50, 0.5) == pytest.approx(0.55)
     assert learning_rate(config, 99, 1.0) == pytest.approx(0.1)
+
+
+class StateSpy(LSTMLanguageModel):
+    """Records, for every window it is trained on, whether its state started blank."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        self.blank_starts: list[bool] = []
+
+    def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        self.blank_starts.append(state is None)
+        return super().forward(ids, state)
+
+
+def test_the_state_is_carried_across_windows_and_starts_blank_every_context(corpus_tokens):
+    texts = [token.text for token in corpus_tokens]
+    vocab = Vocabulary.build([texts], max_size=200)
+    spy = StateSpy(ModelConfig(len(vocab), 8, 16, num_layers=1, dropout=0.0))
+    config = TrainConfig(batch_size=8, seq_len=16, context=64, max_steps=12, log_every=1000)
+    train(spy, vocab.encode(texts), config)
+    assert spy.blank_starts == [True, False, False, False] * 3  # 64 tokens = 4 windows
+
+
+def test_frozen_parameters_stay_as_they_were(corpus_tokens):
+    texts = [token.text for token in corpus_tokens]
+    vocab = Vocabulary.build([texts], max_size=200)
+    model = LSTMLanguageModel(ModelConfig(len(vocab), 16, 32, num_layers=1, dropout=0.0))
+    model.lstm.requires_grad_(False)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    train(model, vocab.encode(texts), TrainConfig(batch_size=8, max_steps=5, log_every=1000))
+    for name, parameter in model.named_parameters():
+        assert torch.equal(parameter, before[name]) == name.startswith("lstm."), name
+    model.requires_grad_(False)
+    with pytest.raises(ValueError, match="no trainable parameters"):
+        train(model, vocab.encode(texts), TrainConfig(max_steps=1))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+def test_training_and_completion_run_on_the_gpu(trained, corpus_tokens):
+    _, vocab = trained
+    model = LSTMLanguageModel(ModelConfig(len(vocab), 32, 64, dropout=0.0))
+    ids = vocab.encode(token.text for token in corpus_tokens)
+    result = train(model, ids, TrainConfig(batch_size=8, max_steps=50, lr=1e-2), device="cuda")
+    assert result.mean_loss(first=False) < result.mean_loss(first=True)
+    assert next(model.parameters()).is_cuda
+    assert isinstance(Completer(model, vocab, device="cuda").complete("import os\n"), str)

@@ -32,7 +32,13 @@ def test_the_tokenizer_has_a_real_vocabulary(tokenizer):
     ids = tokenizer("The MOVIE was not good")["input_ids"]
     assert tokenizer.unk_token_id not in ids
     assert tokenizer.convert_ids_to_tokens(ids) == [
-        "[CLS]", "the", "movie", "was", "not", "good", "[SEP]"
+        "[CLS]",
+        "the",
+        "movie",
+        "was",
+        "not",
+        "good",
+        "[SEP]",
     ]
 
 
@@ -82,6 +88,14 @@ def test_save_and_reload_give_the_same_model_and_tokenizer(tokenizer, untrained_
     before = predict_logits(original, tokenizer, TEXTS, max_length=48)
     after = predict_logits(reloaded, reloaded_tokenizer, TEXTS, max_length=48)
     torch.testing.assert_close(after, before)
+
+
+def test_a_reload_can_ask_for_an_attention_implementation(untrained_model_dir):
+    # transformers does not save attn_implementation: the smoke passes it again on reload.
+    reloaded, _ = load_classifier(untrained_model_dir, attn_implementation="eager")
+    assert reloaded.config._attn_implementation == "eager"
+    default, _ = load_classifier(untrained_model_dir)
+    assert default.config._attn_implementation != "eager"
 
 
 def test_a_missing_model_is_a_clear_error(tmp_path):

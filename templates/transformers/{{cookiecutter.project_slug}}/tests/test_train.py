@@ -63,6 +63,28 @@ def test_fit_reports_progress(tokenizer, sentences):
     assert messages[-1].startswith("epoch 8/8 step 16/16 loss ")
 
 
+def test_fit_keeps_the_weights_of_the_best_dev_epoch_and_stops_when_dev_stalls(
+    tokenizer, sentences
+):
+    model = tiny_bert(len(tokenizer), max_length=48)
+    texts, labels = [e.text for e in sentences[:64]], [e.label for e in sentences[:64]]
+    scripted = iter([0.5, 0.9, 0.7, 0.6, 0.95])  # epoch 2 is best; 3 and 4 do not improve
+    snapshots = []
+
+    def dev_score():
+        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+        return next(scripted)
+
+    config = TrainConfig(epochs=5, batch_size=32, learning_rate=2e-3, max_length=48, patience=2)
+    result = fit(model, tokenizer, texts, labels, config, dev_score=dev_score)
+    assert result.dev_scores == [0.5, 0.9, 0.7, 0.6]  # stopped after 2 epochs without a gain
+    assert result.best_epoch == 2 and len(result.losses) == 4 * 2
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, snapshots[1][name]), name
+    assert not torch.equal(snapshots[1]["classifier.weight"], snapshots[3]["classifier.weight"])
+    assert not model.training
+
+
 @pytest.mark.parametrize(
     ("texts", "labels", "message"),
     [([], [], "no training texts"), (["the movie was good"], [1, 0], "labels")],

@@ -1,8 +1,9 @@
 """The command line: ``python -m {{ cookiecutter.package_name }} {smoke,train,evaluate,predict}``.
 
-Progress goes to stderr; results go to stdout (one JSON object for smoke, train and
-evaluate; the completion text for predict). Exit codes: 0 done, 1 a smoke target missed,
-2 bad input (a missing path, no ``.py`` files, no checkpoint).
+Progress goes to stderr; results go to stdout: smoke, train and evaluate end with one JSON
+report (``targets.py``: metrics, and each target with its threshold and source), predict
+prints the completion. Exit codes: 0 done and every target met, 1 a target missed, 2 bad
+input (a missing path, no ``.py`` files, no checkpoint).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import Any
 import torch
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .data import DEFAULT_SEED, DataError, load_split
+from .criteria import real_run_targets
+from .data import DEFAULT_SEED, DEV_FRACTION, TEST_FRACTION, DataError, load_split
 from .evaluate import evaluate_heldout
 from .model import PRESETS, LSTMLanguageModel, ModelConfig
-from .ngram import NGramModel
+from .ngram import fit_baselines
 from .predict import Completer
 from .smoke import SmokeSettings, run_smoke
+from .targets import build_report, describe, emit
 from .train import TrainConfig, TrainResult, seed_everything, train
 from .vocab import Vocabulary
 
@@ -48,16 +51,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command and its options."""
     parser = argparse.ArgumentParser(
         prog="python -m {{ cookiecutter.package_name }}",
         description="An LSTM that completes Python code.",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    smoke = commands.add_parser("smoke", help="the whole pipeline on the stdlib in ~30 s (CPU)")
+    smoke = commands.add_parser("smoke", help="the whole pipeline on the stdlib in ~20 s of CPU")
     smoke.add_argument("--steps", type=int, default=SmokeSettings.steps, help="training steps")
-    smoke.add_argument("--out", type=Path, default=Path("runs/smoke"), help="checkpoint folder")
+    smoke.add_argument("--out", type=Path, default=Path("runs/smoke"), help="run folder")
     smoke.add_argument("--seed", type=int, default=DEFAULT_SEED, help="split and weights")
+    smoke.add_argument(
+        "--split",
+        choices=("dev", "test"),
+        default=SmokeSettings.split,
+        help="held-out side to score: dev to make choices, test to report (default)",
+    )
+    smoke.add_argument("--max-train-tokens", type=int, default=SmokeSettings.max_train_tokens)
+    smoke.add_argument("--max-heldout-tokens", type=int, default=SmokeSettings.max_heldout_tokens)
     smoke.set_defaults(command=smoke_command)
 
     training = commands.add_parser("train", help="train on your .py files (default: the stdlib)")
@@ -78,10 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     training.set_defaults(command=train_command)
 
-    evaluation = commands.add_parser("evaluate", help="held-out metrics of a checkpoint")
+    evaluation = commands.add_parser(
+        "evaluate", help="test-split metrics of a checkpoint beside the n-gram baselines"
+    )
     evaluation.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
-    _add_data_arguments(evaluation, for_checkpoint=True)
-    evaluation.add_argument("--no-baseline", action="store_true", help="skip the n-gram model")
+    evaluation.add_argument(
+        "--split",
+        choices=("dev", "test"),
+        default="test",
+        help="held-out side: dev while you make choices, test for the number you report",
+    )
+    evaluation.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        help="a folder of .py files or one file; repeat for several (default: the checkpoint's)",
+    )
+    evaluation.add_argument("--max-heldout-tokens", type=int, default=200_000)
+    evaluation.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     evaluation.set_defaults(command=evaluate_command)
 
     prediction = commands.add_parser("predict", help="complete the line at the end of a prefix")
@@ -94,36 +120,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_data_arguments(parser: argparse.ArgumentParser, *, for_checkpoint: bool = False) -> None:
-    default = "the checkpoint's" if for_checkpoint else "the stdlib"
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the training text and its split."""
     parser.add_argument(
         "--data",
         type=Path,
         action="append",
-        help=f"a folder of .py files or one file; repeat for several (default: {default})",
+        help="a folder of .py files or one file; repeat for several (default: the stdlib)",
     )
     parser.add_argument(
-        "--heldout-fraction",
-        type=float,
-        default=None if for_checkpoint else 0.1,
-        help=f"share of files held out (default: {default if for_checkpoint else 0.1})",
+        "--dev-fraction", type=float, default=DEV_FRACTION, help="share of files for dev"
+    )
+    parser.add_argument(
+        "--test-fraction", type=float, default=TEST_FRACTION, help="share of files for test"
     )
     parser.add_argument("--max-heldout-tokens", type=int, default=200_000)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
 
 
 def smoke_command(args: argparse.Namespace) -> int:
-    result = run_smoke(args.out, SmokeSettings(steps=args.steps, seed=args.seed))
-    print(json.dumps(result))
-    return 0 if result["ok"] else 1
+    """Run the smoke (``smoke.run_smoke``) and print its report; 1 when a target is missed."""
+    settings = SmokeSettings(
+        steps=args.steps,
+        seed=args.seed,
+        split=args.split,
+        max_train_tokens=args.max_train_tokens,
+        max_heldout_tokens=args.max_heldout_tokens,
+    )
+    return _finish(run_smoke(args.out, settings))
 
 
 def train_command(args: argparse.Namespace) -> int:
+    """Train, save the checkpoint, and report on the dev split against the real targets."""
+    started = time.perf_counter()
     device = _device(args.device)
     seed_everything(args.seed)
-    train_corpus, heldout_corpus = load_split(
+    train_corpus, dev_corpus = load_split(
         args.data,
-        heldout_fraction=args.heldout_fraction,
+        split="dev",
+        dev_fraction=args.dev_fraction,
+        test_fraction=args.test_fraction,
         max_train_tokens=args.max_train_tokens,
         max_heldout_tokens=args.max_heldout_tokens,
         seed=args.seed,
@@ -135,7 +171,13 @@ def train_command(args: argparse.Namespace) -> int:
     vocab = Vocabulary.build([texts], shape["vocab_size"])
     ids = vocab.encode(texts)
     model = LSTMLanguageModel(
-        ModelConfig(**{**shape, "vocab_size": len(vocab)}, dropout=args.dropout)
+        ModelConfig(
+            vocab_size=len(vocab),
+            embedding_dim=shape["embedding_dim"],
+            hidden_size=shape["hidden_size"],
+            num_layers=shape["num_layers"],
+            dropout=args.dropout,
+        )
     )
     config = TrainConfig(
         batch_size=args.batch_size,
@@ -147,7 +189,9 @@ def train_command(args: argparse.Namespace) -> int:
     path = args.out / "model.pt"
     meta: dict[str, Any] = {
         "data": [str(root) for root in args.data or []],
-        "heldout_fraction": args.heldout_fraction,
+        "dev_fraction": args.dev_fraction,
+        "test_fraction": args.test_fraction,
+        "max_train_tokens": args.max_train_tokens,
         "train_files": len(train_corpus.files),
         "train_tokens": len(ids),
         "seed": args.seed,
@@ -170,39 +214,70 @@ def train_command(args: argparse.Namespace) -> int:
     result = train(model, ids, config, device=device, on_progress=save_now_and_then)
     meta.update(steps=result.steps, epochs=round(result.epochs, 3), seconds=round(result.seconds))
     save_checkpoint(path, model, vocab, meta)
-    log.info("saved %s; evaluating on %d held-out files", path, len(heldout_corpus.files))
-    ngram = NGramModel().fit(ids)
-    metrics = evaluate_heldout(model, vocab, heldout_corpus.tokens, ngram=ngram, device=device)
+    log.info("saved %s; scoring %d dev files", path, len(dev_corpus.files))
+    metrics: dict[str, Any] = {"split": "dev"}
+    metrics.update(
+        evaluate_heldout(
+            model, vocab, dev_corpus.tokens, baselines=fit_baselines(ids), device=device
+        )
+    )
     metrics.update(loss_start=result.mean_loss(first=True), loss_end=result.mean_loss(first=False))
-    report = {"checkpoint": str(path), "metrics": _rounded(metrics), "train": meta}
-    (args.out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(report))
-    return 0
+    report = build_report(metrics, real_run_targets(metrics), started)
+    (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return _finish(report)
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
+    """Score a checkpoint on its held-out split (test by default) against the real targets.
+
+    The split, the training text (for the baselines and the near-duplicate filter) and the
+    seed come from the checkpoint, so the held-out files are those the model never saw. The
+    report is also written beside the checkpoint (``evaluate_test.json``).
+    """
+    started = time.perf_counter()
     device = _device(args.device)
     checkpoint = load_checkpoint(args.checkpoint, device)
     meta = checkpoint.meta
+    if "dev_fraction" not in meta and args.split == "dev":
+        raise CheckpointError(
+            f"{args.checkpoint} was trained before the dev split existed: its dev files were"
+            " training files (evaluate --split test, or train again)"
+        )
     roots = args.data or [Path(root) for root in meta.get("data", [])] or None
     train_corpus, heldout_corpus = load_split(
         roots,
-        heldout_fraction=args.heldout_fraction or meta.get("heldout_fraction", 0.1),
-        load_train=not args.no_baseline,
+        split=args.split,
+        dev_fraction=meta.get("dev_fraction", DEV_FRACTION),
+        test_fraction=meta.get("test_fraction", TEST_FRACTION),
+        max_train_tokens=meta.get("max_train_tokens"),
         max_heldout_tokens=args.max_heldout_tokens,
-        seed=meta.get("seed", 0),
+        seed=meta.get("seed", DEFAULT_SEED),
     )
-    ngram = None
-    if not args.no_baseline:
-        ngram = NGramModel().fit(checkpoint.vocab.encode(t.text for t in train_corpus.tokens))
-    metrics = evaluate_heldout(
-        checkpoint.model, checkpoint.vocab, heldout_corpus.tokens, ngram=ngram, device=device
+    baselines = fit_baselines(checkpoint.vocab.encode(t.text for t in train_corpus.tokens))
+    metrics: dict[str, Any] = {"split": args.split}
+    metrics.update(
+        evaluate_heldout(
+            checkpoint.model,
+            checkpoint.vocab,
+            heldout_corpus.tokens,
+            baselines=baselines,
+            device=device,
+        )
     )
-    print(json.dumps({"checkpoint": str(args.checkpoint), "metrics": _rounded(metrics)}))
-    return 0
+    report = build_report(metrics, real_run_targets(metrics), started)
+    saved = args.checkpoint.parent / f"evaluate_{args.split}.json"
+    saved.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return _finish(report)
+
+
+def _finish(report: dict[str, Any]) -> int:
+    """Show the targets to a person (stderr), print the report last (stdout), exit 0 or 1."""
+    print(describe(report), file=sys.stderr)
+    return emit(report)
 
 
 def predict_command(args: argparse.Namespace) -> int:
+    """Print the completion of the line at the end of the prefix (argument, file or stdin)."""
     if args.file is not None:
         if not args.file.is_file():
             raise DataError(f"no such file: {args.file}")
@@ -224,10 +299,6 @@ def _device(name: str) -> torch.device:
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def _rounded(metrics: dict[str, float]) -> dict[str, float]:
-    return {name: round(value, 4) for name, value in sorted(metrics.items())}
 
 
 if __name__ == "__main__":

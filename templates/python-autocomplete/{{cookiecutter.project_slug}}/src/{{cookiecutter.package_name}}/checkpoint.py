@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,10 +51,17 @@ def save_checkpoint(
     return path
 
 
-def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> Checkpoint:
+def load_checkpoint(
+    path: Path,
+    device: str | torch.device = "cpu",
+    *,
+    model_factory: Callable[[ModelConfig], LSTMLanguageModel] = LSTMLanguageModel,
+) -> Checkpoint:
     """Read a checkpoint written by ``save_checkpoint``; the model comes back in eval mode.
 
-    Raises ``CheckpointError`` naming the path when the file is missing or not a checkpoint.
+    ``model_factory`` builds the model the weights are loaded into (a subclass with the same
+    parameters, such as a test's deliberately broken variant). Raises ``CheckpointError``
+    naming the path when the file is missing or not a checkpoint.
     """
     path = Path(path)
     if not path.is_file():
@@ -65,7 +73,7 @@ def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> Checkpoin
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
     config = ModelConfig(**payload["model_config"])
-    model = LSTMLanguageModel(config)
+    model = model_factory(config)
     model.load_state_dict(payload["state_dict"])
     model.to(device).eval()
     return Checkpoint(model, Vocabulary.from_dict(payload["vocab"]), payload.get("meta", {}))

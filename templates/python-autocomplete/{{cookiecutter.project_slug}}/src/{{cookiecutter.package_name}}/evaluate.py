@@ -1,8 +1,9 @@
 """Held-out metrics: next-token accuracy, keystrokes saved, suggestion latency.
 
 Every metric is computed from a ``Ranking``: for each position of a held-out token stream,
-the model's candidates for the next token, best first. The LSTM and the n-gram baseline
-produce rankings of the same shape, so they are scored by the same code.
+the model's candidates for the next token, best first. The LSTM and the n-gram baselines
+produce rankings of the same shape, so they are scored by the same code, on the same
+positions.
 
 - ``top1`` / ``top5``: the true next token is the first / among the first five candidates.
   ``<unk>`` is never a candidate, so a name outside the vocabulary always counts as a miss.
@@ -22,14 +23,14 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch.nn import functional
 
 from .data import batchify, windows
-from .model import LSTMLanguageModel, State
+from .model import MAX_CONTEXT, LSTMLanguageModel
 from .ngram import NGramModel
 from .predict import Completer
 from .tokenizer import LAYOUT, NEWLINE, PLACEHOLDERS, Token
@@ -54,22 +55,25 @@ def rank_lstm(
     ids: Sequence[int],
     *,
     batch_size: int = 16,
-    seq_len: int = 128,
+    context: int = MAX_CONTEXT,
     k: int = POPUP_SIZE,
     device: str | torch.device = "cpu",
 ) -> Ranking:
-    """Run ``model`` over the stream ``ids`` (in ``batch_size`` contiguous rows, state carried)
-    and keep its ``k`` best next-token guesses at every position, plus the mean loss."""
+    """Run ``model`` over the stream ``ids`` and keep its ``k`` best next-token guesses at
+    every position, plus the mean loss.
+
+    The stream is cut into ``batch_size`` contiguous rows, read ``context`` tokens at a time,
+    each from a blank state: the context the model was trained with (``MAX_CONTEXT``).
+    """
     model.to(device).eval()
     k = min(k, model.config.vocab_size)
     inputs, targets = batchify(ids, batch_size)
     never = torch.zeros(model.config.vocab_size, dtype=torch.bool, device=device)
     never[: len(SPECIALS)] = True
-    state: State | None = None
     total_loss = 0.0
     chunks = []
-    for window_inputs, window_targets in windows(inputs.to(device), targets.to(device), seq_len):
-        logits, state = model(window_inputs, state)
+    for window_inputs, window_targets in windows(inputs.to(device), targets.to(device), context):
+        logits, _ = model(window_inputs)
         total_loss += functional.cross_entropy(
             logits.flatten(0, 1), window_targets.flatten(), reduction="sum"
         ).item()
@@ -82,9 +86,13 @@ def rank_lstm(
 def rank_ngram(ngram: NGramModel, ids: Sequence[int], *, k: int = POPUP_SIZE) -> Ranking:
     """The n-gram model's ``k`` best guesses at every position of ``ids`` after the first."""
     rows = []
+    known: dict[tuple[int, ...], list[int]] = {}  # contexts repeat: rank each one once
     for position in range(1, len(ids)):
-        ranked = ngram.rank(ids[max(0, position - ngram.order + 1) : position], k)
-        rows.append(ranked + [-1] * (k - len(ranked)))  # -1 pads: never a token
+        context = tuple(ids[max(0, position - ngram.order + 1) : position])
+        if context not in known:
+            ranked = ngram.rank(context, k)
+            known[context] = ranked + [-1] * (k - len(ranked))  # -1 pads: never a token
+        rows.append(known[context])
     return Ranking(torch.tensor(ids[1:]), torch.tensor(rows, dtype=torch.long).view(-1, k), 1)
 
 
@@ -120,14 +128,34 @@ def keystrokes_saved(ranking: Ranking, tokens: Sequence[Token], vocab: Vocabular
             continue
         text = offered[targets[position]]
         if text is not None and len(text) >= 2 and text == stream[position].source:
-            suggestions = [offered[i] for i in candidates[position] if i >= 0 and offered[i]]
-            for typed_so_far in range(len(text) - 1):  # accepting costs one key
-                best = next((s for s in suggestions if s.startswith(text[:typed_so_far])), None)
-                if best == text:
-                    saved += len(text) - typed_so_far - 1
-                    break
+            saved += _saved_on_token(text, candidates[position], offered)
         position += 1
     return saved / typed if typed else 0.0
+
+
+def _saved_on_token(text: str, candidates: Sequence[int], offered: Sequence[str | None]) -> int:
+    """Keys saved on one token: the programmer types its first characters until the best
+    suggestion starting with them is the token, then accepts it with one key.
+
+    The token is the first suggestion matching a typed prefix exactly when that prefix is
+    longer than what any better-ranked suggestion shares with the token.
+    """
+    must_type = 0
+    for index in candidates:
+        suggestion = offered[index] if index >= 0 else None
+        if suggestion is None:
+            continue
+        if suggestion == text:
+            return len(text) - must_type - 1
+        shared = 0
+        for typed_char, suggested_char in zip(text, suggestion, strict=False):
+            if typed_char != suggested_char:
+                break
+            shared += 1
+        must_type = max(must_type, shared + 1)
+        if must_type > len(text) - 2:  # typing all but the last key saves nothing
+            return 0
+    return 0
 
 
 def _whole_line_suggestions(
@@ -210,22 +238,27 @@ def evaluate_heldout(
     vocab: Vocabulary,
     tokens: Sequence[Token],
     *,
-    ngram: NGramModel | None = None,
+    baselines: Mapping[str, NGramModel] | None = None,
     latency_samples: int = 50,
     device: str | torch.device = "cpu",
 ) -> dict[str, float]:
-    """Every held-out metric of the LSTM, and of ``ngram`` (prefixed ``ngram_``) if given."""
+    """Every held-out metric of the LSTM, and of each baseline (prefixed by its name).
+
+    The baselines are scored on exactly the positions the LSTM is scored on, by the same
+    code: ``top1``, ``top5``, ``keystrokes_saved`` and ``loss`` (nats per token).
+    """
     ids = vocab.encode(token.text for token in tokens)
     ranking = rank_lstm(model, ids, device=device)
     metrics = score(ranking, tokens, vocab)
     if latency_samples:
         completer = Completer(model, vocab, device=device)
         metrics.update(completion_latency_ms(completer, ids, samples=latency_samples))
-    if ngram is not None:
-        # the same positions as the LSTM (batching drops a few tokens at the end)
-        same_positions = ids[: ranking.first + len(ranking.targets)]
+    # the same positions as the LSTM (batching drops a few tokens at the end)
+    same_positions = ids[: ranking.first + len(ranking.targets)]
+    for name, ngram in (baselines or {}).items():
         baseline = score(rank_ngram(ngram, same_positions), tokens, vocab)
-        metrics.update({f"ngram_{name}": value for name, value in baseline.items()})
+        baseline["loss"] = ngram.cross_entropy(same_positions, len(vocab))
+        metrics.update({f"{name}_{metric}": value for metric, value in baseline.items()})
     metrics["heldout_tokens"] = len(ranking.targets)
     metrics["heldout_unk_rate"] = sum(i == vocab.unk_id for i in ids) / max(1, len(ids))
     return metrics

@@ -17,6 +17,12 @@ from torch.nn import functional
 
 State = tuple[torch.Tensor, torch.Tensor]
 
+# The longest context the model learns from and is scored with: its state starts blank at
+# most this many tokens back, as when it completes a line from the code before the cursor
+# (`predict.Completer` reads up to 128 tokens). A model that only ever carried its state
+# on, and never started blank, can fall into a state it never leaves on held-out code.
+MAX_CONTEXT = 256
+
 # The sizes of `train --size`; "small" is the model the smoke run trains.
 PRESETS: dict[str, dict[str, int]] = {
     "small": {"vocab_size": 5000, "embedding_dim": 128, "hidden_size": 256, "num_layers": 2},

@@ -144,6 +144,7 @@ class Completer:
         for step in range(self.max_tokens):
             candidates: list[tuple[float, int, int]] = []
             for index, beam in enumerate(beams):
+                assert beam.logits is not None  # only finished beams have none
                 log_probs = torch.log_softmax(beam.logits.float(), dim=-1)
                 mask = self._excluded[beam.depth > 0, beam.layout_allowed]
                 if step == 0 and first_mask is not None:
@@ -179,8 +180,10 @@ class Completer:
         """Feed each surviving beam's new token to the model, in one batch."""
         rows = torch.tensor([index for _, index, _ in alive], device=self.device)
         tokens = torch.tensor([[token] for _, _, token in alive], device=self.device)
-        hidden = torch.cat([beam.state[0] for beam in beams], dim=1).index_select(1, rows)
-        cell = torch.cat([beam.state[1] for beam in beams], dim=1).index_select(1, rows)
+        states = [beam.state for beam in beams if beam.state is not None]
+        assert len(states) == len(beams)  # only finished beams have no state
+        hidden = torch.cat([state[0] for state in states], dim=1).index_select(1, rows)
+        cell = torch.cat([state[1] for state in states], dim=1).index_select(1, rows)
         outputs, (hidden, cell) = self.model.encode(tokens, (hidden, cell))
         logits = self.model.logits(outputs[:, -1])
         advanced = []
@@ -253,7 +256,7 @@ def _one_step_lstm() -> Iterator[None]:
     """Run the LSTM without oneDNN: its CPU kernels repack the weights on every call, which
     makes a one-token step about ten times slower (reading a long context, it is faster)."""
     enabled = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
+    torch.backends.mkldnn.enabled = False  # type: ignore[assignment]  # a settable flag
     try:
         yield
     finally:

@@ -309,9 +309,15 @@ class _LineState:
         self.previous: str | None = None
         self.previous_unary = False
 
+    def reset(self) -> None:
+        """A new line: no bracket open, no previous token."""
+        self.brackets.clear()
+        self.previous = None
+        self.previous_unary = False
+
     def push(self, text: str) -> None:
         if text in LAYOUT:
-            self.__init__()
+            self.reset()
             return
         self.previous_unary = text in _UNARY_CANDIDATES and (
             self.previous is None or not _ends_operand(self.previous)

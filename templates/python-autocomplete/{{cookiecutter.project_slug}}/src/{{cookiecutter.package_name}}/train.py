@@ -13,7 +13,7 @@ import torch
 from torch.nn import functional
 
 from .data import batchify, windows
-from .model import LSTMLanguageModel, State, detach_state
+from .model import MAX_CONTEXT, LSTMLanguageModel, State, detach_state
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ class TrainConfig:
 
     batch_size: int = 16
     seq_len: int = 32
+    context: int = MAX_CONTEXT  # the state starts blank every `context` tokens (see model.py)
     lr: float = 5e-3
     warmup_steps: int = 20
     min_lr_fraction: float = 0.1
@@ -81,19 +82,30 @@ def train(
     """Train ``model`` on the token-id stream ``ids`` until the step or time budget is spent.
 
     The stream is cut into ``batch_size`` rows read ``seq_len`` tokens at a time, the LSTM
-    state carried from window to window, for as many epochs as the budget allows.
+    state carried from window to window and started blank every ``context`` tokens, for as
+    many epochs as the budget allows. Only
+    parameters that require gradients are trained (freeze one to ablate it); raises
+    ``ValueError`` when none does.
     ``on_progress`` is called every ``log_every`` steps (to log, or to save a checkpoint).
     """
     inputs, targets = batchify(ids, config.batch_size)
     inputs, targets = inputs.to(device), targets.to(device)
     model.to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    if not trainable:
+        raise ValueError("the model has no trainable parameters")
+    optimizer = torch.optim.Adam(trainable, lr=config.lr)
     result = TrainResult()
     budget_seconds = config.max_minutes * 60 if config.max_minutes is not None else math.inf
+    windows_per_context = max(1, config.context // config.seq_len)
     start = time.perf_counter()
     while True:
         state: State | None = None
-        for window_inputs, window_targets in windows(inputs, targets, config.seq_len):
+        for index, (window_inputs, window_targets) in enumerate(
+            windows(inputs, targets, config.seq_len)
+        ):
+            if index % windows_per_context == 0:
+                state = None  # a blank start, as when completing from the code before the cursor
             elapsed = time.perf_counter() - start
             if _spent(config, result.steps, elapsed, budget_seconds):
                 result.seconds = elapsed
@@ -109,7 +121,7 @@ def train(
             loss = functional.cross_entropy(logits.flatten(0, 1), window_targets.flatten())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
             optimizer.step()
             result.losses.append(loss.item())
             result.tokens_seen += window_targets.numel()

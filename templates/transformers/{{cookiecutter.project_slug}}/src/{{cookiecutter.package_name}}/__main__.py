@@ -15,6 +15,7 @@ from typing import Any
 
 from .errors import StarterError
 from .settings import CPU_TRAIN_EXAMPLES, DEFAULT_LEARNING_RATE, DEFAULT_MODEL, DEFAULT_SEED
+from .targets import describe, emit
 
 PROG = f"python -m {__package__}"
 
@@ -44,8 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
     smoke = commands.add_parser("smoke", help="offline end-to-end run on a tiny BERT (< 1 min)")
     smoke.add_argument("--out", default="runs/smoke", help="where the model is saved")
     smoke.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    smoke.add_argument("--sentences", type=_positive_int, default=8000,
-                       help="synthetic sentences to make (80 %% train, 20 %% held out)")
 
     download = commands.add_parser("download", help="fetch the model and SST-2 into the HF cache")
     download.add_argument("--model", default=DEFAULT_MODEL)
@@ -53,8 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="fine-tune a pretrained encoder on SST-2")
     train.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local folder")
     train.add_argument("--out", default="runs/sst2", help="model in OUT/model, report in OUT")
-    train.add_argument("--train-examples", type=_examples, default="auto",
-                       help=f"a seeded subset; auto = {CPU_TRAIN_EXAMPLES} on CPU, all on GPU")
+    train.add_argument(
+        "--train-examples",
+        type=_examples,
+        default="auto",
+        help=f"a seeded subset; auto = {CPU_TRAIN_EXAMPLES} on CPU, all on GPU",
+    )
     train.add_argument("--epochs", type=_positive_int, default=1)
     train.add_argument("--batch-size", type=_positive_int, default=16)
     train.add_argument("--lr", type=float, default=DEFAULT_LEARNING_RATE, help="peak learning rate")
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        report = run_smoke(args.out, n_sentences=args.sentences, seed=args.seed, log=_log)
+        report = run_smoke(args.out, seed=args.seed, log=_log)
     elif args.command == "download":
         report = finetune.download(args.model)
     elif args.command == "train":
@@ -96,8 +99,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             examples = None if args.train_examples == "all" else args.train_examples
         config = TrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-            max_length=args.max_length, seed=args.seed,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.lr,
+            max_length=args.max_length,
+            seed=args.seed,
         )
         report = finetune.run_finetune(args.model, args.out, device, examples, config, log=_log)
     elif args.command == "evaluate":
@@ -106,8 +112,11 @@ def run(args: argparse.Namespace) -> int:
         for line in finetune.predict(args.model_dir, args.texts, pick_device(args.device)):
             print(json.dumps(line))
         return 0
-    print(json.dumps(report))
-    return 0 if report["ok"] else 1
+    if "targets" not in report:  # download: nothing to check, only what was fetched
+        print(json.dumps(report))
+        return 0
+    _log("targets:\n" + describe(report))
+    return emit(report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -63,18 +63,6 @@ def evaluate(
     }
 
 
-def check_targets(metrics: dict[str, float], targets: dict[str, float]) -> bool:
-    """True when metrics[X] >= every `min_X` target and metrics[X] <= every `max_X` target."""
-    ok = True
-    for name, bound in targets.items():
-        kind, _, metric = name.partition("_")
-        if kind not in ("min", "max") or metric not in metrics:
-            raise ValueError(f"target {name!r} must be min_<metric> or max_<metric> of a metric")
-        value = metrics[metric]
-        ok = ok and (value >= bound if kind == "min" else value <= bound)
-    return ok
-
-
 @torch.no_grad()
 def latency_ms(
     model: PreTrainedModel,

@@ -82,16 +82,20 @@ def tiny_bert(
 
 
 def load_classifier(
-    name_or_path: str | Path,
+    name_or_path: str | Path, attn_implementation: str | None = None
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """A sequence classifier and its tokenizer from a local folder or a hub model id.
 
     A hub encoder without a classification head (`distilbert/distilbert-base-uncased`) gets a new,
     randomly initialised 2-way head (transformers logs which weights are new). Weights are float32
-    (transformers 5 spells the argument `dtype=`; `torch_dtype=` is gone). Offline, a hub id loads
-    from the local cache; StarterError says what to do when it is in neither place.
+    (transformers 5 spells the argument `dtype=`; `torch_dtype=` is gone). `attn_implementation`
+    ("eager", "sdpa", or a name registered with `transformers.AttentionInterface`) is not saved
+    with the model, so a reload that must compute attention the same way passes it again.
+    Offline, a hub id loads from the local cache; StarterError says what to do when it is in
+    neither place.
     """
     source = str(name_or_path)
+    options = {} if attn_implementation is None else {"attn_implementation": attn_implementation}
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForSequenceClassification.from_pretrained(
@@ -100,6 +104,7 @@ def load_classifier(
             id2label=ID2LABEL,
             label2id=LABEL2ID,
             dtype=torch.float32,
+            **options,
         )
     except (OSError, ValueError) as err:  # ValueError: not a valid hub id either
         raise StarterError(

@@ -27,13 +27,18 @@ class TrainConfig:
     log_every: int = 50
     # bfloat16 autocast on a CUDA GPU that supports it; CPU training stays float32.
     mixed_precision: bool = True
+    # With a dev score: stop after this many epochs without a better one (None: run them all).
+    patience: int | None = None
 
 
 @dataclass
 class TrainResult:
-    """What `fit` did: the loss of every optimiser step and the time it took."""
+    """What `fit` did: the loss of every optimiser step, the dev score after every epoch (when
+    there was a dev set), the epoch whose weights were kept, and the time it took."""
 
     losses: list[float] = field(default_factory=list)
+    dev_scores: list[float] = field(default_factory=list)
+    best_epoch: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0
 
@@ -84,7 +89,8 @@ def batches(
 
 def _optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     # No weight decay on biases and LayerNorm weights (the usual BERT recipe).
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for param in model.parameters():
         if param.requires_grad:
             (no_decay if param.ndim < 2 else decay).append(param)
@@ -129,11 +135,15 @@ def fit(
     config: TrainConfig,
     device: torch.device | None = None,
     log: Callable[[str], None] | None = None,
+    dev_score: Callable[[], float] | None = None,
 ) -> TrainResult:
     """Fine-tune `model` in place on (texts, labels) with AdamW and a linear warm-up schedule.
 
-    The model is left on `device` in eval mode. The same seed, data and device give the same
-    weights. Raises ValueError on empty or mismatched data.
+    With `dev_score` (higher is better, measured on a dev split the model does not train on),
+    the model is scored after every epoch and ends with the weights of its best epoch; training
+    stops early after `config.patience` epochs without improvement. The test split never takes
+    part in this choice. The model is left on `device` in eval mode. The same seed, data and
+    device give the same weights. Raises ValueError on empty or mismatched data.
     """
     if not texts:
         raise ValueError("no training texts")
@@ -149,15 +159,19 @@ def fit(
     scheduler = get_linear_schedule_with_warmup(
         optimizer, round(config.warmup_ratio * total_steps), total_steps
     )
-    use_bf16 = (
-        config.mixed_precision and device.type == "cuda" and torch.cuda.is_bf16_supported()
-    )
+    use_bf16 = config.mixed_precision and device.type == "cuda" and torch.cuda.is_bf16_supported()
     result = TrainResult()
+    best_state: dict[str, torch.Tensor] | None = None
     start, cpu_start = time.perf_counter(), time.process_time()
     for epoch in range(config.epochs):
         for batch in batches(
-            tokenizer, texts, labels, config.batch_size, config.max_length,
-            shuffle=True, seed=config.seed + epoch,
+            tokenizer,
+            texts,
+            labels,
+            config.batch_size,
+            config.max_length,
+            shuffle=True,
+            seed=config.seed + epoch,
         ):
             batch = {key: value.to(device) for key, value in batch.items()}
             loss = train_step(model, batch, optimizer, scheduler, config.max_grad_norm, use_bf16)
@@ -169,6 +183,20 @@ def fit(
                     f"epoch {epoch + 1}/{config.epochs} step {step}/{total_steps} "
                     f"loss {sum(recent) / len(recent):.4f} ({time.perf_counter() - start:.0f} s)"
                 )
+        if dev_score is None:
+            continue
+        score = dev_score()
+        result.dev_scores.append(score)
+        if log:
+            log(f"epoch {epoch + 1}/{config.epochs} dev score {score:.4f}")
+        if score > max(result.dev_scores[:-1], default=-math.inf):
+            result.best_epoch = epoch + 1
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        elif config.patience is not None and epoch + 1 - result.best_epoch >= config.patience:
+            break
+        model.train()  # scoring switched the model to eval mode
+    if best_state is not None:
+        model.load_state_dict(best_state)
     result.seconds = time.perf_counter() - start
     result.cpu_seconds = time.process_time() - cpu_start
     model.eval()

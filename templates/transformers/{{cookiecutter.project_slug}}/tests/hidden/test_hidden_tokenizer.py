@@ -12,7 +12,10 @@ def test_ids_are_the_special_tokens_then_the_sorted_lowercased_words():
     tokenizer = build_tokenizer(["Movie", "good", "movie", "[CLS]", "bad"], max_length=12)
     vocab = tokenizer.get_vocab()
     assert [token for token, _ in sorted(vocab.items(), key=lambda kv: kv[1])] == [
-        *SPECIAL_TOKENS, "bad", "good", "movie"
+        *SPECIAL_TOKENS,
+        "bad",
+        "good",
+        "movie",
     ]
     assert len(tokenizer) == 8 and tokenizer.model_max_length == 12
     assert (tokenizer.pad_token_id, tokenizer.unk_token_id) == (0, 1)
