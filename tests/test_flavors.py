@@ -109,6 +109,51 @@ def test_assignment_gets_an_autograding_workflow_for_feedback(flavored):
     assert done.returncode == 0, done.stdout
 
 
+def test_the_classroom_workflow_installs_into_a_venv_from_pinned_actions(flavored, tmp_path):
+    """make setup refuses pip outside a venv, so one is made first; every action is pinned to a
+    commit (a tag can be moved), the checkout keeps no token, torch comes the Makefile's way."""
+    import re
+
+    import yaml
+
+    text = (flavored("assignment") / "tiny" / ".github" / "workflows" / "classroom.yml").read_text()
+    workflow = yaml.safe_load(text)
+    assert workflow["permissions"]["contents"] == "read"
+    assert set(workflow["permissions"]) <= {"contents", "checks", "actions"}
+    assert "PIP_EXTRA_INDEX_URL" not in text and "extra-index-url" not in text
+    (job,) = workflow["jobs"].values()
+    steps = job["steps"]
+    for step in steps:
+        if "uses" in step:
+            action, _, ref = step["uses"].partition("@")
+            assert re.fullmatch(r"[0-9a-f]{40}", ref), step["uses"]
+            assert re.search(rf"uses: {re.escape(step['uses'])}  # v\d", text), step["uses"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False
+    runs = [s.get("run", "") for s in steps]
+    venv = next(i for i, run in enumerate(runs) if "-m venv .venv" in run)
+    setup = next(i for i, run in enumerate(runs) if "make setup" in run)
+    tests = next(i for i, run in enumerate(runs) if "graded_tests.py" in run)
+    assert venv < setup < tests
+    assert "INSTALLER=pip" in runs[setup]  # the hashed lock and TORCH_INDEX, not a fresh uv lock
+    assert runs[tests].startswith(".venv/bin/python ")
+
+    # The venv step as the runner runs it: later steps' `python` is the venv's, which the
+    # Makefile's check (sys.prefix != sys.base_prefix) accepts.
+    work = tmp_path / "runner"
+    work.mkdir()
+    github_env, github_path = work / "env", work / "path"
+    env = {**os.environ, "GITHUB_ENV": str(github_env), "GITHUB_PATH": str(github_path)}
+    script = runs[venv].replace("python -m venv", f"{sys.executable} -m venv --without-pip")
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, timeout=120)
+    assert done.returncode == 0
+    assert github_env.read_text().strip() == f"VIRTUAL_ENV={work / '.venv'}"
+    (bin_dir,) = github_path.read_text().split()
+    check = "import sys; sys.exit(sys.prefix == sys.base_prefix)"
+    later = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    assert subprocess.run(["python", "-c", check], env=later, timeout=60).returncode == 0
+
+
 def test_the_record_reproduces_the_flavor(flavored, runner, tmp_path):
     repo = flavored("assignment") / "tiny"
     again = tmp_path / "again"

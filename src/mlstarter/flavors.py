@@ -308,6 +308,10 @@ CLASSROOM_WORKFLOW = """\
 # GitHub Classroom autograding: feedback points for the visible tests that exercise your TODOs
 # (a skipped test scores nothing). Your instructor grades with `mlstarter grade`
 # (README.md, Your assignment).
+#
+# `make setup` installs into a virtual environment (the starter's Makefile refuses to pip-install
+# outside one): the locked versions with their hashes, torch from PyTorch's CPU index (the
+# Makefile's TORCH_INDEX). Actions are pinned to full commit SHAs; the comment names the version.
 name: Autograding Tests
 
 on:
@@ -326,28 +330,32 @@ jobs:
     timeout-minutes: 30
     if: github.actor != 'github-classroom[bot]'
     env:
-      PIP_EXTRA_INDEX_URL: https://download.pytorch.org/whl/cpu
       HF_HUB_OFFLINE: "1"
       TRANSFORMERS_OFFLINE: "1"
     steps:
-      - uses: actions/checkout@v6
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7.0.1
         with:
           persist-credentials: false
-      - uses: actions/setup-python@v6
+      - uses: actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97  # v7.0.0
         with:
           python-version: "3.11"
-      - name: Install
-        run: make setup
+      - name: Virtual environment
+        run: |
+          python -m venv .venv
+          echo "VIRTUAL_ENV=$PWD/.venv" >> "$GITHUB_ENV"
+          echo "$PWD/.venv/bin" >> "$GITHUB_PATH"
+      - name: Install (pip, the locked versions)
+        run: make setup INSTALLER=pip
       - name: Tests that exercise your TODOs
         id: tests
-        run: python .github/classroom/graded_tests.py
+        run: .venv/bin/python .github/classroom/graded_tests.py
       - name: Report
-        uses: classroom-resources/autograding-grading-reporter@v1
+        uses: classroom-resources/autograding-grading-reporter@d13b5912daf5042ac1b71bc38bdb4a6bcd61d8ca  # v1
         env:
           TESTS_RESULTS: "${{ steps.tests.outputs.result }}"
         with:
           runners: tests
-"""
+"""  # noqa: E501 (a pinned action's line)
 
 
 def check_flavor_markers(project: Path) -> int:
