@@ -413,6 +413,25 @@ def test_a_private_template_goes_through_new_batch_and_grade(private_template, r
     assert result.exit_code == 0, result.output
 
 
+def test_a_template_without_a_smoke_is_graded_without_one(private_template, runner, tmp_path):
+    """A smoke is optional in a private template: none is run, none is reported failed."""
+    (private_template / "{{cookiecutter.project_slug}}" / "src" / "tiny" / "__main__.py").unlink()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,name,email,github_username\nann,Ann,a@uni.example,ann\n")
+    out = tmp_path / "class"
+    result = runner.invoke(app, ["batch", str(roster), "--template", str(private_template),
+                                 "--flavor", "assignment", "--git", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    solve(out / "circle-area-ann")
+    commit(out / "circle-area-ann")
+    result = grade(runner, out)
+    assert result.exit_code == 0, result.output
+    (student,) = json.loads((out / "grades.json").read_text())["students"]
+    assert student["smoke"] is None
+    assert student["points"] == student["max_points"] == MAX_POINTS - 1  # the smoke test: none
+    assert "smoke did not pass" not in (out / "feedback" / "ann.md").read_text()
+
+
 @pytest.mark.parametrize(
     "damage, says",
     [

@@ -633,6 +633,8 @@ def run_job(job: Job, work_root: Path, options: Options, seed: int, threads: int
             answers = student_answers(plan, job.student, result.snapshot, result.notes)
             student_files = result.snapshot.files
         tree, regions = render(plan, answers, work / "render", "assignment")
+        # a template without `python -m <package>` has no smoke (optional for a private one)
+        has_smoke = (tree / "src" / plan.package / "__main__.py").is_file()
         if job.label.startswith("solution:"):
             solution, _ = render(plan, answers, work / "solution", "showcase")
             student_files, take = package_files(solution, plan.package), "package"
@@ -650,6 +652,7 @@ def run_job(job: Job, work_root: Path, options: Options, seed: int, threads: int
         if (
             options.smoke
             and plan.grading.smoke
+            and has_smoke
             and not job.label.startswith("untouched:")
             and not stop.is_set()
         ):
