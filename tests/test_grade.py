@@ -249,6 +249,22 @@ def test_the_hidden_tests_and_the_solution_never_reach_the_student(class_of_four
     assert (class_of_four / "_grader" / "tiny" / "tests" / "hidden" / "test_hidden.py").is_file()
 
 
+def test_a_test_the_student_s_code_skips_or_xfails_scores_nothing(tiny_grading, runner, tmp_path):
+    """The package is the student's: code that skips the test calling it (or marks it an expected
+    failure) earns no points for it."""
+    out = make_class(runner, tmp_path, ["skipper"])
+    solve(out / "tiny-skipper", "    import pytest\n    if radius == 2:\n        pytest.xfail('later')\n"
+                                "    pytest.skip('later')\n")  # fmt: skip
+    commit(out / "tiny-skipper")
+    result = grade(runner, out, "--no-smoke")
+    assert result.exit_code == 0, result.output
+    student = json.loads((out / "grades.json").read_text())["students"][0]
+    assert student["points"] == 0 < student["max_points"]
+    outcomes = {f["nodeid"]: f["outcome"] for f in student["failed"]}
+    assert outcomes["tests/test_core.py::test_area_of_unit_circle"] == "skipped"
+    assert outcomes["tests/test_core.py::test_area_is_positive[2]"] in ("skipped", "xfailed")
+
+
 def test_only_the_committed_code_is_graded(tiny_grading, runner, tmp_path):
     out = make_class(runner, tmp_path, ["late"])
     solve(out / "tiny-late")  # written, never committed
