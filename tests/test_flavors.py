@@ -136,6 +136,7 @@ def test_the_classroom_workflow_installs_into_a_venv_from_pinned_actions(flavore
     tests = next(i for i, run in enumerate(runs) if "graded_tests.py" in run)
     assert venv < setup < tests
     assert "INSTALLER=pip" in runs[setup]  # the hashed lock and TORCH_INDEX, not a fresh uv lock
+    assert 'python -m pip install -e ".[dev]"' in runs[setup]  # a template without a Makefile
     assert runs[tests].startswith(".venv/bin/python ")
 
     # The venv step as the runner runs it: later steps' `python` is the venv's, which the
@@ -294,6 +295,11 @@ def test_the_assignment_readme_lists_every_todo_and_says_how_it_is_graded(
     tiny_templates("{{cookiecutter.project_slug}}/src/tiny/core.py", CORE + TWO_REGIONS)
     tiny_templates("{{cookiecutter.project_slug}}/tests/test_core.py", VISIBLE)
     tiny_templates("{{cookiecutter.project_slug}}/tests/hidden/test_hidden.py", HIDDEN)
+    tiny_templates("{{cookiecutter.project_slug}}/src/tiny/__main__.py", "")
+    tiny_templates(
+        "{{cookiecutter.project_slug}}/Makefile",
+        "setup:\n\tpip install -e .\nsmoke:\n\tpython -m tiny smoke\ntest:\n\tpytest\n",
+    )
     tiny_templates(
         "{{cookiecutter.project_slug}}/README.md",
         "# {{ cookiecutter.project_name }}\n\nIntro.\n\n## Layout\n\n```\nsrc/\n"
@@ -304,6 +310,7 @@ def test_the_assignment_readme_lists_every_todo_and_says_how_it_is_graded(
         app, ["new", "tiny", "--no-input", "-o", str(out), "--flavor", "assignment"]
     )
     assert result.exit_code == 0, result.stderr
+    assert "make setup && make test" in result.stdout
     assert "make smoke passes once they are done" in result.stdout
     readme = (out / "tiny" / "README.md").read_text()
     assert "hidden" not in readme  # nothing about files the student does not have
@@ -313,6 +320,7 @@ def test_the_assignment_readme_lists_every_todo_and_says_how_it_is_graded(
     )
     assert "| `src/tiny/core.py` | `Shape.scale` | multiply by k (a \\| b) |" in readme
     assert "| `src/tiny/core.py` | `outer.<locals>.inner` | the inner one |" in readme
+    assert "Check your work with `make test`" in readme
     assert "`make smoke`" in readme and "passes once every TODO above is done" in readme
     assert "mlstarter grade" in readme and "skipped scores nothing" in readme
     showcase = tmp_path / "showcase"

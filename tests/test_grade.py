@@ -432,6 +432,13 @@ def test_a_private_template_goes_through_new_batch_and_grade(private_template, r
 def test_a_template_without_a_smoke_is_graded_without_one(private_template, runner, tmp_path):
     """A smoke is optional in a private template: none is run, none is reported failed."""
     (private_template / "{{cookiecutter.project_slug}}" / "src" / "tiny" / "__main__.py").unlink()
+    made = runner.invoke(app, ["new", "--template", str(private_template), "--no-input",
+                               "--flavor", "assignment", "-o", str(tmp_path / "one")])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert 'pip install -e ".[dev]" && python -m pytest' in made.stdout  # no Makefile either
+    assert "smoke" not in made.stdout
+    readme = (tmp_path / "one" / "tiny" / "README.md").read_text()
+    assert "Check your work with `python -m pytest`" in readme and "smoke" not in readme
     roster = tmp_path / "roster.csv"
     roster.write_text("student_id,name,email,github_username\nann,Ann,a@uni.example,ann\n")
     out = tmp_path / "class"

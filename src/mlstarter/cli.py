@@ -997,12 +997,24 @@ def _print_created(project: Project, result: Any, flavor: str = "showcase") -> N
         "Next:",
         f"  cd {result.path}",
         "  python3.11 -m venv .venv && . .venv/bin/activate",
-        "  make setup && make smoke   # then read README.md: the problem to solve"
-        if flavor != "assignment"
-        else "  make setup && make test   # README.md, Your assignment: the TODOs to write; "
-        "make smoke passes once they are done",
+        _next_step(Path(result.path), flavor),
     ]
     sys.stdout.write("".join(shown(line) + "\n" for line in lines))
+
+
+def _next_step(path: Path, flavor: str) -> str:
+    """What to run first: the Makefile's rules where it has them (a private template may not)."""
+    from mlstarter.flavors import has_rule, has_smoke
+
+    make = has_rule(path, "setup")
+    setup = "make setup" if make else 'pip install -e ".[dev]"'
+    test = "make test" if has_rule(path, "test") else "python -m pytest"
+    smoke = has_smoke(path) and has_rule(path, "smoke")
+    if flavor != "assignment":
+        first = "make smoke" if smoke else test
+        return f"  {setup} && {first}   # then read README.md: the problem to solve"
+    done = "; make smoke passes once they are done" if smoke else ""
+    return f"  {setup} && {test}   # README.md, Your assignment: the TODOs to write{done}"
 
 
 def _ask_project(catalog: Catalog) -> str:

@@ -221,7 +221,7 @@ def write_assignment_readme(project: Path, todos: list[Todo]) -> None:
         return
     lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
     lines = [line for line in lines if "tests/hidden" not in line]
-    section = assignment_section(todos)
+    section = assignment_section(todos, has_rule(project, "test"), has_smoke(project))
     at = next((n for n, line in enumerate(lines) if line.startswith("## ")), len(lines))
     if at == len(lines) and lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
@@ -229,8 +229,25 @@ def write_assignment_readme(project: Path, todos: list[Todo]) -> None:
     readme.write_text("".join(lines), encoding="utf-8")
 
 
-def assignment_section(todos: list[Todo]) -> str:
-    """The README section of an assignment: what to write, how to check it, how it is graded."""
+def has_rule(project: Path, rule: str) -> bool:
+    """Whether the project's Makefile has `rule` (a private template may have no Makefile)."""
+    makefile = project / "Makefile"
+    text = makefile.read_text(encoding="utf-8") if makefile.is_file() else ""
+    return re.search(rf"^{re.escape(rule)}\s*:", text, re.MULTILINE) is not None
+
+
+def has_smoke(project: Path) -> bool:
+    """Whether the package runs as `python -m <package>` (the smoke; optional in a private
+    template)."""
+    return any((project / "src").glob("*/__main__.py"))
+
+
+def assignment_section(todos: list[Todo], make: bool = True, smoke: bool = True) -> str:
+    """The README section of an assignment: what to write, how to check it, how it is graded.
+    `make`: the Makefile has `test` (and `smoke`); `smoke`: the package has one."""
+    package = todos[0].file.split("/")[1] if todos and todos[0].file.count("/") > 1 else "PACKAGE"
+    check = "`make test`" if make else "`python -m pytest`"
+    smoke_command = "`make smoke`" if make else f"`python -m {package} smoke`"
     rows = "".join(
         f"| `{_cell(todo.file)}` | `{_cell(todo.function)}` | {_cell(todo.hint)} |\n"
         for todo in todos
@@ -245,9 +262,15 @@ def assignment_section(todos: list[Todo]) -> str:
         "code; keep the function's signature and docstring.\n\n"
         "| file | function | what to write |\n|---|---|---|\n"
         f"{rows}\n"
-        "Check your work with `make test` as you go. `make smoke` (the whole pipeline, below) "
-        "passes once every TODO above is done; until then it stops at the first one.\n\n"
-        "**How it is graded.** Your instructor runs `mlstarter grade` on the code you commit "
+        f"Check your work with {check} as you go."
+        + (
+            f" {smoke_command} (the whole pipeline{', below' if make else ''}) passes once every "
+            "TODO above is done; until "
+            "then it stops at the first one.\n\n"
+            if smoke
+            else "\n\n"
+        )
+        + "**How it is graded.** Your instructor runs `mlstarter grade` on the code you commit "
         "(the last commit, not uncommitted files): the tests you see in `tests/`, exactly as "
         "the starter has them (your edits to tests, `conftest.py` or the pytest settings do not "
         "apply), and more tests of the same functions that you do not see. Each test case is "
@@ -255,8 +278,13 @@ def assignment_section(todos: list[Todo]) -> str:
         "scores nothing, and tests that pass without any of your work carry no points. Only the "
         f"files with TODOs ({', '.join(f'`{_cell(f)}`' for f in files)}) and new files you add "
         "to the package are taken from your repository: changes to its other files are not "
-        "graded. Your smoke run is also run on one seed common to the whole class, for a "
-        "leaderboard. The points GitHub Classroom shows on each push are feedback from the "
+        "graded. "
+        + (
+            "Your smoke run is also run on one seed common to the whole class, for a leaderboard. "
+            if smoke
+            else ""
+        )
+        + "The points GitHub Classroom shows on each push are feedback from the "
         "visible tests only: the grade is `mlstarter grade`'s.\n"
     )
 
@@ -345,7 +373,12 @@ jobs:
           echo "VIRTUAL_ENV=$PWD/.venv" >> "$GITHUB_ENV"
           echo "$PWD/.venv/bin" >> "$GITHUB_PATH"
       - name: Install (pip, the locked versions)
-        run: make setup INSTALLER=pip
+        run: |
+          if grep -q '^setup:' Makefile 2>/dev/null; then
+            make setup INSTALLER=pip
+          else
+            python -m pip install -e ".[dev]"
+          fi
       - name: Tests that exercise your TODOs
         id: tests
         run: .venv/bin/python .github/classroom/graded_tests.py
