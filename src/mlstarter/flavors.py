@@ -265,8 +265,7 @@ def assignment_section(todos: list[Todo], make: bool = True, smoke: bool = True)
         f"Check your work with {check} as you go."
         + (
             f" {smoke_command} (the whole pipeline{', below' if make else ''}) passes once every "
-            "TODO above is done; until "
-            "then it stops at the first one.\n\n"
+            "TODO above is done; until then it stops at the first one.\n\n"
             if smoke
             else "\n\n"
         )
@@ -337,9 +336,9 @@ CLASSROOM_WORKFLOW = """\
 # (a skipped test scores nothing). Your instructor grades with `mlstarter grade`
 # (README.md, Your assignment).
 #
-# `make setup` installs into a virtual environment (the starter's Makefile refuses to pip-install
-# outside one): the locked versions with their hashes, torch from PyTorch's CPU index (the
-# Makefile's TORCH_INDEX). Actions are pinned to full commit SHAs; the comment names the version.
+# `make setup` installs with pip into a virtual environment (the starter's Makefile refuses to
+# pip-install outside one); the Makefile picks the versions and where torch comes from (its
+# TORCH_INDEX: PyTorch's CPU wheels). Actions are pinned to commit SHAs, the comment names the tag.
 name: Autograding Tests
 
 on:
