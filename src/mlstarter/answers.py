@@ -97,6 +97,17 @@ class TemplateSpec:
     compiled_defaults: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def origin(self) -> str:
+        """'bundled' (one of mlstarter's templates) or 'private' (an instructor's own)."""
+        from mlstarter.catalog import templates_root
+
+        try:
+            inside = self.path.resolve().is_relative_to(templates_root().resolve())
+        except OSError:
+            inside = False
+        return "bundled" if inside else "private"
+
+    @property
     def version(self) -> str:
         return str(self.private.get("_template_version", "0"))
 
@@ -288,17 +299,25 @@ def render_record(
     template_key: str, spec: TemplateSpec, answers: Mapping[str, object], flavor: str = "showcase"
 ) -> str:
     """The text of `.mlstarter.yml`: how the repo was made, enough to make it again."""
-    again = f"mlstarter new {template_key} --answers {RECORD_FILE} --no-input"
+    private = spec.origin == "private"
+    key = "--template <the template folder>" if private else template_key
+    again = f"mlstarter new {key} --answers {RECORD_FILE} --no-input"
     if flavor != "showcase":
         again += f" --flavor {flavor}"
     header = (
         f"# How this repository was generated. Make it again, byte for byte, with:\n#   {again}\n"
     )
-    record = {
+    if private:  # the folder's path stays with the instructor: it is not the student's business
+        header = (
+            f"# Generated from '{template_key}', a private template of your instructor's (not "
+            f"part of mlstarter). With that template:\n#   {again}\n"
+        )
+    record: dict[str, object] = {
         "mlstarter_version": __version__,
         "template": template_key,
         "template_version": spec.version,
-        "flavor": flavor,
-        "answers": dict(answers),
     }
+    if private:
+        record["template_origin"] = "private"
+    record.update(flavor=flavor, answers=dict(answers))
     return header + yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=1000)

@@ -73,6 +73,9 @@ class RowOutcome:
     exit_code: int = 0
     seed: int | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    # every answer the repo was made from: `mlstarter grade` re-renders the pristine tests with
+    # them, never trusting the student's own copy of the record (JSON summary only)
+    answers: dict[str, object] | None = None
 
 
 def read_roster(path: Path) -> list[Row]:
@@ -294,7 +297,10 @@ def _worker_stop() -> int | None:
 def run_job(job: Job, stop: Stop | None = None) -> RowOutcome:
     """Bake one row (in a worker process): skip or finish it when the repo already exists."""
     stop = stop or _worker_stop
-    outcome = RowOutcome(job.line, job.student_id, job.project, "", "interrupted", seed=job.seed)
+    outcome = RowOutcome(
+        job.line, job.student_id, job.project, "", "interrupted", seed=job.seed,
+        answers=dict(job.answers),
+    )  # fmt: skip
     signum = stop()
     if signum:
         return _not_started(outcome, signum)
@@ -456,7 +462,10 @@ def run_batch(
 
 
 def _outcome_of(future: Future[RowOutcome], job: Job, signum: int) -> RowOutcome:
-    outcome = RowOutcome(job.line, job.student_id, job.project, "", "failed", seed=job.seed)
+    outcome = RowOutcome(
+        job.line, job.student_id, job.project, "", "failed", seed=job.seed,
+        answers=dict(job.answers),
+    )  # fmt: skip
     if future.cancelled():
         return _not_started(outcome, signum or 2)
     error = future.exception()
@@ -531,21 +540,43 @@ def exclusive(output_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def templates_of(jobs: list[Job]) -> dict[str, dict[str, str]]:
+    """Each project's template, for the summary: `mlstarter grade` finds it again there (a
+    private one by its path, which never reaches a student's repo)."""
+    found: dict[str, dict[str, str]] = {}
+    for job in jobs:
+        if job.project in found:
+            continue
+        try:
+            spec = load_template(Path(job.template_dir))
+        except MlstarterError:
+            continue  # the template went away meanwhile: the summary is still written
+        entry = {"origin": spec.origin, "version": spec.version}
+        if spec.origin == "private":
+            entry["path"] = str(Path(job.template_dir).resolve())
+        found[job.project] = entry
+    return found
+
+
 def write_summary(
     output_dir: Path,
     outcomes: list[RowOutcome],
     graders: list[GraderOutcome] | None = None,
     interrupted: str | None = None,
+    templates: dict[str, dict[str, str]] | None = None,
 ) -> tuple[Path, Path]:
     """batch-summary.json and .csv, each replaced atomically: row, student, path, status, reason.
 
-    The CSV is safe to open in a spreadsheet: no cell starts a formula, credentials are hidden.
+    The JSON also holds each row's answers and each project's template. The CSV is safe to open
+    in a spreadsheet: no cell starts a formula, credentials are hidden.
     """
     rows = sorted(outcomes, key=lambda o: o.line)
     data = [asdict(o) for o in rows]
     counts = count(rows)
     json_path, csv_path = output_dir / SUMMARY_JSON, output_dir / SUMMARY_CSV
     document: dict[str, object] = {"counts": counts, "rows": data}
+    if templates:
+        document["templates"] = templates
     if graders:
         document["graders"] = [asdict(g) for g in graders]
     if interrupted:

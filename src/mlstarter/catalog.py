@@ -7,6 +7,7 @@ cookiecutter or jinja2.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class Project:
     install_size: str
     template: str
     template_dir: Path
+    origin: str = "bundled"  # or "private": an instructor's own template (--template PATH)
 
     def card(self) -> dict[str, object]:
         """The project as plain data, for `info --json` and `list --json`."""
@@ -99,6 +101,67 @@ class Catalog:
             return self._by_key[key]
         except KeyError:
             raise UsageError(f"unknown project '{key}'{_suggest(key, self.keys)}") from None
+
+
+PRIVATE_KEY = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+PROJECT_FOLDER = re.compile(r"\{\{\s*cookiecutter\.project_slug\s*\}\}")
+
+
+def private_template(path: Path, catalog: Catalog) -> Project:
+    """An instructor's own cookiecutter template (`--template PATH`), checked strictly.
+
+    Its key is its folder's name (a lowercase slug that no featured project has). It must hold a
+    `cookiecutter.json` with the common questions and exactly one `{{cookiecutter.project_slug}}`
+    project folder, and no `hooks/` (mlstarter never runs hooks, so a template relying on them
+    would silently make something else). Problems are usage errors naming the path.
+    """
+    try:
+        folder = path.expanduser().resolve()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise UsageError(f"--template {path}: not a usable path ({exc})") from None
+    where = f"--template {path}"
+    if not (folder / "cookiecutter.json").is_file():
+        raise UsageError(f"{where}: not a cookiecutter template (no cookiecutter.json in it)")
+    key = folder.name
+    if not PRIVATE_KEY.fullmatch(key) or len(key) > 40:
+        raise UsageError(
+            f"{where}: its folder name '{key}' is its key in every record and class folder: "
+            "lowercase letters and digits in dash-separated words, at most 40"
+        )
+    if key in catalog.keys:
+        raise UsageError(
+            f"{where}: '{key}' is the name of a featured project; rename the folder, so no record "
+            "of yours can be mistaken for the public starter"
+        )
+    if (folder / "hooks").exists():
+        raise UsageError(
+            f"{where}: it has a hooks folder; mlstarter never runs template hooks, so remove it "
+            "(and do in the template what the hooks did)"
+        )
+    projects = [p.name for p in folder.iterdir() if "{{" in p.name and p.is_dir()]
+    if len(projects) != 1 or not PROJECT_FOLDER.fullmatch(projects[0]):
+        raise UsageError(
+            f"{where}: expected exactly one project folder named "
+            f"'{{{{cookiecutter.project_slug}}}}' beside cookiecutter.json, found "
+            f"{', '.join(projects) or 'none'}"
+        )
+    from mlstarter.answers import load_template
+
+    try:
+        load_template(folder)
+    except CatalogError as exc:
+        raise UsageError(str(exc)) from None
+    return Project(
+        key=key, title=f"{key} (private template)", tagline="an instructor's own template",
+        upstream="(private)", domain="private", summary="", problem="", success_metric="",
+        frameworks=(), hardware="cpu", install_size="", template=str(folder),
+        template_dir=folder, origin="private",
+    )  # fmt: skip
+
+
+def with_private(catalog: Catalog, project: Project) -> Catalog:
+    """The catalog a run with `--template` works from: that one template only."""
+    return Catalog([project], catalog.path)
 
 
 def _suggest(name: str, known: list[str]) -> str:

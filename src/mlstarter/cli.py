@@ -128,6 +128,15 @@ app = typer.Typer(
 )
 
 MAX_ERROR_LINE = 2000
+TemplateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--template",
+        metavar="PATH",
+        help="A cookiecutter template of your own (a private assignment) instead of a featured "
+        "project; see templates/README.md.",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
 
@@ -371,10 +380,11 @@ def new(
     verify_after: Annotated[
         bool, typer.Option("--verify", help="Run `mlstarter verify` on the new repo.")
     ] = False,
+    template: TemplateOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Generate a starter repo from a featured project's template."""
+    """Generate a starter repo from a featured project's template (or one of your own)."""
     with _reported(as_json, verbose) as run:
         from mlstarter import answers as answers_mod
         from mlstarter import generate
@@ -386,11 +396,21 @@ def new(
                 "(answers then come from --answers, --set and the template defaults)"
             )
         catalog = load_catalog()
-        if key is None:
-            if not interactive:
-                raise MissingAnswerError(f"no project given: name one of {', '.join(catalog.keys)}")
-            key = _ask_project(catalog)
-        project = catalog.get(key)
+        if template is not None:
+            from mlstarter.catalog import private_template
+
+            if key is not None:
+                raise UsageError("give a project KEY or --template PATH, not both")
+            project = private_template(template, catalog)
+            key = project.key
+        else:
+            if key is None:
+                if not interactive:
+                    raise MissingAnswerError(
+                        f"no project given: name one of {', '.join(catalog.keys)}"
+                    )
+                key = _ask_project(catalog)
+            project = catalog.get(key)
         spec = answers_mod.load_template(project.template_dir)
         given: dict[str, object] = {}
         recorded_flavor = None
@@ -404,7 +424,7 @@ def new(
         answers_mod.check_names(spec, from_set, "--set")
         given.update(from_set)
         flavor = check_flavor(flavor or recorded_flavor or "showcase")
-        out = generate.check_output_dir(output_dir)
+        out = generate.check_output_dir(output_dir, project.template_dir)
 
         def ask(question: Any, default: object) -> object:
             return _ask_question(spec, question, default)
@@ -448,7 +468,7 @@ def new(
         )
         interrupts.check()  # a signal during the final renames: the repo is complete, say so
         if not as_json:
-            _print_created(project, result)
+            _print_created(project, result, flavor)
         if verify_after:
             run.interrupted_says = (
                 f"the repo {result.path} was created and is kept; its verification was stopped "
@@ -507,6 +527,7 @@ def batch(
             help="Push each repo to URL; {student_id} is replaced. Implies --git.",
         ),
     ] = None,
+    template: TemplateOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -525,14 +546,24 @@ def batch(
             gitrepo.check_remote(remote)
             git = True
         catalog = load_catalog()
+        private_dir = None
+        if template is not None:
+            from mlstarter.catalog import private_template, with_private
+
+            own = private_template(template, catalog)
+            if project is not None and project != own.key:
+                raise UsageError(
+                    f"--project {project} and --template {template} disagree; give --template only"
+                )
+            catalog, project, private_dir = with_private(catalog, own), own.key, own.template_dir
         if project is not None:
             catalog.get(project)
-        batch_mod.refuse_summary_as_roster(roster, generate.check_output_dir(output_dir))
+        out = generate.check_output_dir(output_dir, private_dir)
+        batch_mod.refuse_summary_as_roster(roster, out)
         rows = batch_mod.read_roster(roster)
         base, _ = batch_mod.base_answers(
             answers_file, answers_mod.parse_set_options(set_values or []), project
         )
-        out = generate.check_output_dir(output_dir)
         planned, failed = batch_mod.plan_rows(
             rows, catalog, out, project, base, flavor, force, git, remote
         )
@@ -577,7 +608,8 @@ def _run_batch(
     summary_error = None
     paths = (out / batch_mod.SUMMARY_JSON, out / batch_mod.SUMMARY_CSV)
     try:
-        paths = batch_mod.write_summary(out, outcomes, graders, name)
+        templates = batch_mod.templates_of(planned)
+        paths = batch_mod.write_summary(out, outcomes, graders, name, templates)
     except OSError as exc:
         summary_error = str(generate.refused(exc, "cannot write the batch summary"))
     return outcomes, graders, signum, paths, summary_error
@@ -772,6 +804,168 @@ def _print_verify_summary(report: Any) -> None:
     _print_result(*parts)
 
 
+@app.command()
+def grade(
+    class_dir: Annotated[Path, typer.Argument(help="A class folder made by `mlstarter batch`.")],
+    grader: Annotated[
+        Path | None,
+        typer.Option(
+            "--grader",
+            metavar="DIR",
+            help="The grader folder (hidden tests, grading.yml); default CLASS_DIR/_grader/KEY.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, max=64, help="Students graded at once.")
+    ] = min(2, os.cpu_count() or 1),
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, max=999_999, help="The common seed of every smoke run."),
+    ] = 0,
+    timeout: Annotated[
+        int | None,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            min=1,
+            max=7 * 24 * 3600,
+            help="Time limit of one student's test run, and of their smoke (default 900).",
+        ),
+    ] = None,
+    smoke: Annotated[
+        bool, typer.Option("--smoke/--no-smoke", help="Run each smoke for the leaderboard.")
+    ] = True,
+    venv: Annotated[
+        Path | None,
+        typer.Option(
+            "--venv",
+            metavar="DIR",
+            help="Run every student in this environment instead of one made per project.",
+        ),
+    ] = None,
+    template: TemplateOpt = None,
+    installer: Annotated[
+        str,
+        typer.Option("--installer", metavar="auto|uv|pip", help="What makes the environments."),
+    ] = "auto",
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Grade every student repo of a batch: hidden and pristine tests, isolated; a leaderboard."""
+    with _reported(as_json, verbose) as run:
+        from mlstarter import batch as batch_mod
+        from mlstarter import grade as grade_mod
+        from mlstarter import gradereport
+        from mlstarter.verify import choose_installer
+
+        if not class_dir.is_dir():
+            raise UsageError(f"{class_dir}: no such folder")
+        choose_installer(installer, os.environ.get("PATH", ""))
+        options = grade_mod.Options(
+            class_dir.resolve(), grader, jobs, seed, timeout, template, venv, smoke, installer
+        )
+        run.interrupted_says = (
+            "no grades were written (earlier grade files are as they were); every process it "
+            "started was ended"
+        )
+        with batch_mod.exclusive(options.class_dir):
+            grades = _run_grade_with_progress(grade_mod, options)
+            with interrupts.deferred():
+                written = gradereport.write_all(grades)
+        run.interrupted_says = f"the grades were written completely: {written['grades_csv']}"
+        interrupts.check()
+        _report_grades(grades, written, as_json)
+
+
+def _run_grade_with_progress(grade_mod: Any, options: Any) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    console = _stderr()
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task("preparing", total=None)
+
+        def on_event(kind: str, text: str) -> None:
+            if kind == "total":
+                progress.update(task, total=int(text), description="grading")
+            elif kind == "done":
+                progress.advance(task)
+            elif text.startswith("  "):
+                progress.update(task, description=_text(text.strip()[:70]).plain)
+            else:
+                progress.console.print(_text(text))
+
+        return grade_mod.grade_class(options, on_event)
+
+
+def _report_grades(grades: Any, written: dict[str, Any], as_json: bool) -> None:
+    not_graded = [s for s in grades.students if s.status in ("missing", "not generated", "error")]
+    code = 9 if not_graded else 0
+    for key, plan in grades.projects.items():
+        for note in plan.calibration_notes:
+            _stderr().print(_text(f"note: {key}: {note}"))
+    for note in grades.notes:
+        _stderr().print(_text(f"note: {note}"))
+    for path in written["backups"]:
+        _stderr().print(_text(f"note: an earlier grade file that was changed is now {path}"))
+    if as_json:
+        _emit_json({
+            "ok": code == 0, "class_dir": str(grades.class_dir), "seed": grades.seed,
+            "network": grades.network, **written,
+            "projects": {
+                key: {"max_points": sum(t.points for t in plan.tests if t.graded),
+                      "graded_tests": sum(t.graded for t in plan.tests),
+                      "leaderboard_metric": plan.metric, "notes": plan.calibration_notes}
+                for key, plan in grades.projects.items()
+            },
+            "students": [
+                {"student_id": s.student_id, "project": s.project, "status": s.status,
+                 "points": s.points, "max_points": s.max_points, "percent": s.percent,
+                 "smoke_ok": None if s.smoke is None else bool(s.smoke.get("ok")),
+                 "reason": shown(s.reason)}
+                for s in grades.students
+            ],
+            **({"exit_code": code, "error": f"{len(not_graded)} student(s) not graded"}
+               if code else {}),
+        })  # fmt: skip
+    else:
+        _print_grades(grades, written)
+    if code:
+        sys.stderr.write(
+            f"error: {len(not_graded)} student(s) could not be graded: "
+            + shown(", ".join(f"{s.student_id} ({s.status})" for s in not_graded[:10]))
+            + "\n"
+        )
+        raise typer.Exit(code)
+
+
+def _print_grades(grades: Any, written: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("student", "project", "status", "points", "of", "%", "smoke"):
+        table.add_column(column, justify="right" if column in ("points", "of", "%") else "left")
+    for s in grades.students:
+        smoke = "" if s.smoke is None else ("ok" if s.smoke.get("ok") else "failed")
+        style = "green" if s.status == "graded" else "red"
+        table.add_row(
+            _text(s.student_id), _text(s.project), _text(s.status, style),
+            "" if s.points is None else f"{s.points:g}",
+            "" if s.max_points is None else f"{s.max_points:g}",
+            "" if s.percent is None else f"{s.percent:g}", smoke,
+        )  # fmt: skip
+    lines = [
+        f"grades: {written['grades_csv']} and {written['grades_json']}",
+        f"leaderboard: {written['leaderboard']} (common seed {grades.seed})",
+        f"feedback: {written['feedback']}/",
+        f"network while grading: {grades.network}",
+    ]
+    _print_result(table, *(_text(line) for line in lines))
+
+
 def check_flavor(flavor: str) -> str:
     """The flavor, or a usage error listing the allowed ones."""
     from mlstarter.flavors import FLAVORS
@@ -789,7 +983,7 @@ def _print_dry_run(target: Path, files: list[str], state: str) -> None:
     sys.stdout.write("".join(shown(line) + "\n" for line in lines))
 
 
-def _print_created(project: Project, result: Any) -> None:
+def _print_created(project: Project, result: Any, flavor: str = "showcase") -> None:
     lines = [f"Created {result.path} ({len(result.files)} files) from the {project.key} template."]
     if result.backup:
         lines.append(f"The folder that was there is now {result.backup}")
@@ -803,9 +997,24 @@ def _print_created(project: Project, result: Any) -> None:
         "Next:",
         f"  cd {result.path}",
         "  python3.11 -m venv .venv && . .venv/bin/activate",
-        "  make setup && make smoke   # then read README.md: the problem to solve",
+        _next_step(Path(result.path), flavor),
     ]
     sys.stdout.write("".join(shown(line) + "\n" for line in lines))
+
+
+def _next_step(path: Path, flavor: str) -> str:
+    """What to run first: the Makefile's rules where it has them (a private template may not)."""
+    from mlstarter.flavors import has_rule, has_smoke
+
+    make = has_rule(path, "setup")
+    setup = "make setup" if make else 'pip install -e ".[dev]"'
+    test = "make test" if has_rule(path, "test") else "python -m pytest"
+    smoke = has_smoke(path) and has_rule(path, "smoke")
+    if flavor != "assignment":
+        first = "make smoke" if smoke else test
+        return f"  {setup} && {first}   # then read README.md: the problem to solve"
+    done = "; make smoke passes once they are done" if smoke else ""
+    return f"  {setup} && {test}   # README.md, Your assignment: the TODOs to write{done}"
 
 
 def _ask_project(catalog: Catalog) -> str:

@@ -10,11 +10,14 @@ A template marks the core of a function, the part a student writes, with two com
 
 - showcase (the default): the markers are removed; the code is complete.
 - solution: complete, markers kept so the instructor sees what students write.
-- assignment: each marked region becomes `raise NotImplementedError("<hint>")`.
+- assignment: each marked region becomes `raise NotImplementedError("<hint>")`; the imports only
+  a region used stay (marked `# noqa: F401`), so the student has what the solution had.
 
 Tests under `tests/hidden/` are the instructor's: kept in showcase and solution repos, moved out of
-assignment repos into a grader folder. Assignment repos also get a GitHub Classroom autograding
-workflow that gives points per visible test file.
+assignment repos into a grader folder. An assignment's README gets a "Your assignment" section
+(every TODO: file, function, hint; how the work is graded) and loses every line that names
+`tests/hidden`; its GitHub Classroom autograding workflow gives feedback points only to the
+visible tests that exercise a marked region, and none to a skipped test (`classroom_runner.py`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import json
 import re
 import shutil
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from mlstarter.errors import TreeCheckError
@@ -33,7 +37,18 @@ FLAVORS = ("showcase", "assignment", "solution")
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# >>> assignment:\s*(?P<hint>.*?)\s*$")
 END = re.compile(r"^[ \t]*# <<< assignment\s*$")
 HIDDEN_TESTS = Path("tests") / "hidden"
-POINTS = re.compile(r"^# points:\s*(\d+)\s*$", re.M)
+KEPT_IMPORT = "  # noqa: F401 (the TODO needs it)"
+ASSIGNMENT_HEADING = "## Your assignment"
+
+
+@dataclass(frozen=True)
+class Todo:
+    """One marked region: where it is and what the student is asked to write."""
+
+    file: str
+    function: str
+    hint: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,12 @@ class FlavorResult:
 
     regions: int
     hidden: list[str]
+    todos: list[Todo] = field(default_factory=list)
+
+    @property
+    def region_files(self) -> list[str]:
+        """The files that hold a marked region (the student's files in an assignment)."""
+        return sorted({todo.file for todo in self.todos})
 
 
 def apply_flavor(project: Path, flavor: str, grader: Path | None = None) -> FlavorResult:
@@ -49,11 +70,14 @@ def apply_flavor(project: Path, flavor: str, grader: Path | None = None) -> Flav
     if flavor not in FLAVORS:
         raise ValueError(f"unknown flavor {flavor!r}")
     regions = 0
+    todos: list[Todo] = []
     for path in sorted(project.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
+        relative = path.relative_to(project).as_posix()
         if "# >>> assignment" not in text:
             continue
-        new_text, count = transform(text, flavor, path.relative_to(project).as_posix())
+        todos += find_todos(text, relative)
+        new_text, count = transform(text, flavor, relative)
         regions += count
         if new_text != text:
             path.write_text(new_text, encoding="utf-8")
@@ -67,8 +91,46 @@ def apply_flavor(project: Path, flavor: str, grader: Path | None = None) -> Flav
             shutil.copytree(hidden_dir, grader / HIDDEN_TESTS, dirs_exist_ok=True)
         shutil.rmtree(hidden_dir)
     if flavor == "assignment":
-        write_autograding(project)
-    return FlavorResult(regions, hidden)
+        write_assignment_readme(project, todos)
+        write_autograding(project, todos)
+    return FlavorResult(regions, hidden, todos)
+
+
+def find_todos(text: str, where: str = "<file>") -> list[Todo]:
+    """The marked regions of one (solution) file, each with the function that holds it."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        tree = None
+    todos = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        begin = BEGIN.match(line)
+        if begin:
+            function = _enclosing(tree, number) if tree is not None else ""
+            todos.append(Todo(where, function or "(module level)", begin["hint"], number))
+    return todos
+
+
+def _enclosing(tree: ast.AST, line: int) -> str:
+    """The qualified name (`Class.method`, as `__qualname__`) of the innermost function around
+    `line`."""
+    names: list[str] = []
+
+    def visit(node: ast.AST, path: list[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                visit(child, path)
+                continue
+            if child.lineno <= line <= (child.end_lineno or child.lineno):
+                inner = [*path, child.name]
+                if isinstance(child, ast.ClassDef):
+                    visit(child, inner)
+                else:
+                    names[:] = inner
+                    visit(child, [*inner, "<locals>"])
+
+    visit(tree, [])
+    return ".".join(names)
 
 
 def transform(text: str, flavor: str, where: str = "<file>") -> tuple[str, int]:
@@ -99,7 +161,7 @@ def transform(text: str, flavor: str, where: str = "<file>") -> tuple[str, int]:
         i = end + 1
     result = "".join(out)
     if flavor == "assignment" and count:
-        result = _drop_unused_imports(result)
+        result = _keep_region_imports(result)
     return result, count
 
 
@@ -115,114 +177,217 @@ def _raise_todo(indent: str, hint: str, width: int = 100) -> str:
     return f"{indent}raise NotImplementedError(\n{body}{indent})\n"
 
 
-def _drop_unused_imports(source: str) -> str:
-    """Remove the imports only the solution used, so the student repo still lints clean."""
-    tree = ast.parse(source)
+def _keep_region_imports(source: str) -> str:
+    """Mark the imports only the removed regions used, so the student keeps them and the file
+    still lints clean (`# noqa: F401` on the line of each such name)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source  # not Python the tools could lint either; the tree check reports it
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    used |= {
-        n.value.id
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
-    }
-    exported = re.search(r"__all__", source) is not None
-    drop: set[int] = set()
-    for node in tree.body:
-        if not isinstance(node, ast.Import | ast.ImportFrom) or exported:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            used |= {c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant)
+                     and isinstance(c.value, str)}  # fmt: skip
+    marked: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
             continue
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
             continue
-        names = [(a.asname or a.name).split(".")[0] for a in node.names]
-        if not any(name in used for name in names):
-            drop.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-    if not drop:
+        for alias in node.names:
+            name = (alias.asname or alias.name).split(".")[0]
+            if name != "*" and name not in used:
+                marked.add(getattr(alias, "lineno", node.lineno))
+    if not marked:
         return source
     lines = source.splitlines(keepends=True)
-    kept = "".join(line for n, line in enumerate(lines, start=1) if n not in drop)
-    # an import dropped alone in its isort section would leave its blank separator behind
-    return re.sub(r"\n{4,}", "\n\n\n", kept)
+    for number in sorted(marked):
+        line = lines[number - 1]
+        if "noqa" in line:
+            continue
+        body = line.rstrip("\r\n")
+        lines[number - 1] = body + KEPT_IMPORT + line[len(body) :]
+    return "".join(lines)
 
 
-def write_autograding(project: Path) -> None:
-    """GitHub Classroom autograding: one graded test per visible test file, with its points.
+def write_assignment_readme(project: Path, todos: list[Todo]) -> None:
+    """Add "Your assignment" to the README (every TODO and how the work is graded), and drop the
+    lines that name `tests/hidden`: the student does not have it."""
+    readme = project / "README.md"
+    if not readme.is_file():
+        return
+    lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = [line for line in lines if "tests/hidden" not in line]
+    section = assignment_section(todos, has_rule(project, "test"), has_smoke(project))
+    at = next((n for n, line in enumerate(lines) if line.startswith("## ")), len(lines))
+    if at == len(lines) and lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    lines[at:at] = [section, "\n"] if at < len(lines) else ["\n", section]
+    readme.write_text("".join(lines), encoding="utf-8")
 
-    A file's points are its `# points: N` line, else one per test function in it.
+
+def has_rule(project: Path, rule: str) -> bool:
+    """Whether the project's Makefile has `rule` (a private template may have no Makefile)."""
+    makefile = project / "Makefile"
+    text = makefile.read_text(encoding="utf-8") if makefile.is_file() else ""
+    return re.search(rf"^{re.escape(rule)}\s*:", text, re.MULTILINE) is not None
+
+
+def has_smoke(project: Path) -> bool:
+    """Whether the package runs as `python -m <package>` (the smoke; optional in a private
+    template)."""
+    return any((project / "src").glob("*/__main__.py"))
+
+
+def assignment_section(todos: list[Todo], make: bool = True, smoke: bool = True) -> str:
+    """The README section of an assignment: what to write, how to check it, how it is graded.
+    `make`: the Makefile has `test` (and `smoke`); `smoke`: the package has one."""
+    package = todos[0].file.split("/")[1] if todos and todos[0].file.count("/") > 1 else "PACKAGE"
+    check = "`make test`" if make else "`python -m pytest`"
+    smoke_command = "`make smoke`" if make else f"`python -m {package} smoke`"
+    rows = "".join(
+        f"| `{_cell(todo.file)}` | `{_cell(todo.function)}` | {_cell(todo.hint)} |\n"
+        for todo in todos
+    )
+    files = sorted({todo.file for todo in todos})
+    return (
+        f"{ASSIGNMENT_HEADING}\n\n"
+        f"This repository is an assignment: {len(todos)} "
+        f"{'piece of its core is' if len(todos) == 1 else 'pieces of its core are'} left for "
+        "you to write. "
+        "Each raises `NotImplementedError` with a hint until you replace the `raise` with your "
+        "code; keep the function's signature and docstring.\n\n"
+        "| file | function | what to write |\n|---|---|---|\n"
+        f"{rows}\n"
+        f"Check your work with {check} as you go."
+        + (
+            f" {smoke_command} (the whole pipeline{', below' if make else ''}) passes once every "
+            "TODO above is done; until then it stops at the first one.\n\n"
+            if smoke
+            else "\n\n"
+        )
+        + "**How it is graded.** Your instructor runs `mlstarter grade` on the code you commit "
+        "(the last commit, not uncommitted files): the tests you see in `tests/`, exactly as "
+        "the starter has them (your edits to tests, `conftest.py` or the pytest settings do not "
+        "apply), and more tests of the same functions that you do not see. Each test case is "
+        "worth points (one each unless your instructor says otherwise); a test that is skipped "
+        "scores nothing, and tests that pass without any of your work carry no points. Only the "
+        f"files with TODOs ({', '.join(f'`{_cell(f)}`' for f in files)}) and new files you add "
+        "to the package are taken from your repository: changes to its other files are not "
+        "graded. "
+        + (
+            "Your smoke run is also run on one seed common to the whole class, for a leaderboard. "
+            if smoke
+            else ""
+        )
+        + "The points GitHub Classroom shows on each push are feedback from the "
+        "visible tests only: the grade is `mlstarter grade`'s.\n"
+    )
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: one line, no column break, no code-span break."""
+    return " ".join(text.split()).replace("|", "\\|").replace("`", "'")
+
+
+CLASSROOM_RUNNER_PATH = ".github/classroom/graded_tests.py"
+POINTS = re.compile(r"^# points:\s*(\d+)\s*$", re.M)
+
+
+def write_autograding(project: Path, todos: list[Todo]) -> None:
+    """GitHub Classroom autograding: feedback points for the visible tests that exercise a TODO.
+
+    `autograding.json` holds the TODOs and each visible test file's points (its `# points: N`
+    line; without one, a point for each test of it that counts). The workflow runs
+    `graded_tests.py` once: a test that passes without calling a function with a TODO (in the
+    test process or a Python process it starts, its fixtures included) carries no points; one
+    that fails or skips scores nothing; a file's points are shared by its tests that count.
     """
-    tests = sorted((project / "tests").glob("test_*.py"))
     entries = []
-    for path in tests:
+    for path in sorted((project / "tests").glob("test_*.py")):
         text = path.read_text(encoding="utf-8")
         declared = POINTS.search(text)
-        points = (
-            int(declared.group(1))
-            if declared
-            else max(1, len(re.findall(r"^def test_", text, re.M)))
-        )
-        name = path.stem.removeprefix("test_").replace("_", " ")
         entries.append({
-            "name": name,
-            "setup": "",
+            "name": path.stem.removeprefix("test_").replace("_", " "),
+            "file": f"tests/{path.name}",
             "run": f"python -m pytest -q tests/{path.name}",
-            "input": "",
-            "output": "",
-            "comparison": "included",
-            "timeout": 10,
-            "points": points,
+            "points": int(declared.group(1)) if declared else None,
         })  # fmt: skip
+    config = {
+        "about": "Feedback points (GitHub Classroom); the grade is `mlstarter grade`'s.",
+        "todos": [{"file": t.file, "function": t.function} for t in todos],
+        "tests": entries,
+    }
     classroom = project / ".github" / "classroom"
     classroom.mkdir(parents=True, exist_ok=True)
-    (classroom / "autograding.json").write_text(
-        json.dumps({"tests": entries}, indent=2) + "\n", encoding="utf-8"
-    )
+    (classroom / "autograding.json").write_text(json.dumps(config, indent=2) + "\n", "utf-8")
+    runner = resources.files("mlstarter").joinpath("classroom_runner.py")
+    (project / CLASSROOM_RUNNER_PATH).write_text(runner.read_text("utf-8"), encoding="utf-8")
     workflow = project / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True, exist_ok=True)
-    workflow.write_text(_classroom_workflow(entries), encoding="utf-8")
+    workflow.write_text(CLASSROOM_WORKFLOW, encoding="utf-8")
 
 
-def _classroom_workflow(entries: list[dict[str, object]]) -> str:
-    steps = []
-    ids = []
-    for n, entry in enumerate(entries, start=1):
-        step_id = f"test-{n}"
-        ids.append(step_id)
-        steps.append(
-            f"      - name: {entry['name']}\n"
-            f"        id: {step_id}\n"
-            "        uses: classroom-resources/autograding-command-grader@v1\n"
-            "        with:\n"
-            f"          test-name: {json.dumps(entry['name'])}\n"
-            f"          command: {json.dumps(entry['run'])}\n"
-            "          timeout: 10\n"
-            f"          max-score: {entry['points']}\n"
-        )
-    results = "\n".join(
-        f'          {sid.upper().replace("-", "")}_RESULTS: "${{{{ steps.{sid}.outputs.result }}}}"'
-        for sid in ids
-    )
-    runners = ",".join(ids)
-    return (
-        "name: Autograding\n\n"
-        "on:\n  push:\n  workflow_dispatch:\n\n"
-        "permissions:\n  checks: write\n  actions: read\n  contents: read\n\n"
-        "jobs:\n"
-        "  autograding:\n"
-        "    runs-on: ubuntu-latest\n"
-        "    timeout-minutes: 30\n"
-        "    env:\n"
-        "      PIP_EXTRA_INDEX_URL: https://download.pytorch.org/whl/cpu\n"
-        '      HF_HUB_OFFLINE: "1"\n'
-        "    steps:\n"
-        "      - uses: actions/checkout@v6\n"
-        "      - uses: actions/setup-python@v6\n"
-        "        with:\n"
-        '          python-version: "3.11"\n'
-        "      - name: Install\n"
-        "        run: make setup\n" + "".join(steps) + "      - name: Report\n"
-        "        uses: classroom-resources/autograding-grading-reporter@v1\n"
-        "        env:\n"
-        f"{results}\n"
-        "        with:\n"
-        f"          runners: {runners}\n"
-    )
+CLASSROOM_WORKFLOW = """\
+# GitHub Classroom autograding: feedback points for the visible tests that exercise your TODOs
+# (a skipped test scores nothing). Your instructor grades with `mlstarter grade`
+# (README.md, Your assignment).
+#
+# `make setup` installs with pip into a virtual environment (the starter's Makefile refuses to
+# pip-install outside one); the Makefile picks the versions and where torch comes from (its
+# TORCH_INDEX: PyTorch's CPU wheels). Actions are pinned to commit SHAs, the comment names the tag.
+name: Autograding Tests
+
+on:
+  push:
+  workflow_dispatch:
+
+permissions:
+  checks: write
+  actions: read
+  contents: read
+
+jobs:
+  autograding:
+    name: Autograding Tests
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    if: github.actor != 'github-classroom[bot]'
+    env:
+      HF_HUB_OFFLINE: "1"
+      TRANSFORMERS_OFFLINE: "1"
+    steps:
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7.0.1
+        with:
+          persist-credentials: false
+      - uses: actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97  # v7.0.0
+        with:
+          python-version: "3.11"
+      - name: Virtual environment
+        run: |
+          python -m venv .venv
+          echo "VIRTUAL_ENV=$PWD/.venv" >> "$GITHUB_ENV"
+          echo "$PWD/.venv/bin" >> "$GITHUB_PATH"
+      - name: Install (pip, the locked versions)
+        run: |
+          if grep -q '^setup:' Makefile 2>/dev/null; then
+            make setup INSTALLER=pip
+          else
+            python -m pip install -e ".[dev]"
+          fi
+      - name: Tests that exercise your TODOs
+        id: tests
+        run: .venv/bin/python .github/classroom/graded_tests.py
+      - name: Report
+        uses: classroom-resources/autograding-grading-reporter@d13b5912daf5042ac1b71bc38bdb4a6bcd61d8ca  # v1
+        env:
+          TESTS_RESULTS: "${{ steps.tests.outputs.result }}"
+        with:
+          runners: tests
+"""  # noqa: E501 (a pinned action's line)
 
 
 def check_flavor_markers(project: Path) -> int:

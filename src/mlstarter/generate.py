@@ -29,7 +29,7 @@ from typing import Any
 from mlstarter import gitrepo, interrupts
 from mlstarter.answers import RECORD_FILE, TemplateSpec, render_record
 from mlstarter.errors import SystemRefusedError, TargetExistsError, TreeCheckError, UsageError
-from mlstarter.flavors import apply_flavor
+from mlstarter.flavors import FlavorResult, apply_flavor
 
 LEFTOVER_MARKERS = ("{{ cookiecutter.", "{{cookiecutter.")
 STAGING_PREFIX = ".mlstarter-staging-"
@@ -243,6 +243,21 @@ def render_tree(
 
     Hidden tests of an assignment go to `grader` when given.
     """
+    return render_flavored(template_key, spec, answers, into, flavor, grader)[0]
+
+
+def render_flavored(
+    template_key: str,
+    spec: TemplateSpec,
+    answers: Mapping[str, object],
+    into: Path,
+    flavor: str = "showcase",
+    grader: Path | None = None,
+) -> tuple[Path, FlavorResult]:
+    """`render_tree`, and what the flavor did (its TODOs, the hidden tests it moved out).
+
+    An assignment from a template that marks no region would hand out the solution: refused.
+    """
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.generate import generate_files
     from jinja2 import TemplateError
@@ -263,10 +278,15 @@ def render_tree(
     except (CookiecutterException, TemplateError) as exc:
         raise TreeCheckError(f"template '{template_key}' failed to render: {exc}") from exc
     _drop_caches(project)
-    apply_flavor(project, flavor, grader)
+    flavored = apply_flavor(project, flavor, grader)
+    if flavor == "assignment" and not flavored.regions:
+        raise TreeCheckError(
+            f"template '{template_key}' marks no region ('# >>> assignment: hint' ... "
+            "'# <<< assignment'): its assignment would be the solution"
+        )
     record = render_record(template_key, spec, answers, flavor)
     (project / RECORD_FILE).write_text(record, encoding="utf-8")
-    return project
+    return project, flavored
 
 
 class _MemoryBytecodeCache:
@@ -369,20 +389,25 @@ def refuse_existing(target: Path, force: bool) -> None:
         )
 
 
-def check_output_dir(output_dir: Path) -> Path:
+def check_output_dir(output_dir: Path, template: Path | None = None) -> Path:
     """The output folder, resolved; refused when it is a file or inside mlstarter's templates
-    (a bake there would render into the template it reads)."""
+    or the private `template` (a bake there would render into the template it reads)."""
     from mlstarter.catalog import templates_root
 
     try:
         out = output_dir.expanduser().resolve()
         templates = templates_root().resolve()
+        private = template.resolve() if template is not None else None
     except (OSError, RuntimeError, ValueError) as exc:
         raise UsageError(f"--output-dir {output_dir}: not a usable path ({exc})") from None
     if out.is_relative_to(templates):
         raise UsageError(
             f"--output-dir {out} is inside mlstarter's templates folder {templates}; "
             "choose a folder outside it"
+        )
+    if private is not None and out.is_relative_to(private):
+        raise UsageError(
+            f"--output-dir {out} is inside the template {private}; choose a folder outside it"
         )
     probe = out
     while not probe.exists():

@@ -323,8 +323,10 @@ def test_assignment_flavor_leaves_todos_and_moves_the_hidden_tests(tmp_path):
         assert "# >>> assignment" not in text and "# <<< assignment" not in text, path
         assert text.count('raise NotImplementedError("TODO: ') == MARKED.get(path.name, 0), path
     bridge = (pkg / "bridge.py").read_text(encoding="utf-8")
-    # the solution's only use of the torch.utils.dlpack import went with it
-    assert "torch_dlpack" not in bridge and "tf.experimental.dlpack" not in bridge
+    # the solution's only use of the torch.utils.dlpack import went with it; the import stays,
+    # marked as needed, so the student can write the region (issue 18)
+    assert "as torch_dlpack  # noqa: F401 (the TODO needs it)" in bridge
+    assert "torch_dlpack." not in bridge and "tf.experimental.dlpack" not in bridge
     assert "tf.GradientTape(persistent=True" in bridge  # forward stays: it saves the tape
     assert "ctx.tape.gradient" not in bridge
     assert "self.head(self.extractor(x))" not in (pkg / "model.py").read_text()

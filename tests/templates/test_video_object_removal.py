@@ -270,7 +270,8 @@ def test_assignment_flavor_leaves_the_core_to_write_and_no_hidden_tests(runner, 
         body = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
         last = body.body[-1]
         assert isinstance(last, ast.Raise) and "NotImplementedError" in ast.unparse(last), module
-    assert "import cv2" not in (pkg / "masks.py").read_text()  # only dilate used it
+    # only dilate used cv2: the import stays, marked as needed (issue 18)
+    assert "import cv2  # noqa: F401 (the TODO needs it)" in (pkg / "masks.py").read_text()
     assert not (repo / "tests" / "hidden").exists()
     hidden = tmp_path / "video-object-removal-grader" / "tests" / "hidden" / "test_hidden_core.py"
     assert hidden.is_file() and "def test_temporal_median" in hidden.read_text()

@@ -60,3 +60,16 @@ def test_other_run_names_are_summarised_without_a_speedup():
     assert summary["runs"]["seed1"]["best_epoch"] == 2
     assert summary["runs"]["seed2"]["epochs_to_threshold"] == 1
     assert summary.get("speedup") is None
+
+
+def test_the_threshold_argument_decides_the_epochs_and_the_speedup():
+    runs = {"medicalnet": curve([0.4, 0.7, 0.86]), "scratch": curve([0.1, 0.55, 0.6, 0.9])}
+    low = compare_runs(runs, threshold=0.5)
+    high = compare_runs(runs, threshold=0.85)
+    assert low["threshold"] == 0.5 and high["threshold"] == 0.85
+    assert low["runs"]["medicalnet"]["epochs_to_threshold"] == 2
+    assert low["runs"]["scratch"]["epochs_to_threshold"] == 2
+    assert low["speedup"] == pytest.approx(1.0)
+    assert high["runs"]["medicalnet"]["epochs_to_threshold"] == 3
+    assert high["runs"]["scratch"]["epochs_to_threshold"] == 4
+    assert high["speedup"] == pytest.approx(4 / 3)

@@ -73,6 +73,23 @@ def test_dropout_is_applied_in_training_only():
     assert not torch.allclose(noisy_a, noisy_b)
 
 
+def test_dropout_reaches_both_the_embeddings_and_the_lstm_outputs():
+    # one layer: the LSTM adds no dropout of its own, so every zero below is encode's
+    torch.manual_seed(3)
+    model = LSTMLanguageModel(ModelConfig(11, 32, 48, num_layers=1, dropout=0.5)).train()
+    seen = []
+    model.lstm.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach()))
+    ids = torch.randint(1, 11, (4, 16))
+    hidden, _ = model.encode(ids)
+    embedded = model.embedding(ids).detach()
+    dropped = seen[-1] == 0
+    assert 0.3 < dropped.float().mean().item() < 0.7  # the embeddings are dropped out...
+    assert torch.allclose(seen[-1][~dropped], 2 * embedded[~dropped])  # ...and rescaled
+    assert 0.3 < (hidden == 0).float().mean().item() < 0.7  # and so are the LSTM's outputs
+    model.eval()
+    assert (model.encode(ids)[0] == 0).float().mean().item() < 0.01  # none of it in eval mode
+
+
 def test_accuracy_counts_hits_within_the_first_k_candidates_exactly():
     targets = torch.tensor([3, 5, 7, 9])
     candidates = torch.tensor([[3, 1, 2], [1, 5, 2], [1, 2, 7], [-1, -1, -1]])

@@ -55,3 +55,14 @@ def test_format_line_exact_text_escaping_and_refusals():
         format_line("", {}, {"f": 1.0}, 0)
     with pytest.raises(TypeError):
         format_line("m", {}, {"f": None}, 0)  # type: ignore[dict-item]  # the refusal is tested
+
+
+def test_format_line_escapes_field_keys_like_tag_keys():
+    fields = {"my field,x=1": 2.5, "plain": 1}
+    line = format_line("m", {}, fields, 7)
+    assert line == "m my\\ field\\,x\\=1=2.5f64,plain=1i64 7"
+    assert parse_line(line) == ("m", {}, fields, 7)
+    with pytest.raises(ValueError):
+        format_line("m", {}, {"two\nlines": 1.0}, 0)
+    with pytest.raises(ValueError):
+        format_line("m", {}, {"": 1.0}, 0)

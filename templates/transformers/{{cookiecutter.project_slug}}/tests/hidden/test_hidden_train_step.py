@@ -60,3 +60,15 @@ def test_predict_logits_is_the_eval_forward_in_input_order_for_any_batch_size():
     with torch.no_grad():
         alone = model(**tokenizer(TEXTS[2], return_tensors="pt")).logits
     torch.testing.assert_close(one[2:3], alone, rtol=1e-5, atol=1e-5)
+
+
+def test_predict_logits_reads_at_most_max_length_tokens_of_each_text():
+    tokenizer, model, _, _, _ = _setup()
+    long = " ".join(["the movie was not good"] * 6)  # 30 words: past the model's 16 positions
+    logits = predict_logits(model, tokenizer, [long, TEXTS[0]], batch_size=2, max_length=8)
+    with torch.no_grad():
+        cut = tokenizer(long, truncation=True, max_length=8, return_tensors="pt")
+        expected = model(**cut).logits
+    torch.testing.assert_close(logits[0:1], expected, rtol=1e-5, atol=1e-5)
+    shorter = predict_logits(model, tokenizer, [long], batch_size=1, max_length=6)
+    assert not torch.allclose(shorter, logits[0:1])  # fewer tokens read, other logits

@@ -116,6 +116,11 @@ def test_temporal_median_uses_only_unmasked_observations_else_telea():
     masks2[3, 0, 0] = 255
     assert temporal_median(frames, masks2)[3, 0, 0, 0] == 50
 
+    # ... rounded to the nearest integer, not truncated: 10, 43, 60, 250 -> 51.5 -> 52.
+    odd = frames.copy()
+    odd[4] = 43
+    assert temporal_median(odd, masks2)[3, 0, 0, 0] == 52
+
     # Pixels masked in every frame have nothing to borrow: they get Telea's fill of the frame.
     rng = np.random.default_rng(7)
     noisy = rng.integers(0, 256, size=(4, 24, 24, 3), dtype=np.uint8)
