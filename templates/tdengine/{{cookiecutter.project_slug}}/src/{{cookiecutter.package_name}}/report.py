@@ -203,8 +203,10 @@ def downsampled(meter: dict[str, np.ndarray], path: Path) -> Path:
     ax.set_xlabel("days since " + dt.datetime.fromtimestamp(start_ms / 1000, dt.UTC).strftime(
         "%Y-%m-%d %H:%M UTC"))  # fmt: skip
     ax.set_ylabel("current (A)")
-    ax.set_title(f"Meter {meter['device']}: readings, downsampled load and next-day forecast")
+    shown = "readings, downsampled load" if "current" in meter else "downsampled load"
+    ax.set_title(f"Meter {meter['device']}: {shown} and next-day forecast")
     ax.legend(frameon=False, fontsize=8, loc="upper left", ncol=2)
     top = np.nanmax(profile) if np.isfinite(profile).any() else 1.0
-    ax.set_ylim(0, top * 1.6)
+    # room for the legend; raw spikes above that are cut (they belong to the anomalies figure)
+    ax.set_ylim(0, top * (1.6 if "current" in meter else 1.35))
     return showcase.save_figure(fig, path)
