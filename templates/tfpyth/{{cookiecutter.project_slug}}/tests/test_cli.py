@@ -45,6 +45,8 @@ def test_train_and_evaluate_on_mnist_check_the_published_error(
     monkeypatch, capsys, tmp_path, separable
 ):
     monkeypatch.setattr(data, "load_mnist_split", lambda: stand_in_mnist(separable))
+    monkeypatch.setattr(data, "fetch_mnist", lambda: tmp_path / "mnist.npz")  # no file to fetch
+    monkeypatch.setattr(data, "mnist_is_official", lambda path=None: True)
     out = tmp_path / "runs"
     args = ["train", "--bridge", "dlpack", "--dataset", "mnist", "--epochs", "3", "--out", str(out)]
     code = main(args)

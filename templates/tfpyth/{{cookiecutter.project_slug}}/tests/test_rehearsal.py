@@ -49,10 +49,10 @@ def tiny_mnist(path: Path, n_train: int = 720, n_test: int = 200) -> Path:
 
 @pytest.fixture
 def keras_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty Keras folder (`KERAS_HOME`), and no mirror set: nothing reaches the network."""
+    """An empty Keras folder (`KERAS_HOME`) and a download URL that fails at once."""
     home = tmp_path / "keras"
     monkeypatch.setenv("KERAS_HOME", str(home))
-    monkeypatch.delenv("MNIST_URL", raising=False)
+    monkeypatch.setenv("MNIST_URL", (tmp_path / "no-download-in-tests.npz").as_uri())
     monkeypatch.chdir(tmp_path)
     return home
 
