@@ -57,6 +57,7 @@ def train(args: argparse.Namespace) -> int:
     from . import legacy
     from .config import ModelConfig, TrainConfig
     from .data import load_split
+    from .runs import write_json
 
     hidden = tuple(int(h) for h in args.hidden.split(","))
     config = TrainConfig(
@@ -68,6 +69,7 @@ def train(args: argparse.Namespace) -> int:
     )
     bridges = ["dlpack", "tfpyth"] if args.bridge == "both" else [args.bridge]
     out = Path(args.out)
+    dataset_metrics = _fetch(args.dataset)  # once, here, before the tfpyth child reads it too
     runs = {}
     if "tfpyth" in bridges:  # started first: it runs beside the DLPack bridge
         log.info("training through tfpyth on %s (subprocess)", args.dataset)
@@ -85,12 +87,11 @@ def train(args: argparse.Namespace) -> int:
         results["dlpack"] = train_dlpack(split, config, out / "dlpack")
     if "tfpyth" in runs:
         results["tfpyth"] = runs["tfpyth"].result()
-    metrics: dict[str, Any] = {"dataset": args.dataset}
+    metrics: dict[str, Any] = {"dataset": args.dataset, **dataset_metrics}
     for bridge, result in results.items():
-        (out / bridge).mkdir(parents=True, exist_ok=True)
         saved = {k: v for k, v in result.to_dict().items() if k != "predictions"}
         saved.update(dataset=args.dataset, config=config.to_dict())
-        (out / bridge / "metrics.json").write_text(json.dumps(saved, indent=2) + "\n")
+        write_json(out / bridge / "metrics.json", saved)
         metrics.update(bridge_metrics(result, bridge))
     if len(results) == 2:
         dl, old = results["dlpack"], results["tfpyth"]
@@ -104,6 +105,27 @@ def train(args: argparse.Namespace) -> int:
 
     targets = accuracy_targets(args.dataset, accuracies, logreg)
     return _finish(build_report(metrics, targets, started))
+
+
+def _fetch(dataset: str) -> dict[str, Any]:
+    """Download MNIST if it is not there yet (nothing to do for the digits).
+
+    Returns the metrics that say which file was used: ``mnist_official`` is false for any file
+    but Keras's (a mirror's re-encoding, a hand-made one), whose error is then not comparable
+    with the published one. A failed download ends the command with every attempt's error.
+    """
+    if dataset != "mnist":
+        return {}
+    from .data import DownloadError, fetch_mnist, mnist_is_official
+
+    try:
+        path = fetch_mnist()
+    except DownloadError as error:
+        raise SystemExit(f"error: {error}") from error
+    official = mnist_is_official(path)
+    if not official:
+        log.warning("%s is not Keras's MNIST file: the published target does not apply", path)
+    return {"mnist_file": str(path), "mnist_official": official}
 
 
 def _logreg(split: Any, metrics: dict[str, Any]) -> float | None:
@@ -126,8 +148,9 @@ def evaluate(args: argparse.Namespace) -> int:
     from .experiment import accuracy_targets
     from .targets import build_report
 
+    dataset_metrics = _fetch(args.dataset)
     split = load_split(args.dataset, seed=args.seed)
-    metrics = evaluate_checkpoint(args.checkpoint, split)
+    metrics = {**evaluate_checkpoint(args.checkpoint, split), **dataset_metrics}
     logreg = _logreg(split, metrics)
     targets = accuracy_targets(args.dataset, {"checkpoint": metrics["test_accuracy"]}, logreg)
     return _finish(build_report(metrics, targets, started))
