@@ -137,3 +137,42 @@ def test_report_without_a_run_says_what_to_do(tmp_path, monkeypatch, capsys):
     fresh_readme(tmp_path)
     assert main(["report"]) == 1
     assert "make smoke" in capsys.readouterr().err
+
+
+def prf_line(label: str, f1: float, right: int, predicted: int, gold: int) -> str:
+    """One line of upstream eval.py's all_prf file."""
+    return (
+        f"{label}, precision: 0.5, recall: 0.5, fscore: {f1:.6f}, "
+        f"right_count: {right}, predict_count: {predicted}, standard_count: {gold}"
+    )
+
+
+PRF = "\n".join(
+    [
+        "macro_average, precision: 0.5, recall: 0.25, fscore: 0.333333, ",
+        prf_line("micro_average", 0.4, 3, 5, 10),
+        "",
+        prf_line("CCAT", 0.666667, 2, 2, 4),
+        prf_line("CCAT--C15", 0.4, 1, 3, 2),
+        prf_line("GCAT", 0.0, 0, 0, 4),
+    ]
+)
+
+
+def test_report_of_an_upstream_run_colours_the_tree_by_eval_py_per_label_f1(tmp_path):
+    target = {"value": 0.4, "op": ">=", "threshold": 0.7717, "met": False, "source": "README [1]"}
+    metrics = {"raw_micro_f1": 0.4}
+    report = {"ok": False, "seconds": 1.0, "metrics": metrics, "targets": {"t": target}}
+    settings = {"seed": 2019, "upstream": {"model_name": "TextRCNN"}}
+    with RunFolder("upstream-TextRCNN-hierarchical-train", settings, tmp_path / "runs") as run:
+        run.path("eval_all_prf").write_text(PRF, encoding="utf-8")
+        run.log(epoch=1, validate_micro_f1=0.2, train_loss=0.3)
+        run.log(epoch=2, validate_micro_f1=0.4, train_loss=0.2)
+        folder = run.finish(report)
+    readme = fresh_readme(tmp_path)
+    written = make_report(folder, readme, tmp_path / "figures", tmp_path / "MODEL_CARD.md")
+    tree = tmp_path / "figures" / "label_tree.png"
+    assert str(tree) in written["figures"]
+    assert_picture(tree)
+    card = (tmp_path / "MODEL_CARD.md").read_text()  # a train run of upstream made a model
+    assert "NeuralClassifier TextRCNN" in card and "seed 2019" in card

@@ -8,10 +8,11 @@ Figures (``figures/``, PNG in the shared style of ``showcase``):
 * ``training_loss.png``: the training loss per epoch;
 * ``per_level_f1.png``: micro-F1 at each level of the label tree, the TextCNN next to the
   baselines of the same run (same test documents);
-* ``label_tree.png``: the label tree, every node coloured by its own F1 on the test split;
+* ``label_tree.png``: the label tree, every node coloured by its own F1 on the test split
+  (upstream runs: the per-label scores of eval.py's ``all_prf``, labels as written);
 * ``targets.png``: every target of the run, its value, threshold and baseline.
 
-A figure whose numbers the run does not have (an upstream run keeps no per-node scores) is
+A figure whose numbers the run does not have (an eval run of another tool has no history) is
 skipped, and an old file of that name is removed so the README never shows another run's picture.
 """
 
@@ -96,6 +97,38 @@ def node_scores(
     }
 
 
+_PRF_LINE = re.compile(
+    r"^(?P<label>[^,]+), precision: [\d.]+, recall: [\d.]+, fscore: (?P<f1>[\d.]+), "
+    r"right_count: (?P<tp>\d+), predict_count: (?P<pred>\d+), standard_count: (?P<gold>\d+)"
+)
+
+
+def upstream_node_scores(prf: Path, model: str) -> dict[str, Any] | None:
+    """Per-label F1 from upstream eval.py's ``all_prf`` file (labels as written), or None."""
+    nodes: dict[str, dict[str, float]] = {}
+    for line in prf.read_text(encoding="utf-8").splitlines():
+        match = _PRF_LINE.match(line.strip())
+        if match and not match["label"].endswith("_average"):
+            tp, pred, gold = int(match["tp"]), int(match["pred"]), int(match["gold"])
+            nodes[match["label"]] = {
+                "f1": float(match["f1"]),
+                "support": gold,
+                "tp": tp,
+                "fp": pred - tp,
+                "fn": gold - tp,
+            }
+    if not nodes:
+        return None
+    tree = Taxonomy.from_labels(sorted(close_under_prefixes(nodes)))
+    return {
+        "model": model,
+        "split": "test",
+        "measure": "labels as written",
+        "tree": label_tree(tree),
+        "nodes": nodes,
+    }
+
+
 def learning_figures(history: Sequence[Mapping[str, Any]], figures: Path) -> list[tuple[Path, str]]:
     """The learning curve and the loss curve, from whichever columns the history has."""
     from .showcase import learning_curve
@@ -105,10 +138,12 @@ def learning_figures(history: Sequence[Mapping[str, Any]], figures: Path) -> lis
         f1_series = {"train": "train_micro_f1", "dev": "validate_micro_f1", "test": "test_micro_f1"}
         loss_series = {"train": "train_loss", "dev": "validate_loss", "test": "test_loss"}
         f1_label, who = "micro-F1, labels as written", "NeuralClassifier"
+        loss_title, loss_label = "loss per epoch", "loss, as upstream's log writes it"
     else:
         f1_series = {"hierarchical TextCNN": "dev_micro_f1", "flat TextCNN": "flat_dev_micro_f1"}
         loss_series = {"hierarchical TextCNN": "loss", "flat TextCNN": "flat_loss"}
         f1_label, who = "dev micro-F1 (closed under ancestors)", "TextCNN"
+        loss_title, loss_label = "training loss per epoch", "loss (BCE, mean per document)"
     out = []
     if keys & set(f1_series.values()):
         path = learning_curve(
@@ -126,10 +161,10 @@ def learning_figures(history: Sequence[Mapping[str, Any]], figures: Path) -> lis
             "epoch",
             loss_series,
             figures / "training_loss.png",
-            f"{who}: training loss per epoch",
-            "loss (binary cross-entropy, mean per document)",
+            f"{who}: {loss_title}",
+            loss_label,
         )
-        out.append((path, f"{who} training loss per epoch"))
+        out.append((path, f"{who} {loss_title}"))
     return out
 
 
@@ -206,7 +241,7 @@ def label_tree_chart(record: Mapping[str, Any], path: Path) -> Path:
     leaves = sum(1 for node in place if not tree.get(node))
     depth = max((level for level, _ in place.values()), default=1)
     font = 8 if leaves <= 40 else 6
-    fig, ax = new_figure(2.2 + 2.3 * depth, min(0.5 + 0.24 * leaves, 30.0))
+    fig, ax = new_figure(2.2 + 2.3 * depth, min(max(2.8, 0.7 + 0.24 * leaves), 30.0))
     cmap = mpl.colormaps["viridis"]
     box = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
     for parent, children in tree.items():
@@ -222,7 +257,7 @@ def label_tree_chart(record: Mapping[str, Any], path: Path) -> Path:
             text = f"{short}  {score['f1']:.2f} (n={score['support']})"
         else:
             ax.scatter([x], [y], s=70, facecolors="white", edgecolors="#888888", zorder=3)
-            text = f"{short}  no test docs"
+            text = f"{short}  (n=0)"
         ax.annotate(text, (x, y), xytext=(7, 0), textcoords="offset points", va="center",
                     fontsize=font, zorder=4, bbox=box)  # fmt: skip
     ax.set_xlim(0.7, depth + 0.95)
@@ -233,11 +268,12 @@ def label_tree_chart(record: Mapping[str, Any], path: Path) -> Path:
     ax.spines["left"].set_visible(False)
     ax.set_title(
         f"Label tree, each node coloured by its F1 on the {record['split']} split\n"
-        f"({record['model']}; n = test documents with the label)"
+        f"{record['model']}; n = documents with the label, hollow: n = 0",
+        fontsize=10,
     )
     bar = fig.colorbar(mpl.cm.ScalarMappable(mpl.colors.Normalize(0, 1), cmap), ax=ax,
                        fraction=0.04, pad=0.01)  # fmt: skip
-    bar.set_label("F1 of the node (closed under ancestors)")
+    bar.set_label(f"F1 of the node\n({record.get('measure', 'closed under ancestors')})")
     return save_figure(fig, path)
 
 
@@ -252,10 +288,10 @@ def write_card(run: Mapping[str, Any], path: Path) -> Path:
         model = config["upstream"].get("model_name", "a NeuralClassifier encoder")
         title = f"NeuralClassifier {model} (Tencent), trained by this repo"
         files = config["upstream"].get("data", {})
-        training = f"`{', '.join(files.get('train_json_files', []))}` (dev: " + (
-            f"`{', '.join(files.get('validate_json_files', []))}`)"
+        training = f"{_shown(files.get('train_json_files', []))} (dev, for the epoch: " + (
+            f"{_shown(files.get('validate_json_files', []))})."
         )
-        evaluation = f"`{', '.join(files.get('test_json_files', []))}`"
+        evaluation = f"{_shown(files.get('test_json_files', []))}."
     elif command == "smoke":
         title = "TextCNN, hierarchical (smoke run)"
         training = (
@@ -266,8 +302,8 @@ def write_card(run: Mapping[str, Any], path: Path) -> Path:
         evaluation = "The synthetic test split: no test or dev text also occurs in train."
     else:
         title = f"TextCNN, {config.get('mode', 'hierarchical')}"
-        training = f"`{config.get('train', '?')}` (dev, for the epoch: `{config.get('dev', '?')}`)."
-        evaluation = f"`{config.get('test', '?')}`, with the taxonomy `{config.get('taxonomy')}`."
+        training = f"{_shown([config['train']])} (dev, for the epoch: {_shown([config['dev']])})."
+        evaluation = f"{_shown([config['test']])}, taxonomy {_shown([config['taxonomy']])}."
     return write_model_card(
         path,
         run,
@@ -295,6 +331,17 @@ def write_card(run: Mapping[str, Any], path: Path) -> Path:
     )
 
 
+def _shown(paths: Sequence[str]) -> str:
+    """Data files as a card shows them: relative to this repo when inside it (no home folders)."""
+    shown = []
+    for path in paths:
+        try:
+            shown.append(Path(path).resolve().relative_to(Path.cwd()).as_posix())
+        except ValueError:
+            shown.append(Path(path).name)
+    return ", ".join(f"`{path}`" for path in shown) or "not recorded"
+
+
 def make_report(
     run_dir: Path | None = None,
     readme: Path = Path("README.md"),
@@ -311,8 +358,13 @@ def make_report(
     per_level = per_level_chart(report.get("metrics", {}), figures / "per_level_f1.png")
     if per_level is not None:
         drawn.append((per_level, "micro-F1 per level of the label tree, model and baselines"))
+    record: dict[str, Any] | None = None
     if (folder / NODE_SCORES).is_file():
         record = json.loads((folder / NODE_SCORES).read_text(encoding="utf-8"))
+    elif (folder / "eval_all_prf").is_file():  # an upstream run: upstream's per-label scores
+        model = run.get("config", {}).get("upstream", {}).get("model_name", "")
+        record = upstream_node_scores(folder / "eval_all_prf", f"NeuralClassifier {model}")
+    if record is not None:
         drawn.append((label_tree_chart(record, figures / "label_tree.png"), "label tree by F1"))
     drawn.append((targets_chart(report, figures / "targets.png"), "targets of this run"))
     for name in FIGURE_NAMES:  # never leave another run's picture beside this one's
