@@ -139,6 +139,15 @@ def test_report_without_a_run_says_what_to_do(tmp_path, monkeypatch, capsys):
     assert "make smoke" in capsys.readouterr().err
 
 
+def test_report_into_a_readme_without_results_markers_says_so(trained, tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Project\n", encoding="utf-8")
+    figures = str(tmp_path / "figures")
+    assert main(["report", str(trained), "--readme", str(readme), "--figures", figures]) == 1
+    assert "Results markers" in capsys.readouterr().err
+    assert readme.read_text() == "# Project\n"
+
+
 def prf_line(label: str, f1: float, right: int, predicted: int, gold: int) -> str:
     """One line of upstream eval.py's all_prf file."""
     return (

@@ -419,7 +419,11 @@ def cmd_upstream(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    written = make_report(args.run, args.readme, args.figures, args.card)
+    try:
+        written = make_report(args.run, args.readme, args.figures, args.card)
+    except ValueError as err:  # a README without its Results markers, a figure too large
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     _print_json(written)
     return 0
 
