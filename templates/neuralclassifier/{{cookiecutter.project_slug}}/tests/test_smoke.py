@@ -16,6 +16,7 @@ import pytest
 import torch
 from torch import nn
 
+from {{ cookiecutter.package_name }} import DEFAULT_SEED
 from {{ cookiecutter.package_name }}.__main__ import main
 from {{ cookiecutter.package_name }}.model import TextCNN
 from {{ cookiecutter.package_name }}.report import make_report
@@ -134,7 +135,7 @@ def test_smoke_writes_data_model_report_and_upstream_config(smoke):
 def test_smoke_is_a_run_folder_that_make_report_shows(smoke, tmp_path):
     _, report, out = smoke
     settings = json.loads((out / "config.json").read_text())
-    assert settings["seed"] == 0 and settings["command"] == "smoke"
+    assert settings["seed"] == DEFAULT_SEED and settings["command"] == "smoke"
     assert "python" in json.loads((out / "environment.json").read_text())
     history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
     assert [row["epoch"] for row in history] == list(range(1, 9))
