@@ -110,6 +110,10 @@ def learning_curve(
         raise ValueError(f"the run's history has no {', '.join(series.values())} against {x}")
     if log_y:
         ax.set_yscale("log")
+    if all(float(row[x]).is_integer() for row in history if _is_number(row.get(x))):
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25 on a short run
     ax.set_xlabel(x)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
