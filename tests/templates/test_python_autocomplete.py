@@ -48,6 +48,7 @@ TEST_FILES = [
     "test_model.py",
     "test_ngram.py",
     "test_predict.py",
+    "test_rehearsal.py",
     "test_runs.py",
     "test_showcase.py",
     "test_smoke.py",

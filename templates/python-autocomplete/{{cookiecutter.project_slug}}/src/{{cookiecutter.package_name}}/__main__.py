@@ -22,11 +22,12 @@ import torch
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .criteria import real_run_targets
-from .data import DEFAULT_SEED, DEV_FRACTION, TEST_FRACTION, DataError, load_split
+from .data import DEFAULT_SEED, DEV_FRACTION, TEST_FRACTION, DataError, load_split, read_source
 from .evaluate import evaluate_heldout
 from .model import PRESETS, LSTMLanguageModel, ModelConfig
 from .ngram import fit_baselines
 from .predict import Completer
+from .runs import atomic_file
 from .smoke import SmokeSettings, run_smoke
 from .targets import build_report, describe, emit
 from .train import TrainConfig, TrainResult, seed_everything, train
@@ -225,7 +226,7 @@ def train_command(args: argparse.Namespace) -> int:
     )
     metrics.update(loss_start=result.mean_loss(first=True), loss_end=result.mean_loss(first=False))
     report = build_report(metrics, real_run_targets(metrics), started)
-    (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _write_report(args.out / "report.json", report)
     return _finish(report)
 
 
@@ -267,9 +268,14 @@ def evaluate_command(args: argparse.Namespace) -> int:
         )
     )
     report = build_report(metrics, real_run_targets(metrics), started)
-    saved = args.checkpoint.parent / f"evaluate_{args.split}.json"
-    saved.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _write_report(args.checkpoint.parent / f"evaluate_{args.split}.json", report)
     return _finish(report)
+
+
+def _write_report(path: Path, report: dict[str, Any]) -> None:
+    """Write the report beside its final name and rename it into place (never half-written)."""
+    with atomic_file(path) as staging:
+        staging.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def _finish(report: dict[str, Any]) -> int:
@@ -281,9 +287,7 @@ def _finish(report: dict[str, Any]) -> int:
 def predict_command(args: argparse.Namespace) -> int:
     """Print the completion of the line at the end of the prefix (argument, file or stdin)."""
     if args.file is not None:
-        if not args.file.is_file():
-            raise DataError(f"no such file: {args.file}")
-        text = args.file.read_text(encoding="utf-8")
+        text = read_source(args.file)
     elif args.prefix in (None, "-"):
         text = sys.stdin.read()
     else:
