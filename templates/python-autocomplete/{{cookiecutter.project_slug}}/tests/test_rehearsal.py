@@ -113,14 +113,19 @@ def test_a_failed_train_then_a_retry_needs_no_cleanup(
     monkeypatch.setattr(torch, "save", dies_midway)
     with pytest.raises(KeyboardInterrupt):
         run("train", "--data", str(own_folder), "--steps", "2", "--out", str(out_dir), *TRAIN)
-    assert list(out_dir.iterdir()) == []  # no half-written checkpoint, nothing to delete
+    # no half-written checkpoint, no staged run folder: nothing to delete
+    assert not out_dir.exists() and list(out_dir.parent.iterdir()) == []
 
     monkeypatch.setattr(torch, "save", real_save)
     code, out, _ = run(
         "train", "--data", str(own_folder), "--steps", "2", "--out", str(out_dir), *TRAIN
     )
     assert code in (0, 1) and report_of(out)["metrics"]["split"] == "dev"
-    assert sorted(path.name for path in out_dir.iterdir()) == ["model.pt", "report.json"]
+    assert sorted(path.name for path in out_dir.iterdir()) == [
+        "completion.json", "config.json", "environment.json", "history.jsonl", "model.pt",
+        "report.json",
+    ]  # fmt: skip
+    assert sorted(path.name for path in out_dir.parent.iterdir()) == ["mine"]
     assert load_checkpoint(out_dir / "model.pt").meta["steps"] == 2
 
 
