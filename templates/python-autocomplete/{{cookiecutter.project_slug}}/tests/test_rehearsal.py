@@ -85,7 +85,7 @@ def check_report(report: dict[str, Any], split: str) -> None:
     published = targets["keystrokes_saved"]
     assert readme_targets()["keystrokes_saved"] == f">= {published['threshold']:.2f}"
     assert published["value"] == metrics["keystrokes_saved"] and published["op"] == ">="
-    assert "lab-ml/{{ cookiecutter.package_name }}" in published["source"]
+    assert "lab-ml/python_autocomplete" in published["source"]
     fourgram = targets["top1_over_fourgram"]
     assert re.search(r"\+ ([0-9.]+)$", readme_targets()["top1_over_fourgram"])
     margin = float(re.findall(r"\+ ([0-9.]+)$", readme_targets()["top1_over_fourgram"])[0])

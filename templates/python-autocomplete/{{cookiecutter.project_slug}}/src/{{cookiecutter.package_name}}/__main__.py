@@ -1,4 +1,5 @@
-"""The command line: ``python -m {{ cookiecutter.package_name }} {smoke,train,evaluate,report,predict}``.
+"""The command line: ``python -m {{ cookiecutter.package_name }} COMMAND``, one of smoke, train,
+evaluate, report, predict.
 
 Progress goes to stderr; results go to stdout: smoke, train and evaluate end with one JSON
 report (``targets.py``: metrics, and each target with its threshold and source), predict
