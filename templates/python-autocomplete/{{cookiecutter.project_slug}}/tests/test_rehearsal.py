@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from samples import distinct_source  # type: ignore[import-not-found]
 
 from {{ cookiecutter.package_name }} import __main__ as cli
 from {{ cookiecutter.package_name }}.checkpoint import load_checkpoint
+from {{ cookiecutter.package_name }}.showcase import parse_results
 
 pytestmark = pytest.mark.rehearsal
 
@@ -154,6 +156,15 @@ def test_train_evaluate_predict_on_your_own_folder(
         assert json.loads((out_dir / f"evaluate_{split}.json").read_text()) == report
         if split == "dev":  # the checkpoint alone finds the same folder, split and seed
             assert report["metrics"]["top1"] == trained["metrics"]["top1"]
+    # the evaluate run has a folder of its own, and report draws it with its training's curve
+    readme = tmp_path / "README.md"
+    shutil.copy(README, readme)
+    code, out, _ = run(
+        "report", str(out_dir.parent / "mine-test"), "--readme", str(readme),
+        "--figures", str(tmp_path / "figures"), "--model-card", str(tmp_path / "MODEL_CARD.md"),
+    )  # fmt: skip
+    assert code == 0 and len(json.loads(out)["figures"]) == 3
+    assert set(parse_results(readme)) == set(trained["targets"])
     # every awkward file was met on some side and skipped with a warning naming it, not fatal
     for name in ("latin1_no_cookie.py", "broken.py"):
         assert re.search(rf"skipped .*{name}", caplog.text), name
