@@ -282,7 +282,11 @@ def overlay_chart(npz: Path, dice: Mapping[str, Sequence[float | None]], path: P
                         bbox={"facecolor": "#111111", "alpha": 0.6, "pad": 1.5,
                               "edgecolor": "none"})  # fmt: skip
         axes[row, 0].set_ylabel(f"test case {row + 1}", fontsize=8)
-    names = ["structure"] if n_classes <= 1 else ["anterior", "posterior", "class 3"][:n_classes]
+    names = (
+        ["structure to segment (the sphere touching the rod)"]
+        if n_classes <= 1
+        else ["anterior hippocampus", "posterior hippocampus", "class 3"][:n_classes]
+    )
     patches = [
         Patch(color=color, alpha=0.55, label=name)
         for color, name in zip(CLASS_COLORS, names, strict=False)
