@@ -206,6 +206,9 @@ def arms_chart(
             linewidth=1.2,
             label=f"{ARM_LABELS['threshold']} (test) {baseline:.3f}",
         )
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, 1)
     ax.set_xlabel("fine-tuning epoch")
     ax.set_ylabel("dev Dice (mean of classes)")
