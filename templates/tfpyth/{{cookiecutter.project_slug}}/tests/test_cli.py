@@ -116,7 +116,7 @@ def test_bench_tiny(tmp_path, capsys):
         "torch_to_tf_dlpack_zero_copy",
         "tf_to_torch_dlpack_zero_copy",
     }
-    assert len((out / "history.jsonl").read_text().splitlines()) == 4 * 3  # 1, 4 KB, 4 routes
+    assert len((out / "history.jsonl").read_text().splitlines()) == 2 * 4  # 2 sizes, 4 routes
     assert json.loads((out / "config.json").read_text())["sizes"] == [1024, 4096]
 
 
