@@ -45,6 +45,13 @@ def no_mnist_download(
         monkeypatch.setenv("MNIST_URL", (home / "no-download-in-tests.npz").as_uri())
 
 
+@pytest.fixture(autouse=True)
+def scratch_folder(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in a folder of its own: the run folders commands leave (runs/) and the
+    figures of `report` never land in the project."""
+    monkeypatch.chdir(str(tmp_path))
+
+
 @pytest.fixture(scope="session")
 def digits() -> Split:
     """The bundled digits, split with the project's seed (``data.DEFAULT_SEED``)."""

@@ -101,14 +101,23 @@ def test_evaluate_missing_checkpoint_fails_clearly(tmp_path):
 
 
 def test_bench_tiny(tmp_path, capsys):
-    args = ["bench", "--max-mb", "0.004", "--min-seconds", "0.001", "--out", str(tmp_path)]
+    out = tmp_path / "bench"
+    args = ["bench", "--max-mb", "0.004", "--min-seconds", "0.001", "--out", str(out)]
     assert main(args) == 0
     report = last_json(capsys)
     assert report["largest_bytes"] == 4096
-    assert (tmp_path / "bench.csv").is_file()
+    assert (out / "bench.csv").is_file()
     # the plot follows the template's answer (DRAW_PLOT), when matplotlib is there to draw it
     drawn = DRAW_PLOT and importlib.util.find_spec("matplotlib") is not None
-    assert (tmp_path / "bench.png").is_file() == drawn == (report["plot"] is not None)
+    assert (out / "bench.png").is_file() == drawn == (report["plot"] is not None)
+    # the run folder: one history row per measurement, zero copy checked in its report
+    run = json.loads((out / "report.json").read_text())
+    assert run["ok"] is True and set(run["targets"]) == {
+        "torch_to_tf_dlpack_zero_copy",
+        "tf_to_torch_dlpack_zero_copy",
+    }
+    assert len((out / "history.jsonl").read_text().splitlines()) == 2 * 4  # 2 sizes, 4 routes
+    assert json.loads((out / "config.json").read_text())["sizes"] == [1024, 4096]
 
 
 def test_unknown_command_exits_with_usage():

@@ -89,6 +89,11 @@ def test_train_both_bridges_then_evaluate_on_mnist_in_keras_format(keras_home, c
         assert metrics["step_loss_max_abs_diff"] <= experiment.STEP_LOSS_TOLERANCE
     assert report["ok"] is True and code == 0, report  # ten bars: every bridge learns them
     assert leftovers(Path("runs")) == [] and leftovers(keras_home) == []
+    # the run folder make report draws: the loss of every step through each bridge
+    history = [json.loads(s) for s in Path("runs/train/history.jsonl").read_text().splitlines()]
+    assert len(history) == 2 * 11  # 660 training images in batches of 64, 2 epochs
+    assert all(f"{name}_loss" in row for row in history for name in bridges)
+    assert json.loads(Path("runs/train/config.json").read_text())["dataset"] == "mnist"
 
     # tfpyth's TF1-trained weights, evaluated through the DLPack bridge, on the same file
     checkpoint = f"runs/train/{bridges[-1]}/model.pt"
