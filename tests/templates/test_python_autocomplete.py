@@ -224,7 +224,7 @@ def test_pyproject_pins_cpu_friendly_dependencies_and_registers_markers(cookies)
             "description", "An LSTM that completes Python code, trained on real source files."
         )
         markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
-        assert {marker.split(":")[0] for marker in markers} == {"real", "gpu"}
+        assert {marker.split(":")[0] for marker in markers} == {"real", "gpu", "rehearsal"}
         assert meta["scripts"] == {project.name: f"{package_of(project)}.__main__:main"}
 
 

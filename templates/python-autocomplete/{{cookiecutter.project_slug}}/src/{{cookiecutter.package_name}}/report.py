@@ -161,7 +161,8 @@ def completion_figure(example: Mapping[str, Any], path: Path) -> Path:
     saved, typed = example["saved"], example["typed"]
     share = saved / typed if typed else 0.0
     fig.suptitle(
-        f"Keystrokes saved on a held-out snippet: {share:.0%} ({saved} of {typed} characters)",
+        f"Keystrokes saved on a held-out snippet: {share * 100:.0f}% "
+        f"({saved} of {typed} characters)",
         fontsize=11, y=1 - 0.08 / height, va="top",
     )  # fmt: skip
     fig.legend(
