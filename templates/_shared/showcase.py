@@ -110,6 +110,10 @@ def learning_curve(
         raise ValueError(f"the run's history has no {', '.join(series.values())} against {x}")
     if log_y:
         ax.set_yscale("log")
+    if all(float(row[x]).is_integer() for row in history if _is_number(row.get(x))):
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25 on a short run
     ax.set_xlabel(x)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -140,18 +144,21 @@ def targets_chart(
         if _is_number(value):
             color = GREEN if target["met"] else VERMILION
             ax.barh([0], [value - low], left=low, height=0.45, color=color)
-            ax.annotate(f"{value:.4g}", (value, 0), xytext=(4, 0), textcoords="offset points",
-                        va="center", fontsize=9, fontweight="bold")  # fmt: skip
+            # the value's label sits right of every mark of the row, so nothing covers it
+            ax.annotate(_short(value), (high + pad * 0.6, 0), va="center", fontsize=9,
+                        fontweight="bold")  # fmt: skip
         ax.plot([threshold, threshold], [-0.42, 0.42], color="#111111", linewidth=2.2)
-        ax.annotate(f"target {target['op']} {threshold:.4g}", (threshold, 0.42), xytext=(3, 2),
-                    textcoords="offset points", fontsize=8, bbox=label_box)  # fmt: skip
+        right_half = threshold > (low + high) / 2
+        ax.annotate(f"target {target['op']} {_short(threshold)}", (threshold, 0.42),
+                    xytext=(-3 if right_half else 3, 2), textcoords="offset points", fontsize=8,
+                    ha="right" if right_half else "left", bbox=label_box)  # fmt: skip
         if _is_number(baseline):
             ax.plot([baseline], [0], marker="D", color=ORANGE, markeredgecolor="#111111",
                     markersize=7, linestyle="none")  # fmt: skip
-            ax.annotate(f"{baseline_name} {baseline:.4g}", (baseline, -0.3), xytext=(0, -3),
+            ax.annotate(f"{baseline_name} {_short(baseline)}", (baseline, -0.3), xytext=(0, -3),
                         textcoords="offset points", ha="center", va="top", fontsize=8,
                         bbox=label_box)  # fmt: skip
-        ax.set_xlim(low - pad, high + pad * 4)
+        ax.set_xlim(low - pad, high + pad * 6)
         ax.set_ylim(-1.0, 1.0)
         ax.set_yticks([0], [name])
         ax.grid(axis="y", visible=False)
@@ -169,6 +176,11 @@ def targets_chart(
     )  # fmt: skip
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return save_figure(fig, path)
+
+
+def _short(value: float) -> str:
+    """A number for a chart label: 4 significant digits, large counts written out (85,760)."""
+    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
 
 
 def baseline_of(source: str) -> str | None:

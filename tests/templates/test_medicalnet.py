@@ -36,11 +36,11 @@ ANSWER_SETS = {
         "license": "none",
     },
 }
-MODULES = ["__init__", "__main__", "config", "data", "errors", "evaluate", "model", "runs",
-           "showcase", "smoke", "targets", "train", "weights"]  # fmt: skip
+MODULES = ["__init__", "__main__", "config", "data", "errors", "evaluate", "model", "report",
+           "runs", "showcase", "smoke", "targets", "train", "weights"]  # fmt: skip
 TEST_FILES = ["conftest.py", "test_cli.py", "test_data.py", "test_evaluate.py", "test_model.py",
-              "test_pipeline.py", "test_real.py", "test_rehearsal.py", "test_runs.py",
-              "test_showcase.py",
+              "test_pipeline.py", "test_real.py", "test_rehearsal.py", "test_report.py",
+              "test_runs.py", "test_showcase.py",
               "test_targets.py", "test_train.py", "test_weights.py"]  # fmt: skip
 README_SECTIONS = ["The problem", "Success criteria", "Quickstart", "Real run", "Milestones",
                    "Stretch goals", "Project layout", "Results", "References", "License"]  # fmt: skip

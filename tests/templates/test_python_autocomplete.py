@@ -28,6 +28,7 @@ MODULES = [
     "model",
     "ngram",
     "predict",
+    "report",
     "runs",
     "showcase",
     "smoke",
@@ -48,6 +49,8 @@ TEST_FILES = [
     "test_model.py",
     "test_ngram.py",
     "test_predict.py",
+    "test_rehearsal.py",
+    "test_report.py",
     "test_runs.py",
     "test_showcase.py",
     "test_smoke.py",
@@ -221,7 +224,7 @@ def test_pyproject_pins_cpu_friendly_dependencies_and_registers_markers(cookies)
             "description", "An LSTM that completes Python code, trained on real source files."
         )
         markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
-        assert {marker.split(":")[0] for marker in markers} == {"real", "gpu"}
+        assert {marker.split(":")[0] for marker in markers} == {"real", "gpu", "rehearsal"}
         assert meta["scripts"] == {project.name: f"{package_of(project)}.__main__:main"}
 
 

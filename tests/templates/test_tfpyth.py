@@ -61,6 +61,7 @@ EXPECTED_FILES = [
     "tests/conftest.py",
     "tests/breakages.py",
     "tests/test_smoke.py",
+    "tests/test_rehearsal.py",
     "tests/test_bridge.py",
     "tests/test_legacy.py",
     "tests/test_model.py",
@@ -193,7 +194,7 @@ def test_pins_markers_setup_and_make_targets(cookies):
     assert not any("torchvision" in d for d in deps)
     assert pyproject["project"]["scripts"] == {"tf-torch-bridge": "tf_torch_bridge.__main__:main"}
     markers = " ".join(pyproject["tool"]["pytest"]["ini_options"]["markers"])
-    for marker in ("real:", "gpu:"):
+    for marker in ("real:", "gpu:", "rehearsal:"):
         assert marker in markers
     # TensorFlow's types come from typeshed's stubs; only these ship none at all
     assert "types-tensorflow==2.18.0.20261009" in pyproject["dependency-groups"]["dev"]
@@ -260,6 +261,24 @@ def test_smoke_targets_are_same_run_baselines_and_the_real_run_a_published_numbe
     ):
         assert api in bridge
     assert "tf.GradientTape(persistent=True" in bridge
+
+
+def test_the_real_run_reads_kerass_cache_atomically_and_is_rehearsed(cookies):
+    project = bake(cookies, {})
+    pkg = package_of(project)
+    data = (project / "src" / pkg / "data.py").read_text(encoding="utf-8")
+    # Keras's cache folder and origin, the download through a partial file, every error kept
+    assert 'os.environ.get("KERAS_HOME")' in data and 'os.environ.get("MNIST_URL")' in data
+    assert "with atomic_file(target) as partial:" in data and "errors.append(" in data
+    assert "load_data()" not in data  # Keras's loader re-downloads any file but its own
+    model = (project / "src" / pkg / "model.py").read_text(encoding="utf-8")
+    assert "with atomic_file(path) as partial:" in model  # checkpoints land whole or not at all
+    rehearsal = (project / "tests" / "test_rehearsal.py").read_text(encoding="utf-8")
+    assert "pytestmark = pytest.mark.rehearsal" in rehearsal
+    assert '"train", "--bridge", bridge, "--dataset", "mnist"' in rehearsal
+    readme = " ".join((project / "README.md").read_text(encoding="utf-8").split())
+    for documented in ("KERAS_HOME", "MNIST_URL", "pytest -m rehearsal", "mnist_official"):
+        assert documented in readme
 
 
 def test_the_readme_shows_no_result_of_the_template_authors_run(cookies):

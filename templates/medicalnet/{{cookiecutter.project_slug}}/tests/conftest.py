@@ -22,6 +22,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_gpu)
 
 
+@pytest.fixture(autouse=True)
+def runs_elsewhere(tmp_path, monkeypatch):
+    """Commands write their run folders under the test's tmp_path, never into this repo's runs/."""
+    from {{ cookiecutter.package_name }} import __main__
+
+    monkeypatch.setattr(__main__, "RUNS_DIR", tmp_path / "runs")
+
+
 @pytest.fixture(scope="session")
 def small_scans():
     """Six 24^3 synthetic scans of the smoke run's task (a ``SyntheticScans``)."""

@@ -46,7 +46,7 @@ def test_help_lists_every_command(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("smoke", "weights", "train", "evaluate", "compare"):
+    for command in ("smoke", "weights", "train", "evaluate", "compare", "report"):
         assert command in out
 
 

@@ -183,9 +183,15 @@ def test_the_real_commands_run_end_to_end_on_msd_and_medicalnet_formats(
         reports[init] = check_report(code, capsys.readouterr().out)
         run = Path("runs") / f"{init}-seed0"
         assert json.loads((run / "report.json").read_text()) == reports[init]
-        assert {"best.pt", "last.pt", "metrics.csv", "config.json"} <= {
-            p.name for p in run.iterdir()
-        }
+        assert {
+            "best.pt",
+            "last.pt",
+            "metrics.csv",
+            "config.json",
+            "history.jsonl",
+            "environment.json",
+            "cases.npz",
+        } <= {p.name for p in run.iterdir()}
     # the download went through the real path: the tar in data/, the task extracted beside it
     listing = json.loads(Path("data", MSD_TASK, "dataset.json").read_text())
     assert listing["numTraining"] == 6 and Path("data", f"{MSD_TASK}.tar").is_file()

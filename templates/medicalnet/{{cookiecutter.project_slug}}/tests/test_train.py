@@ -17,6 +17,9 @@ from {{ cookiecutter.package_name }}.model import (
     medicalnet_resnet,
     smoke_unet,
 )
+from {{ cookiecutter.package_name }}.report import make_report
+from {{ cookiecutter.package_name }}.runs import RunFolder
+from {{ cookiecutter.package_name }}.showcase import RESULTS_BEGIN, RESULTS_END, parse_results
 from {{ cookiecutter.package_name }}.smoke import MARGIN, run_smoke
 from {{ cookiecutter.package_name }}.train import build_segmentation_model, fit_segmentation
 from {{ cookiecutter.package_name }}.weights import save_medicalnet_checkpoint
@@ -28,8 +31,38 @@ def smoke_folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def smoke_result(smoke_folder):
-    return run_smoke(out_dir=smoke_folder)
+def smoke_run(smoke_folder, tmp_path_factory):
+    """The smoke run as `make smoke` leaves it: its report and its finished run folder."""
+    with RunFolder("smoke", {"seed": DEFAULT_SEED}, root=tmp_path_factory.mktemp("runs")) as run:
+        report = run_smoke(out_dir=smoke_folder, run=run)
+        return report, run.finish(report)
+
+
+@pytest.fixture(scope="module")
+def smoke_result(smoke_run):
+    return smoke_run[0]
+
+
+def test_make_report_after_make_smoke_shows_the_run(smoke_run, tmp_path):
+    report, folder = smoke_run
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# P\n\n{RESULTS_BEGIN}\nNo run yet\n{RESULTS_END}\n")
+    written = make_report(folder, readme, tmp_path / "figures", tmp_path / "MODEL_CARD.md")
+    assert written["kind"] == "smoke" and len(written["figures"]) == 5
+    assert {name: row["value"] for name, row in parse_results(readme).items()} == {
+        name: pytest.approx(target["value"], abs=1e-4) for name, target in report["targets"].items()
+    }
+    assert "not a medical device" in (tmp_path / "MODEL_CARD.md").read_text()
+    history = [json.loads(line) for line in (folder / "history.jsonl").read_text().splitlines()]
+    epochs = report["metrics"]["settings"]["epochs"]
+    assert [row["medicalnet_dev_dice"] for row in history if row["stage"] == "finetune"] == (
+        pytest.approx(report["metrics"]["medicalnet_dev_dice_by_epoch"], abs=1e-5)
+    )
+    assert (
+        len(json.loads((folder / "cases.json").read_text())["dice"]["scratch"])
+        == (report["metrics"]["settings"]["n_test"])
+    )
+    assert sum(row["stage"] == "finetune" for row in history) == epochs
 
 
 def test_the_smoke_run_beats_the_threshold_baseline_by_its_margin(smoke_result):

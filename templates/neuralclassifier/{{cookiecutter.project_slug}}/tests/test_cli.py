@@ -74,20 +74,31 @@ def test_convert_then_train_then_evaluate_against_the_readme_target(tmp_path, ca
     for record in records:
         record["doc_label"] = flip[record["doc_label"][0]]
     swapped.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    assert main(["evaluate", "--model", model, "--test", str(swapped)]) == 1
+    scored = tmp_path / "scored"
+    evaluate = ["evaluate", "--model", model, "--test", str(swapped), "--out", str(scored)]
+    assert main([*evaluate, "--taxonomy", str(tmp_path / "data" / "taxonomy.tsv")]) == 1
     report = last_json(capsys)
     assert report["ok"] is False and report["metrics"]["raw_micro_f1"] == 0.0
+    # Both commands keep a run folder: the report, the config with its seed, per-node scores.
+    for folder, command in ((run, "train"), (scored, "evaluate")):
+        config = json.loads((folder / "config.json").read_text())
+        assert config["command"] == command and config["seed"] == 0, folder
+        assert (folder / "environment.json").is_file() and (folder / "per_node_f1.json").is_file()
+    assert len((run / "history.jsonl").read_text().splitlines()) == 3  # one row per epoch
+    assert json.loads((scored / "report.json").read_text()) == report
 
 
-def test_baseline_and_ablation_end_with_reports(small_corpus, capsys):
+def test_baseline_and_ablation_end_with_reports(small_corpus, capsys, tmp_path):
     data = ["--data", str(small_corpus)]
-    assert main(["baseline", *data, "--c", "10", "--ngram", "2"]) == 0
+    baseline = ["baseline", *data, "--c", "10", "--ngram", "2", "--out", str(tmp_path / "b")]
+    assert main(baseline) == 0
     report = last_json(capsys)
     target = report["targets"]["micro_f1_over_majority"]
     assert target["source"] == "baseline:majority_micro_f1 + 0.05" and target["met"] is True
     assert report["metrics"]["ngram"] == 2
+    assert json.loads((tmp_path / "b" / "report.json").read_text()) == report
     ablation = ["ablation", *data, "--seeds", "0", "--epochs", "1", "--min-count", "1"]
-    code = main(ablation)
+    code = main([*ablation, "--out", str(tmp_path / "a")])
     report = last_json(capsys)
     assert set(report["targets"]) == {
         "flat_raw_micro_f1_vs_published",
@@ -97,6 +108,8 @@ def test_baseline_and_ablation_end_with_reports(small_corpus, capsys):
     }
     assert report["targets"]["flat_raw_micro_f1_vs_published"]["threshold"] == 0.7367
     assert code == (0 if report["ok"] else 1)
+    history = (tmp_path / "a" / "history.jsonl").read_text().splitlines()
+    assert [json.loads(row)["mode"] for row in history] == ["flat", "hierarchical"]
 
 
 def test_upstream_config_command(small_corpus, tmp_path, capsys):

@@ -9,6 +9,7 @@ from {{ cookiecutter.package_name }}.evaluate import (
     hierarchical_scores,
     label_style,
     majority_baseline,
+    per_label_scores,
     score_metrics,
 )
 
@@ -86,3 +87,15 @@ def test_score_metrics_names_closed_and_raw_apart():
     m = score_metrics("", [["A--B"]], [{"A"}], "specific", ["A--B"])
     assert m["micro_f1"] == pytest.approx(0.6667, abs=1e-4) and m["raw_micro_f1"] == 0.0
     assert m["level_1_micro_f1"] == 1.0 and m["level_2_micro_f1"] == 0.0
+
+
+def test_per_node_f1_closes_labels_under_their_ancestors():
+    gold = [["A--B"], ["A--C"], ["D"]]
+    pred = [["A--B"], ["A--B"], []]
+    nodes = per_label_scores(gold, pred)
+    assert set(nodes) == {"A", "A--B", "A--C", "D"}
+    assert nodes["A"] == {"f1": 1.0, "support": 2, "tp": 2, "fp": 0, "fn": 0}
+    assert nodes["A--B"]["f1"] == pytest.approx(2 / 3, abs=1e-4)  # 1 TP, 1 FP
+    assert nodes["A--C"]["f1"] == 0.0 and nodes["D"]["support"] == 1
+    with pytest.raises(ValueError):
+        per_label_scores(gold, pred[:2])

@@ -16,8 +16,15 @@ import pytest
 import torch
 from torch import nn
 
+from {{ cookiecutter.package_name }} import DEFAULT_SEED
 from {{ cookiecutter.package_name }}.__main__ import main
 from {{ cookiecutter.package_name }}.model import TextCNN
+from {{ cookiecutter.package_name }}.report import make_report
+from {{ cookiecutter.package_name }}.showcase import (
+    RESULTS_BEGIN,
+    RESULTS_END,
+    parse_results,
+)
 from {{ cookiecutter.package_name }}.smoke import (
     FLAT_MICRO_MARGIN,
     MACRO_MARGIN,
@@ -121,6 +128,30 @@ def test_smoke_writes_data_model_report_and_upstream_config(smoke):
     config = json.loads((out / "upstream/config.json").read_text())
     assert config["device"] == "cpu" and config["data"]["num_worker"] == 0
     assert config["data"]["generate_dict_using_all_json_files"] is False
+    # the upstream config names the files where the finished run folder holds them
+    assert config["data"]["train_json_files"] == [str((out / "data/train.json").resolve())]
+
+
+def test_smoke_is_a_run_folder_that_make_report_shows(smoke, tmp_path):
+    _, report, out = smoke
+    settings = json.loads((out / "config.json").read_text())
+    assert settings["seed"] == DEFAULT_SEED and settings["command"] == "smoke"
+    assert "python" in json.loads((out / "environment.json").read_text())
+    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert [row["epoch"] for row in history] == list(range(1, 9))
+    assert {"loss", "dev_micro_f1", "flat_loss", "flat_dev_micro_f1"} <= set(history[0])
+    nodes = json.loads((out / "per_node_f1.json").read_text())["nodes"]
+    assert len(nodes) == 28 and all(0 <= node["f1"] <= 1 for node in nodes.values())
+    # a fresh repo has something to show after make smoke && make report
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{RESULTS_BEGIN}\nNo run yet\n{RESULTS_END}\n", encoding="utf-8")
+    written = make_report(out, readme, tmp_path / "figures", tmp_path / "MODEL_CARD.md")
+    assert len(written["figures"]) == 5 and "model_card" in written
+    assert "5 of 5 targets met" in readme.read_text()
+    assert (
+        parse_results(readme)["micro_f1_over_bag_of_ngrams"]["value"]
+        == report["targets"]["micro_f1_over_bag_of_ngrams"]["value"]
+    )
 
 
 def assert_central_targets_missed(report: dict[str, Any]) -> None:

@@ -20,7 +20,23 @@ def test_save_then_load_gives_the_same_model_vocab_and_meta(tmp_path: Path):
     assert not loaded.model.training
     assert loaded.vocab == vocab
     assert loaded.meta == {"steps": 3}
-    assert not path.with_suffix(".pt.tmp").exists()
+    assert list(path.parent.iterdir()) == [path]  # nothing staged is left beside it
+
+
+def test_a_save_that_fails_midway_keeps_the_previous_checkpoint(tmp_path: Path, monkeypatch):
+    vocab = Vocabulary.build([["x", "=", "<num>"]], max_size=10)
+    model = LSTMLanguageModel(ModelConfig(len(vocab), 4, 8, num_layers=1, dropout=0.0))
+    path = save_checkpoint(tmp_path / "model.pt", model, vocab, {"steps": 1})
+    before = path.read_bytes()
+
+    def disk_full(payload: object, target: Path) -> None:
+        Path(target).write_bytes(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_checkpoint(path, model, vocab, {"steps": 2})
+    assert path.read_bytes() == before and list(tmp_path.iterdir()) == [path]
 
 
 def test_a_missing_checkpoint_is_a_clear_error(tmp_path: Path):

@@ -9,6 +9,7 @@ smaller budget. About 80 s of CPU in all.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from {{ cookiecutter.package_name }}.model import LSTMLanguageModel, ModelConfig
 from {{ cookiecutter.package_name }}.smoke import SmokeSettings, run_smoke
 
 SMOKE = SmokeSettings()
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def last_line_report(out: str) -> dict[str, Any]:
@@ -32,9 +34,12 @@ def last_line_report(out: str) -> dict[str, Any]:
     return report
 
 
-def test_the_smoke_passes_and_prints_its_report_last(capsys, tmp_path: Path):
-    code = cli.main(["smoke", "--out", str(tmp_path)])
+def test_the_smoke_passes_and_prints_its_report_last(capsys, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a fresh repo: its README, no runs/ yet
+    shutil.copy(README, tmp_path / "README.md")
+    code = cli.main(["smoke"])
     report = last_line_report(capsys.readouterr().out)
+    run = tmp_path / "runs" / "smoke"
 
     assert code == 0 and report["ok"] is True
     assert set(report) == {"ok", "seconds", "metrics", "targets"}
@@ -48,8 +53,18 @@ def test_the_smoke_passes_and_prints_its_report_last(capsys, tmp_path: Path):
     assert metrics["bigram_top1"] > metrics["unigram_top1"] + 0.1
     assert metrics["bigram_loss"] < metrics["unigram_loss"] - 0.5
     assert metrics["fourgram_top1"] > metrics["bigram_top1"]
-    assert (tmp_path / "model.pt").is_file()
-    assert json.loads((tmp_path / "report.json").read_text()) == report
+    assert (run / "model.pt").is_file()
+    assert json.loads((run / "report.json").read_text()) == report
+    assert len((run / "history.jsonl").read_text().splitlines()) == SMOKE.steps
+    assert json.loads((run / "config.json").read_text())["seed"] == SMOKE.seed
+
+    # ... and then has something to show: `make smoke && make report`
+    assert cli.main(["report"]) == 0
+    made = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert made["run"] == str(Path("runs") / "smoke") and len(made["figures"]) == 3
+    assert all(Path(figure).stat().st_size > 10_000 for figure in made["figures"])
+    assert "**2 of 2 targets met**" in Path("README.md").read_text()
+    assert Path("MODEL_CARD.md").is_file()
 
 
 def test_a_missed_target_exits_1_with_the_report_still_printed(capsys, tmp_path: Path):

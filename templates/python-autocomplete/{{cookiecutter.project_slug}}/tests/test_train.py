@@ -8,7 +8,13 @@ import torch
 from {{ cookiecutter.package_name }}.model import LSTMLanguageModel, ModelConfig, State
 from {{ cookiecutter.package_name }}.predict import Completer
 from {{ cookiecutter.package_name }}.tokenizer import Token
-from {{ cookiecutter.package_name }}.train import TrainConfig, learning_rate, seed_everything, train
+from {{ cookiecutter.package_name }}.train import (
+    TrainConfig,
+    TrainResult,
+    learning_rate,
+    seed_everything,
+    train,
+)
 from {{ cookiecutter.package_name }}.vocab import Vocabulary
 
 
@@ -91,3 +97,23 @@ def test_training_and_completion_run_on_the_gpu(trained, corpus_tokens):
     assert result.mean_loss(first=False) < result.mean_loss(first=True)
     assert next(model.parameters()).is_cuda
     assert isinstance(Completer(model, vocab, device="cuda").complete("import os\n"), str)
+
+
+def test_ctrl_c_ends_the_training_not_the_run_and_the_history_has_every_step(corpus_tokens):
+    texts = [token.text for token in corpus_tokens]
+    vocab = Vocabulary.build([texts], max_size=50)
+    model = LSTMLanguageModel(ModelConfig(len(vocab), 8, 16, num_layers=1, dropout=0.0))
+    config = TrainConfig(batch_size=4, max_steps=100, log_every=5)
+
+    def ctrl_c(result: TrainResult) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # the default: Ctrl-C stops the program
+        train(model, vocab.encode(texts), config, on_progress=ctrl_c)
+    result = train(model, vocab.encode(texts), config, on_progress=ctrl_c, stop_on_interrupt=True)
+    assert result.interrupted and result.steps == 5
+    history = result.history(window=2)
+    assert [row["step"] for row in history] == [1, 2, 3, 4, 5]
+    assert [row["loss"] for row in history] == result.losses
+    assert history[-1]["loss_mean"] == pytest.approx(sum(result.losses[-2:]) / 2)
+    assert history[0]["lr"] < history[-1]["lr"]  # the warm-up

@@ -27,6 +27,12 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.fixture(autouse=True)
+def _in_a_scratch_folder(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Commands write runs/ in the working folder: never the project's own runs/."""
+    monkeypatch.chdir(tmp_path)
+
+
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,6 +95,7 @@ def test_a_smoke_that_cannot_run_says_why_in_one_line():
     out = run("smoke", "--days", "2")
     assert out.returncode == 1
     assert out.stdout == ""
+    assert not any(os.scandir("runs")), "a failed command leaves no run folder"
     assert "whole days" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 

@@ -6,8 +6,10 @@ and the run exits 1."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import tempfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,8 +47,10 @@ def missed(report: dict[str, Any]) -> set[str]:
 
 
 def run_smoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
-    """`python -m ... smoke ARGS` in-process: (exit code, the report on the last stdout line)."""
-    code = main(["smoke", *REDUCED, *args])
+    """`python -m ... smoke ARGS` in-process: (exit code, the report on the last stdout line).
+    Its run folder goes to a scratch folder, never the project's runs/."""
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        code = main(["smoke", *REDUCED, *args])
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     return code, report
 

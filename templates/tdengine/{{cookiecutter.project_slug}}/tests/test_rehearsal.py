@@ -147,6 +147,22 @@ def test_the_real_commands_run_end_to_end_and_meet_the_published_targets(server,
     expected = report["metrics"]["seasonal_naive_mae"] * 0.9
     assert entry["threshold"] == pytest.approx(expected, rel=1e-4)
 
+    # every computing command left its run folder, with the fleet's seed; report draws them
+    for name in ("ingest", "query", "detect", "forecast"):
+        config = json.loads(Path("runs", f"{name}-{db}", "config.json").read_text("utf-8"))
+        assert config["seed"] == 11, name
+    assert not Path("runs", "ping").exists(), "ping computes nothing: no run folder"
+    Path("README.md").write_text((ROOT / "README.md").read_text(encoding="utf-8"), "utf-8")
+    assert main(["report", f"runs/detect-{db}"]) == 0
+    assert {p.name for p in Path("figures").iterdir()} == {
+        "targets.png",
+        "detection_over_time.png",
+        "anomalies.png",
+    }
+    assert main(["report", f"runs/forecast-{db}"]) == 0  # the last one's figures only
+    assert {p.name for p in Path("figures").iterdir()} == {"targets.png", "downsampled.png"}
+    capsys.readouterr()
+
     dsns = [arg for dsn in server for arg in ("--dsn", dsn)]
     bench = ["bench", *dsns, "--db-prefix", f"{db}_b", "--devices", "3", "--days", "1"]
     code, report, _ = command([*bench, "--repeat", "1"], capsys)
@@ -205,7 +221,10 @@ def test_a_failed_ingest_is_retried_without_cleaning_up(monkeypatch, tmp_path, c
         assert "Unable to establish connection" in err and "run the same command again" in err
         # the earlier record is gone, so detect cannot pair it with a half-rewritten database
         assert not Path("runs/flaky.json").exists()
-        assert [p.name for p in Path("runs").iterdir()] == [], "partial files left behind"
+        # no partial file, no run folder of the failed ingest (the earlier one's is kept)
+        assert [p.name for p in Path("runs").iterdir()] == ["ingest-flaky"]
+        earlier = json.loads(Path("runs/ingest-flaky/report.json").read_text(encoding="utf-8"))
+        assert earlier["ok"]
         code, _, err = command(["detect", "--db", "flaky"], capsys)
         assert code == 1 and "run `ingest --db flaky` first" in err
 
@@ -217,7 +236,11 @@ def test_a_failed_ingest_is_retried_without_cleaning_up(monkeypatch, tmp_path, c
     assert report["metrics"]["rows_in_table"] == len(generate(FleetConfig(4, 3.0, seed=5)))
     record = json.loads(Path("runs/flaky.json").read_text(encoding="utf-8"))
     assert record["fleet"]["devices"] == 4 and record["fleet"]["seed"] == 5
-    assert sorted(p.name for p in Path("runs").iterdir()) == ["flaky.json"]
+    assert sorted(p.name for p in Path("runs").iterdir()) == [
+        "flaky.json",
+        "ingest-flaky",
+        "ingest-flaky.previous",
+    ]
 
 
 def test_ping_wait_shows_the_first_and_the_last_error(monkeypatch, capsys):

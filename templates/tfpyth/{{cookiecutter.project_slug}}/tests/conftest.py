@@ -33,6 +33,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
 
 
+@pytest.fixture(autouse=True)
+def no_mnist_download(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unless RUN_REAL=1: an empty Keras cache of the test's own and a download URL that fails
+    at once, so no test reads the user's ~/.keras or reaches the network."""
+    if os.environ.get("RUN_REAL") != "1":
+        home = tmp_path_factory.mktemp("keras-home")
+        monkeypatch.setenv("KERAS_HOME", str(home))
+        monkeypatch.setenv("MNIST_URL", (home / "no-download-in-tests.npz").as_uri())
+
+
+@pytest.fixture(autouse=True)
+def scratch_folder(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in a folder of its own: the run folders commands leave (runs/) and the
+    figures of `report` never land in the project."""
+    monkeypatch.chdir(str(tmp_path))
+
+
 @pytest.fixture(scope="session")
 def digits() -> Split:
     """The bundled digits, split with the project's seed (``data.DEFAULT_SEED``)."""

@@ -1,9 +1,10 @@
 """The real-run commands end with the smoke's report shape, checked against their targets.
 
-MNIST cannot be downloaded in tests: a small stand-in split named "mnist" takes its place, so
-the published target (LeCun et al. 1998) is applied exactly as in the real run.
+A small stand-in split named "mnist" takes MNIST's place here, so the published target (LeCun
+et al. 1998) is applied exactly as in the real run, to a model that learns and to one that
+cannot; test_rehearsal.py runs the same commands on a tiny file in MNIST's real format.
 """
-# points: 10
+# points: 5
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ def test_train_and_evaluate_on_mnist_check_the_published_error(
     monkeypatch, capsys, tmp_path, separable
 ):
     monkeypatch.setattr(data, "load_mnist_split", lambda: stand_in_mnist(separable))
+    monkeypatch.setattr(data, "fetch_mnist", lambda: tmp_path / "mnist.npz")  # no file to fetch
+    monkeypatch.setattr(data, "mnist_is_official", lambda path=None: True)
     out = tmp_path / "runs"
     args = ["train", "--bridge", "dlpack", "--dataset", "mnist", "--epochs", "3", "--out", str(out)]
     code = main(args)
@@ -98,14 +101,23 @@ def test_evaluate_missing_checkpoint_fails_clearly(tmp_path):
 
 
 def test_bench_tiny(tmp_path, capsys):
-    args = ["bench", "--max-mb", "0.004", "--min-seconds", "0.001", "--out", str(tmp_path)]
+    out = tmp_path / "bench"
+    args = ["bench", "--max-mb", "0.004", "--min-seconds", "0.001", "--out", str(out)]
     assert main(args) == 0
     report = last_json(capsys)
     assert report["largest_bytes"] == 4096
-    assert (tmp_path / "bench.csv").is_file()
+    assert (out / "bench.csv").is_file()
     # the plot follows the template's answer (DRAW_PLOT), when matplotlib is there to draw it
     drawn = DRAW_PLOT and importlib.util.find_spec("matplotlib") is not None
-    assert (tmp_path / "bench.png").is_file() == drawn == (report["plot"] is not None)
+    assert (out / "bench.png").is_file() == drawn == (report["plot"] is not None)
+    # the run folder: one history row per measurement, zero copy checked in its report
+    run = json.loads((out / "report.json").read_text())
+    assert run["ok"] is True and set(run["targets"]) == {
+        "torch_to_tf_dlpack_zero_copy",
+        "tf_to_torch_dlpack_zero_copy",
+    }
+    assert len((out / "history.jsonl").read_text().splitlines()) == 2 * 4  # 2 sizes, 4 routes
+    assert json.loads((out / "config.json").read_text())["sizes"] == [1024, 4096]
 
 
 def test_unknown_command_exits_with_usage():

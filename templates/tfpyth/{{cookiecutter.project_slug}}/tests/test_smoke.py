@@ -25,6 +25,8 @@ from breakages import BACKWARD_CHANGES, break_backward  # type: ignore[import-no
 from {{ cookiecutter.package_name }} import experiment, legacy
 from {{ cookiecutter.package_name }}.__main__ import main
 from {{ cookiecutter.package_name }}.config import TrainConfig, TrainResult
+from {{ cookiecutter.package_name }}.data import DEFAULT_SEED
+from {{ cookiecutter.package_name }}.showcase import parse_results
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("tfpyth") is None,
@@ -97,6 +99,23 @@ def test_the_smoke_meets_every_target(monkeypatch, capsys):
         "bridges_agree_step_by_step",
         "tfpyth_weights_through_dlpack",
     }
+    # the run folder make report draws: every step of both bridges and the quick bench
+    run = Path("runs/smoke")
+    rows = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    assert len(rows) == metrics["steps_compared"]
+    assert all(row["dlpack_loss"] == row["tfpyth_loss"] for row in rows)
+    assert json.loads((run / "config.json").read_text())["seed"] == DEFAULT_SEED
+    assert metrics["bench_torch_to_tf_dlpack_shares_memory"] is True
+    # a fresh project has something to show after make smoke && make report
+    Path("README.md").write_text((HERE.parent / "README.md").read_text())
+    assert main(["report"]) == 0
+    assert {p.name for p in Path("figures").iterdir()} == {
+        "targets.png",
+        "bridges_loss.png",
+        "bench.png",
+    }
+    assert set(parse_results(Path("README.md"))) == set(report["targets"])
+    assert Path("MODEL_CARD.md").is_file()
 
 
 def test_a_model_that_never_learns_misses_every_accuracy_target(monkeypatch, capsys):

@@ -1,11 +1,12 @@
-"""The command line, with the subcommands smoke, weights, train, evaluate and compare:
+"""The command line, with the subcommands smoke, weights, train, evaluate, compare and report:
 
     python -m {{ cookiecutter.package_name }} smoke
 
 Progress goes to stderr; every command ends its stdout with one JSON report line
 ``{"ok", "seconds", "metrics", "targets"}`` (``targets.py``). Exit codes: 0 every target met,
 1 a target missed, 2 a bad command line, 3 a problem the message explains (file, download,
-weights).
+weights). Every command but ``report`` leaves a run folder ``runs/<name>/`` (``runs.py``);
+``report`` draws it (``report.py``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ from .config import (
     RealRunConfig,
 )
 from .errors import Med3DError
+from .runs import RunFolder
 from .targets import describe, emit
 
 EXIT_TARGET_MISSED = 1
 EXIT_ERROR = 3
+#: Where the run folders go (tests point it elsewhere).
+RUNS_DIR = Path("runs")
 
 
 def int_at_least(minimum: int) -> Callable[[str], int]:
@@ -121,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--threshold", type=float, default=DICE_THRESHOLD)
     compare.add_argument("--min-seeds", type=positive_int, default=MIN_SEEDS)
     compare.add_argument("--plot", type=Path, default=Path("runs/learning_curves.png"))
+
+    report = sub.add_parser(
+        "report", help="figures, README Results and MODEL_CARD.md from a run folder"
+    )
+    report.add_argument("run", type=Path, nargs="?", help="a run folder (default: the latest)")
+    report.add_argument("--readme", type=Path, default=Path("README.md"))
+    report.add_argument("--figures", type=Path, default=Path("figures"))
+    report.add_argument("--model-card", type=Path, default=Path("MODEL_CARD.md"))
     return parser
 
 
@@ -146,10 +158,31 @@ def finish(report: dict[str, Any]) -> int:
 def cmd_smoke(args: argparse.Namespace) -> int:
     from .smoke import run_smoke
 
-    return finish(run_smoke(seed=args.seed, out_dir=args.out))
+    with RunFolder("smoke", {"seed": args.seed, "command": "smoke"}, root=RUNS_DIR) as run:
+        report = run_smoke(seed=args.seed, out_dir=args.out, run=run)
+        run.finish(report)
+    return finish(report)
+
+
+def recorded(
+    name: str, config: dict[str, Any], compute: Callable[[RunFolder], dict[str, Any]]
+) -> int:
+    """Run ``compute`` in the run folder ``runs/<name>``, finish it with the report, print it."""
+    with RunFolder(name, config, root=RUNS_DIR) as run:
+        report = compute(run)
+        run.finish(report)
+    return finish(report)
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
+    return recorded(
+        f"weights-resnet{args.depth}",
+        {"command": "weights", **vars(args)},
+        lambda run: _weights_report(args),
+    )
+
+
+def _weights_report(args: argparse.Namespace) -> dict[str, Any]:
     from .model import count_parameters, medicalnet_resnet
     from .targets import build_report, published
     from .weights import (
@@ -160,15 +193,15 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     if args.pth is not None:
-        (state, recorded), source = read_medicalnet_checkpoint(args.pth), str(args.pth)
+        (state, geometry), source = read_medicalnet_checkpoint(args.pth), str(args.pth)
     else:
-        state, recorded = download_medicalnet_state_dict(args.depth), None
+        state, geometry = download_medicalnet_state_dict(args.depth), None
         source = f"MedicalNet ResNet-{args.depth} (Hugging Face hub)"
     model = medicalnet_resnet(args.depth, dilated=not args.strided)
     report = load_encoder_state(
         model,
         state,
-        recorded,
+        geometry,
         source=source,
         accept_architecture_mismatch=args.accept_architecture_mismatch,
     )
@@ -182,7 +215,7 @@ def cmd_weights(args: argparse.Namespace) -> int:
             "dilation 4, the geometry the weights were trained with",
         )
     }
-    return finish(build_report(metrics, targets, started))
+    return build_report(metrics, targets, started)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -222,27 +255,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .targets import build_report
     from .train import resolve_device, score_on_test
 
-    started = time.perf_counter()
-    model, meta = load_segmentation_checkpoint(args.checkpoint)
-    device = resolve_device(args.device)
-    # the same split as in training: same seed and fractions; scored on test
-    train_items, _, test_items = hippocampus_split_items(
-        args.data_dir,
-        seed=int(meta["seed"]),
-        dev_frac=float(meta["dev_frac"]),
-        test_frac=float(meta["test_frac"]),
-    )
-    roi = int(meta["roi_size"])
-    plain, test = (
-        DataLoader(hippocampus_dataset(items, roi, train=False), batch_size=4)
-        for items in (train_items, test_items)
-    )
-    metrics = {
-        "checkpoint": str(args.checkpoint),
-        **meta,
-        **score_on_test(model.to(device), plain, test, device),
-    }
-    return finish(build_report(metrics, run_targets(metrics), started))
+    def compute(run: RunFolder) -> dict[str, Any]:
+        started = time.perf_counter()
+        model, meta = load_segmentation_checkpoint(args.checkpoint)
+        device = resolve_device(args.device)
+        # the same split as in training: same seed and fractions; scored on test
+        train_items, _, test_items = hippocampus_split_items(
+            args.data_dir,
+            seed=int(meta["seed"]),
+            dev_frac=float(meta["dev_frac"]),
+            test_frac=float(meta["test_frac"]),
+        )
+        roi = int(meta["roi_size"])
+        plain, test = (
+            DataLoader(hippocampus_dataset(items, roi, train=False), batch_size=4)
+            for items in (train_items, test_items)
+        )
+        metrics = {
+            "checkpoint": str(args.checkpoint),
+            **meta,
+            **score_on_test(model.to(device), plain, test, device),
+        }
+        return build_report(metrics, run_targets(metrics), started)
+
+    name = f"evaluate-{args.checkpoint.parent.name or 'checkpoint'}-{args.checkpoint.stem}"
+    return recorded(name, {"command": "evaluate", **vars(args)}, compute)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -256,18 +293,45 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     from .targets import build_report
 
-    started = time.perf_counter()
-    runs, curves = [], {}
-    for path in args.runs:
-        report = read_run_report(path / "report.json")
-        rows = read_metrics_csv(path / "metrics.csv")
-        runs.append({**report["metrics"], "rows": rows})
-        curves[path.name] = rows
-    metrics = summarize_study(runs, args.threshold, args.min_seeds)
-    metrics["runs"] = compare_runs(curves, args.threshold)["runs"]
-    plot = plot_learning_curves(curves, args.plot, args.threshold)
-    metrics["plot"] = str(plot) if plot else None
-    return finish(build_report(metrics, study_targets(metrics), started))
+    def compute(run: RunFolder) -> dict[str, Any]:
+        started = time.perf_counter()
+        runs, curves = [], {}
+        for path in args.runs:
+            report = read_run_report(path / "report.json")
+            rows = read_metrics_csv(path / "metrics.csv")
+            runs.append({**report["metrics"], "rows": rows})
+            curves[path.name] = rows
+            for row in rows:
+                run.log(
+                    run=path.name,
+                    arm=report["metrics"]["init"],
+                    seed=report["metrics"].get("seed"),
+                    epoch=row["epoch"],
+                    dice_mean=row["dice_mean"],
+                )
+        metrics = summarize_study(runs, args.threshold, args.min_seeds)
+        metrics["runs"] = compare_runs(curves, args.threshold)["runs"]
+        plot = plot_learning_curves(curves, args.plot, args.threshold)
+        metrics["plot"] = str(plot) if plot else None
+        return build_report(metrics, study_targets(metrics), started)
+
+    return recorded("compare", {"command": "compare", **vars(args)}, compute)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    from .report import make_report
+    from .runs import latest_run
+
+    try:
+        folder = args.run if args.run is not None else latest_run(RUNS_DIR)
+        written = make_report(folder, args.readme, args.figures, args.model_card)
+    except (FileNotFoundError, ValueError) as err:
+        raise Med3DError(str(err)) from err
+    logging.getLogger(__name__).info("report of %s: %s", folder, ", ".join(written["figures"]))
+    print(json.dumps(written))
+    return 0
 
 
 COMMANDS = {
@@ -276,6 +340,7 @@ COMMANDS = {
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "compare": cmd_compare,
+    "report": cmd_report,
 }
 
 

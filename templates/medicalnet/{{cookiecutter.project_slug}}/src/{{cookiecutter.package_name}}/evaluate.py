@@ -84,6 +84,48 @@ def evaluate_segmentation(
 
 
 @dataclass(frozen=True)
+class CaseScores:
+    """Per-volume results for the figures of ``make report``: each volume's mean foreground
+    Dice, and one axial slice (where the ground truth is largest) of the first volumes."""
+
+    dice: list[float]  # one per volume, NaN where no class is present in either map
+    images: list[Any]  # numpy (H, W) slices of the first ``keep`` volumes
+    labels: list[Any]
+    preds: list[Any]
+
+
+@torch.no_grad()
+def score_cases(
+    model: nn.Module | Predictor,
+    loader: Iterable[Mapping[str, torch.Tensor]],
+    num_classes: int,
+    device: torch.device | str = "cpu",
+    keep: int = 4,
+) -> CaseScores:
+    """Each volume's Dice (mean over the foreground classes present) and the slices of the first
+    ``keep`` volumes, cut where the ground truth has the most foreground (the same slice for
+    every model scored on the same loader)."""
+    if isinstance(model, nn.Module):
+        model.eval()
+    scores = CaseScores([], [], [], [])
+    for batch in loader:
+        out = model(batch["image"].to(device))
+        pred = (out.argmax(dim=1) if isinstance(model, nn.Module) else out).cpu()
+        target = batch["label"].cpu().long().squeeze(1)
+        image = batch["image"].cpu().float()[:, 0]
+        for volume_pred, volume_target, volume in zip(pred, target, image, strict=True):
+            dice = dice_per_class(volume_pred[None], volume_target[None], num_classes)
+            seen = dice[~torch.isnan(dice)]
+            scores.dice.append(float(seen.mean()) if len(seen) else float("nan"))
+            if len(scores.images) < keep:
+                depth = int((volume_target > 0).sum(dim=(1, 2)).argmax())
+                scores.images.append(volume[depth].numpy())
+                scores.labels.append(volume_target[depth].numpy())
+                scores.preds.append(volume_pred[depth].numpy())
+    return scores
+
+
+@dataclass(frozen=True)
 class ThresholdBaseline:
     """The intensity-threshold baseline: class ``c`` wherever ``low[c] <= voxel < high[c]``.
 

@@ -32,8 +32,15 @@ from .data import (
     make_context_scans,
     synthetic_transforms,
 )
-from .evaluate import evaluate_segmentation, fit_threshold_baseline, write_metrics_csv
+from .evaluate import (
+    CaseScores,
+    evaluate_segmentation,
+    fit_threshold_baseline,
+    score_cases,
+    write_metrics_csv,
+)
 from .model import MedicalNetUNet, count_parameters, smoke_unet
+from .runs import RunFolder, write_json
 from .targets import Target, beats_baseline, build_report
 from .train import fit_segmentation, seed_everything
 from .weights import load_medicalnet_weights, save_medicalnet_checkpoint
@@ -67,6 +74,7 @@ def run_smoke(
     settings: SmokeSettings = SmokeSettings(),
     model_factory: ModelFactory | None = None,
     out_dir: str | Path | None = None,
+    run: RunFolder | None = None,
 ) -> dict[str, Any]:
     """Run the smoke study; return the report (``targets.build_report``).
 
@@ -74,6 +82,9 @@ def run_smoke(
     fine-tunes), ``smoke_unet`` by default (looked up at call time): tests pass broken ones to
     prove the targets can be missed. With ``out_dir`` the
     learning curves and the MedicalNet checkpoint are kept there; otherwise a temporary folder.
+    With ``run`` (a ``runs.RunFolder``; the caller finishes it) the run also keeps its per-epoch
+    history, both arms' checkpoints and per-case test scores (``cases.json``, ``cases.npz``: the
+    figures of ``make report``), and the checkpoint folder defaults to the run folder.
     """
     started = time.perf_counter()
     s = settings
@@ -116,10 +127,12 @@ def run_smoke(
     test_loader = loader(test, False)
     baseline_test = evaluate_segmentation(baseline, test_loader, n_classes, "cpu", TARGET_CLASSES)
     log.info("threshold baseline %s: test Dice %.3f", baseline.windows, baseline_test["dice_mean"])
+    cases = {"threshold": score_cases(baseline, test_loader, n_classes)}
+    histories: dict[str, list[dict[str, float]]] = {}
 
     metrics: dict[str, Any] = {"threshold_test_dice": baseline_test["dice_mean"]}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(out_dir) if out_dir is not None else Path(tmp)
+        folder = Path(out_dir) if out_dir is not None else run.staging if run else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(seed)
         pretrained = build(len(PRETRAIN_CLASSES))
@@ -138,6 +151,7 @@ def run_smoke(
             class_names=PRETRAIN_CLASSES,
         )
         write_metrics_csv(fit.history, folder / "smoke_pretrain.csv")
+        histories["pretrain"] = fit.history
         path = save_medicalnet_checkpoint(
             pretrained.encoder, folder / "smoke_medicalnet.pth", head=pretrained.decoder
         )
@@ -159,12 +173,18 @@ def run_smoke(
                 class_names=TARGET_CLASSES,
             )
             write_metrics_csv(fit.history, folder / f"smoke_{init}.csv")
+            histories[init] = fit.history
+            cases[init] = score_cases(model, test_loader, n_classes)
+            if run is not None:
+                torch.save(model.state_dict(), run.path(f"smoke_{init}_finetuned.pt"))
             scores = evaluate_segmentation(model, test_loader, n_classes, "cpu", TARGET_CLASSES)
             metrics[f"{init}_test_dice"] = scores["dice_mean"]
             metrics[f"{init}_best_epoch"] = fit.best_epoch
             metrics[f"{init}_dev_dice_by_epoch"] = [r["dice_mean"] for r in fit.history]
     metrics["parameters"] = count_parameters(model)
     metrics["settings"] = asdict(s)
+    if run is not None:
+        record_smoke(run, histories, cases)
     return build_report(metrics, smoke_targets(metrics), started)
 
 
@@ -177,3 +197,37 @@ def smoke_targets(metrics: dict[str, Any]) -> dict[str, Target]:
         )
         for init in ("medicalnet", "scratch")
     }
+
+
+def record_smoke(
+    run: RunFolder, histories: dict[str, list[dict[str, float]]], cases: dict[str, CaseScores]
+) -> None:
+    """Keep the smoke run's history and per-case scores in its run folder.
+
+    History rows: ``stage`` pretrain or finetune and ``epoch``; pretraining's ``pretrain_loss``;
+    then each fine-tuned arm's ``<arm>_train_loss`` and ``<arm>_dev_dice`` (both arms trained
+    the same number of epochs, so one row per epoch holds both).
+    """
+    for row in histories.get("pretrain", []):
+        run.log(stage="pretrain", epoch=row["epoch"], pretrain_loss=row["train_loss"])
+    arms = [arm for arm in ("medicalnet", "scratch") if arm in histories]
+    for rows in zip(*(histories[arm] for arm in arms), strict=True):
+        record: dict[str, Any] = {"stage": "finetune", "epoch": rows[0]["epoch"]}
+        for arm, row in zip(arms, rows, strict=True):
+            record[f"{arm}_train_loss"] = row["train_loss"]
+            record[f"{arm}_dev_dice"] = row.get("dice_mean")
+        run.log(**record)
+    write_cases(run.staging, cases)
+
+
+def write_cases(folder: Path, cases: dict[str, CaseScores]) -> None:
+    """``cases.json`` (each arm's per-case test Dice) and ``cases.npz`` (image, ground truth and
+    each arm's prediction on one slice of the first test volumes)."""
+    write_json(folder / "cases.json", {"dice": {arm: c.dice for arm, c in cases.items()}})
+    first = next(iter(cases.values()))
+    arrays: dict[str, Any] = {
+        "image": np.stack(first.images).astype(np.float32),
+        "label": np.stack(first.labels).astype(np.uint8),
+    }
+    arrays.update({f"pred_{arm}": np.stack(c.preds).astype(np.uint8) for arm, c in cases.items()})
+    np.savez_compressed(folder / "cases.npz", **arrays)

@@ -21,10 +21,11 @@ from .evaluate import (
     evaluate_segmentation,
     fit_threshold_baseline,
     run_targets,
+    score_cases,
     write_metrics_csv,
 )
 from .model import MedicalNetUNet, backbone_depth, count_parameters, segmentation_unet
-from .runs import atomic_file, write_json
+from .runs import RunFolder, atomic_file, write_json
 from .targets import build_report
 from .weights import (
     download_medicalnet_state_dict,
@@ -190,13 +191,14 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
     """One real run: train the U-Net on MSD Hippocampus's train split, choose the epoch on dev,
     score it once on test, next to the intensity-threshold baseline fit on train.
 
-    Writes into ``config.out_dir``: ``config.json``, ``metrics.csv`` (one row per epoch: train
-    loss, dev Dice mean and per class), ``best.pt``, ``last.pt`` and ``report.json``; returns
-    the report (``targets.build_report``, targets from ``evaluate.run_targets``).
+    Writes the run folder ``config.out_dir`` (``runs.RunFolder``: staged beside it, moved into
+    place when the run finishes): ``config.json`` (with the seed), ``environment.json``,
+    ``history.jsonl`` and ``metrics.csv`` (one row per epoch: train loss, dev Dice mean and per
+    class), ``best.pt``, ``last.pt``, ``cases.json`` and ``cases.npz`` (per-case test Dice and
+    slices, for ``make report``) and ``report.json``; returns the report
+    (``targets.build_report``, targets from ``evaluate.run_targets``).
     """
-    from torch.utils.data import DataLoader
-
-    from .data import hippocampus_dataset, hippocampus_split_items
+    from .data import hippocampus_split_items
 
     started = time.perf_counter()
     seed_everything(config.seed)
@@ -204,8 +206,26 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
     items = hippocampus_split_items(
         config.data_dir, seed=config.seed, dev_frac=config.dev_frac, test_frac=config.test_frac
     )
-    out = Path(config.out_dir)  # made once the data is there: a failed download leaves no run
-    out.mkdir(parents=True, exist_ok=True)
+    target = Path(config.out_dir)  # made once the data is there: a failed download leaves no run
+    settings = {"seed": config.seed, **config.as_dict()}
+    with RunFolder(target.name, settings, root=target.parent) as run:
+        final = _train_in(run, config, items, device, started)
+        run.finish(final)
+    return final
+
+
+def _train_in(
+    run: RunFolder,
+    config: RealRunConfig,
+    items: tuple[list[Any], list[Any], list[Any]],
+    device: torch.device,
+    started: float,
+) -> dict[str, Any]:
+    from torch.utils.data import DataLoader
+
+    from .data import hippocampus_dataset
+
+    out = run.staging
     train_ds, train_plain, dev_ds, test_ds = (
         hippocampus_dataset(part, config.roi_size, train=augment, limit=config.limit)
         for part, augment in (
@@ -233,6 +253,7 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
     model.to(device)
     encoder_lr = config.lr * (config.encoder_lr_scale if config.init == "medicalnet" else 1.0)
     meta = {
+        "seed": config.seed,
         "config": config.as_dict(),
         "device": str(device),
         "weights": report,
@@ -260,6 +281,7 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
 
     def keep(record: dict[str, float], net: nn.Module, is_best: bool) -> None:
         rows.append(record)
+        run.log(**record)
         write_metrics_csv(rows, out / "metrics.csv")
         state = {"state_dict": net.state_dict(), "epoch": int(record["epoch"]), **checkpoint}
         for name in ("last.pt", "best.pt") if is_best else ("last.pt",):
@@ -278,6 +300,16 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
         on_epoch=keep,
     )
     result = score_on_test(model, plain, test_loader, device)
+    from .smoke import write_cases
+
+    baseline = fit_threshold_baseline(plain, len(CLASS_NAMES))
+    write_cases(
+        out,
+        {
+            config.init: score_cases(model, test_loader, len(CLASS_NAMES), device),
+            "threshold": score_cases(baseline, test_loader, len(CLASS_NAMES)),
+        },
+    )
     metrics = {
         "init": config.init,
         "seed": config.seed,
@@ -286,9 +318,7 @@ def train_segmentation(config: RealRunConfig) -> dict[str, Any]:
         "epochs_to_threshold": epochs_to_reach([r["dice_mean"] for r in rows], DICE_THRESHOLD),
         **result,
     }
-    final = build_report(metrics, run_targets(metrics), started)
-    write_json(out / "report.json", final)
-    return final
+    return build_report(metrics, run_targets(metrics), started)
 
 
 def score_on_test(

@@ -1,13 +1,16 @@
 """Command line: ``python -m <package> <command>``; ``--help`` lists the commands.
 
 Offline: ``smoke``, ``synth``, ``validate``, ``convert``, ``train``, ``evaluate``, ``predict``,
-``baseline``, ``ablation``. With NeuralClassifier (needs git and the network once):
-``upstream clone|config|train|eval|predict``. Progress goes to stderr, results to stdout.
+``baseline``, ``ablation``, ``report``. Every command that computes keeps a run folder
+``runs/<name>/`` (report, per-epoch history, config with the seed, environment). With
+NeuralClassifier (needs git and the network once): ``upstream clone|config|train|eval|predict``.
+Progress goes to stderr, results to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import statistics
@@ -21,6 +24,8 @@ from .convert import ConvertError, ConvertOptions, convert_csv
 from .data import Document, FormatError, read_corpus, tokenize, validate_file
 from .evaluate import label_style, majority_baseline, score_metrics
 from .published import rcv1_targets
+from .report import NODE_SCORES, make_report, node_scores
+from .runs import RunFolder, write_json
 from .synthetic import write_synthetic
 from .targets import beats_baseline, build_report, describe, emit
 from .taxonomy import Taxonomy, TaxonomyError
@@ -101,16 +106,24 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     report = run_smoke(
         args.out, seed=args.seed, epochs=args.epochs, lr=args.lr, kernel_sizes=args.kernel_sizes
     )
-    return _finish(report, args.out / "report.json")
+    log.info("run folder: %s", args.out)
+    return _finish(report)
 
 
-def _finish(report: dict[str, Any], path: Path | None = None) -> int:
-    """Log the targets for a person, save the report, print it last; 0 when ok, else 1."""
+def _finish(report: dict[str, Any], run: RunFolder | None = None) -> int:
+    """Log the targets for a person, finish the run folder, print the report last; 0 when ok."""
     log.info("%s", describe(report))
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if run is not None:
+        log.info("run folder: %s", run.finish(report))
     return emit(report)
+
+
+def _run_folder(out: Path, command: str, args: argparse.Namespace, **config: Any) -> RunFolder:
+    """The run folder ``out`` of ``command``: its settings are the command line's own."""
+    settings = {
+        key: value for key, value in vars(args).items() if key not in ("func", "quiet", "out")
+    }
+    return RunFolder(out.name, {"command": command, **settings, **config}, out.parent)
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -197,18 +210,34 @@ def _model_report(
     return build_report(metrics, targets, started)
 
 
+def _node_scores(
+    run: RunFolder, clf: Classifier, docs: list[Document], taxonomy: Path | None
+) -> None:
+    tree = Taxonomy.read(taxonomy) if taxonomy is not None else None
+    gold = [d.labels for d in docs]
+    record = node_scores(tree, gold, clf.predict(docs), f"TextCNN, {clf.config.mode}", "test")
+    write_json(run.path(NODE_SCORES), record)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    files = _data_files(args)
     train, dev, test = _load_splits(args)
-    result = fit(train, dev, _train_config(args))
-    path = result.classifier.save(args.out / "model.pt")
-    extra = {
-        "model_path": str(path),
-        "best_epoch": result.best_epoch,
-        "train_seconds": result.seconds,
-        "history": result.history,
-    }
-    return _finish(_model_report(result.classifier, test, started, extra), args.out / "report.json")
+    config = _train_config(args)
+    paths = {k: str(v) for k, v in files.items()}
+    with _run_folder(args.out, "train", args, **dataclasses.asdict(config), **paths) as run:
+        result = fit(train, dev, config)
+        for row in result.history:
+            run.log(**row)
+        path = result.classifier.save(run.path("model.pt"))
+        _node_scores(run, result.classifier, test, files["taxonomy"])
+        extra = {
+            "model_path": str(args.out / path.name),
+            "best_epoch": result.best_epoch,
+            "train_seconds": result.seconds,
+            "test_docs": len(test),
+        }
+        return _finish(_model_report(result.classifier, test, started, extra), run)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -217,7 +246,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     docs = read_corpus(args.test)
     if args.threshold is not None:
         clf.config.threshold = args.threshold
-    return _finish(_model_report(clf, docs, started, {"test_file": str(args.test)}))
+    with _run_folder(args.out, "evaluate", args, seed=clf.config.seed) as run:
+        _node_scores(run, clf, docs, args.taxonomy)
+        extra = {"test_file": str(args.test), "test_docs": len(docs)}
+        return _finish(_model_report(clf, docs, started, extra), run)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -251,7 +283,8 @@ def cmd_baseline(args: argparse.Namespace) -> int:
             BASELINE_MARGIN,
         )
     }
-    return _finish(build_report(metrics, targets, started))
+    with _run_folder(args.out, "baseline", args, seed=None) as run:
+        return _finish(build_report(metrics, targets, started), run)
 
 
 def cmd_ablation(args: argparse.Namespace) -> int:
@@ -259,10 +292,13 @@ def cmd_ablation(args: argparse.Namespace) -> int:
     train, dev, test = _load_splits(args)
     gold = [d.labels for d in test]
     rows: dict[str, dict[str, list[float]]] = {}
+    history: list[dict[str, Any]] = []
     for mode in ("flat", "hierarchical"):
         for seed in args.seeds:
             log.info("ablation: %s, seed %d", mode, seed)
-            clf = fit(train, dev, _train_config(args, mode=mode, seed=seed)).classifier
+            result = fit(train, dev, _train_config(args, mode=mode, seed=seed))
+            clf = result.classifier
+            history.extend({"mode": mode, "run_seed": seed, **row} for row in result.history)
             scores = score_metrics("", gold, clf.predict(test), clf.label_style, clf.written_labels)
             for key in ("micro_f1", "macro_f1", "raw_micro_f1", "raw_macro_f1"):
                 rows.setdefault(mode, {}).setdefault(key, []).append(scores[key])
@@ -293,7 +329,11 @@ def cmd_ablation(args: argparse.Namespace) -> int:
             f"this repo's TextCNN ({mode}), mean over seeds {args.seeds}",
         ).items():
             targets[f"{mode}_{name}"] = target
-    return _finish(build_report({"seeds": args.seeds, "results": summary}, targets, started))
+    report = build_report({"seeds": args.seeds, "results": summary}, targets, started)
+    with _run_folder(args.out, "ablation", args) as run:
+        for row in history:
+            run.log(**row)
+        return _finish(report, run)
 
 
 def _upstream_config(args: argparse.Namespace) -> Path:
@@ -376,6 +416,16 @@ def cmd_upstream(args: argparse.Namespace) -> int:
     if code == 0:
         print(f"labels per line in {args.run_dir / 'predict.txt'}")
     return code
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        written = make_report(args.run, args.readme, args.figures, args.card)
+    except ValueError as err:  # a README without its Results markers, a figure too large
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    _print_json(written)
+    return 0
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
@@ -474,6 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, default=Path("runs/textcnn/model.pt"))
     p.add_argument("--test", type=Path, required=True)
     p.add_argument("--threshold", type=float)
+    p.add_argument(
+        "--taxonomy", type=Path, help="the label tree (for the per-node F1 of make report)"
+    )
+    p.add_argument("--out", type=Path, default=Path("runs/evaluate"), help="its run folder")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="labels for a text or a corpus file (one JSON list a line)")
@@ -496,12 +550,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ngram", type=int, default=1, help="features: 1..N-grams of tokens (default: %(default)s)"
     )
+    p.add_argument("--out", type=Path, default=Path("runs/baseline"), help="its run folder")
     p.set_defaults(func=cmd_baseline)
 
     p = sub.add_parser("ablation", help="flat vs hierarchical TextCNN over several seeds")
     _add_data_args(p)
     _add_train_args(p)
     p.add_argument("--seeds", type=int, nargs="+", default=[DEFAULT_SEED + i for i in range(3)])
+    p.add_argument("--out", type=Path, default=Path("runs/ablation"), help="its run folder")
     p.set_defaults(func=cmd_ablation)
 
     p = sub.add_parser(
@@ -525,6 +581,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embedding-dim", type=int, default=64, help="300 for glove.6B.300d")
     p.add_argument("--input", type=Path, help="predict: a JSON-lines file of documents")
     p.set_defaults(func=cmd_upstream)
+
+    p = sub.add_parser(
+        "report", help="figures, README Results and MODEL_CARD.md from a run folder (make report)"
+    )
+    p.add_argument("run", type=Path, nargs="?", help="a run folder (default: the latest run)")
+    p.add_argument("--readme", type=Path, default=Path("README.md"))
+    p.add_argument("--figures", type=Path, default=Path("figures"))
+    p.add_argument("--card", type=Path, default=Path("MODEL_CARD.md"))
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -89,6 +89,36 @@ def hierarchical_scores(
     return result
 
 
+def per_label_scores(
+    gold: Sequence[Iterable[str]], pred: Sequence[Iterable[str]]
+) -> dict[str, dict[str, float]]:
+    """F1 of every node of the tree (label sets closed under prefixes, as ``micro_f1``).
+
+    Returns ``{label: {"f1", "support", "tp", "fp", "fn"}}`` for every label in ``gold`` or
+    ``pred``, sorted by label; ``support`` is how many gold sets hold the label. F1 rounded to 4.
+    """
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold label sets but {len(pred)} predictions")
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    for g_raw, p_raw in zip(gold, pred, strict=True):
+        g, p = close_under_prefixes(g_raw), close_under_prefixes(p_raw)
+        tp.update(g & p)
+        fp.update(p - g)
+        fn.update(g - p)
+    return {
+        x: {
+            "f1": round(f1(tp[x], fp[x], fn[x]), 4),
+            "support": tp[x] + fn[x],
+            "tp": tp[x],
+            "fp": fp[x],
+            "fn": fn[x],
+        }
+        for x in sorted(set(tp) | set(fp) | set(fn))
+    }
+
+
 def majority_baseline(train: Sequence[Iterable[str]], n_docs: int) -> list[set[str]]:
     """Predict the most common (closed) label set of ``train`` for each of ``n_docs`` docs."""
     counts = Counter(frozenset(close_under_prefixes(labels)) for labels in train)

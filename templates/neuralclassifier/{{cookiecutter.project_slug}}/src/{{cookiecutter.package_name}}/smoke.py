@@ -18,6 +18,7 @@ seed, above what the baselines and broken TextCNNs (one-token kernels, no learni
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ import torch
 from . import DEFAULT_SEED
 from .data import Document, read_corpus
 from .evaluate import label_style, majority_baseline, score_metrics
+from .report import NODE_SCORES, node_scores
+from .runs import RunFolder, write_json
 from .synthetic import SyntheticSpec, write_synthetic
 from .targets import Target, beats_baseline, build_report
 from .taxonomy import Taxonomy
@@ -70,6 +73,11 @@ def run_smoke(
 ) -> dict[str, Any]:
     """Run the smoke pipeline; return the report (``ok``, ``seconds``, ``metrics``, ``targets``).
 
+    Everything lands in the run folder ``out_dir`` (see ``runs.RunFolder``: staged beside it,
+    renamed into place when the run ends): ``report.json``, ``history.jsonl`` (one row per epoch,
+    both training modes), ``config.json``, ``environment.json``, ``per_node_f1.json``, the
+    corpus, the checkpoint and the NeuralClassifier config.
+
     ``lr`` and ``kernel_sizes`` override the smoke's TextCNN; ``model_factory`` replaces it
     (for both training modes). They exist so that tests can break the model on purpose and
     watch the targets fail; the defaults are the smoke run.
@@ -84,21 +92,27 @@ def run_smoke(
     if kernel_sizes is not None:
         overrides["kernel_sizes"] = tuple(kernel_sizes)
     config = TrainConfig(epochs=epochs, seed=seed, **{**SMOKE_CONFIG, **overrides})
+    out = Path(out_dir)
+    settings = {**dataclasses.asdict(config), "command": "smoke"}
     try:
-        return _run(Path(out_dir), config, model_factory, spec, started)
+        with RunFolder(out.name, settings, out.parent) as run:
+            report = _run(run, out, config, model_factory, spec, started)
+            run.finish(report)
+            return report
     finally:
         torch.set_num_threads(threads)
 
 
 def _run(
+    run: RunFolder,
     out: Path,
     config: TrainConfig,
     model_factory: ModelFactory | None,
     spec: SyntheticSpec | None,
     started: float,
 ) -> dict[str, Any]:
-    """The smoke's steps (see the module docstring) in ``out``; returns the report."""
-    data = write_synthetic(out / "data", config.seed, spec)
+    """The smoke's steps (see the module docstring) in ``run`` (``out`` once finished)."""
+    data = write_synthetic(run.path("data"), config.seed, spec)
     taxonomy = Taxonomy.read(data / "taxonomy.tsv")
     splits = {s: read_corpus(data / f"{s}.json", taxonomy) for s in ("train", "dev", "test")}
     train, dev, test = splits["train"], splits["dev"], splits["test"]
@@ -126,7 +140,7 @@ def _run(
 
     reloaded: list[set[str]] | None = None
     try:
-        reloaded = Classifier.load(hier.classifier.save(out / "model.pt")).predict(test)
+        reloaded = Classifier.load(hier.classifier.save(run.path("model.pt"))).predict(test)
     except TypeError as err:  # an injected network that is not a TextCNN cannot be saved
         log.warning("no checkpoint: %s", err)
 
@@ -141,20 +155,30 @@ def _run(
     # The stronger bag of n-grams on these test documents is the one to beat.
     bag = max(bags, key=lambda name: bags[name])
 
-    config_path = write_config(
-        build_config(
-            train=[data / "train.json"],
-            dev=[data / "dev.json"],
-            test=[data / "test.json"],
-            taxonomy=data / "taxonomy.tsv",
-            run_dir=out / "upstream",
-            model="TextCNN",
-            epochs=2,
-            device="cpu",
-        ),
-        out / "upstream" / "config.json",
+    upstream_config = build_config(
+        train=[data / "train.json"],
+        dev=[data / "dev.json"],
+        test=[data / "test.json"],
+        taxonomy=data / "taxonomy.tsv",
+        run_dir=run.path("upstream"),
+        model="TextCNN",
+        epochs=2,
+        device="cpu",
     )
-    log.info("NeuralClassifier config for the same files: %s", config_path)
+    # The config names the files where they will be once the run folder is in place.
+    staged, final = str(run.staging.resolve()), str(out.resolve())
+    upstream_config = json.loads(json.dumps(upstream_config).replace(staged, final))
+    write_config(upstream_config, run.path("upstream") / "config.json")
+    log.info("NeuralClassifier config for the same files: %s", out / "upstream" / "config.json")
+
+    for row, flat_row in zip(hier.history, flat.history, strict=False):
+        run.log(
+            **row, **{f"flat_{key}": value for key, value in flat_row.items() if key != "epoch"}
+        )
+    write_json(
+        run.path(NODE_SCORES),
+        node_scores(taxonomy, gold, predicted, "TextCNN, hierarchical", "test"),
+    )
 
     metrics.update(
         {

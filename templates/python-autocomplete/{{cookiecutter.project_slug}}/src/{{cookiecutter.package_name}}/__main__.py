@@ -1,4 +1,5 @@
-"""The command line: ``python -m {{ cookiecutter.package_name }} {smoke,train,evaluate,predict}``.
+"""The command line: ``python -m {{ cookiecutter.package_name }} COMMAND``, one of smoke, train,
+evaluate, report, predict.
 
 Progress goes to stderr; results go to stdout: smoke, train and evaluate end with one JSON
 report (``targets.py``: metrics, and each target with its threshold and source), predict
@@ -22,14 +23,15 @@ import torch
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .criteria import real_run_targets
-from .data import DEFAULT_SEED, DEV_FRACTION, TEST_FRACTION, DataError, load_split
-from .evaluate import evaluate_heldout
+from .data import DEFAULT_SEED, DEV_FRACTION, TEST_FRACTION, DataError, load_split, read_source
+from .evaluate import COMPLETION, completion_example, evaluate_heldout
 from .model import PRESETS, LSTMLanguageModel, ModelConfig
 from .ngram import fit_baselines
 from .predict import Completer
+from .runs import RunFolder, atomic_file, write_json
 from .smoke import SmokeSettings, run_smoke
 from .targets import build_report, describe, emit
-from .train import TrainConfig, TrainResult, seed_everything, train
+from .train import TrainConfig, TrainResult, seed_everything, train, write_history
 from .vocab import Vocabulary
 
 # Chosen when this project was generated (answers model_size and train_minutes).
@@ -112,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     evaluation.set_defaults(command=evaluate_command)
 
+    reporting = commands.add_parser(
+        "report", help="figures, the README's Results and MODEL_CARD.md from a run folder"
+    )
+    reporting.add_argument("run", nargs="?", type=Path, help="a run folder (default: the latest)")
+    reporting.add_argument("--readme", type=Path, default=Path("README.md"))
+    reporting.add_argument("--figures", type=Path, default=Path("figures"))
+    reporting.add_argument("--model-card", type=Path, default=Path("MODEL_CARD.md"))
+    reporting.set_defaults(command=report_command)
+
     prediction = commands.add_parser("predict", help="complete the line at the end of a prefix")
     prediction.add_argument("prefix", nargs="?", help="the code before the cursor ('-': stdin)")
     prediction.add_argument("--file", type=Path, help="read the code before the cursor here")
@@ -149,7 +160,11 @@ def smoke_command(args: argparse.Namespace) -> int:
         max_train_tokens=args.max_train_tokens,
         max_heldout_tokens=args.max_heldout_tokens,
     )
-    return _finish(run_smoke(args.out, settings))
+    out = Path(args.out)
+    with RunFolder(out.name, {"command": "smoke", **asdict(settings)}, root=out.parent) as run:
+        report = run_smoke(run.staging, settings)
+        run.finish(report)
+    return _finish(report)
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -188,7 +203,6 @@ def train_command(args: argparse.Namespace) -> int:
         max_steps=args.steps,
         max_minutes=args.minutes,
     )
-    path = args.out / "model.pt"
     meta: dict[str, Any] = {
         "data": [str(root) for root in args.data or []],
         "dev_fraction": args.dev_fraction,
@@ -199,33 +213,53 @@ def train_command(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "train_config": asdict(config),
     }
-    last_save = time.perf_counter()
+    settings = {"command": "train", "size": args.size, "model": model.config.to_dict(), **meta}
+    with RunFolder(args.out.name, settings, root=args.out.parent) as run:
+        path = run.path("model.pt")  # every few minutes, in the staged folder, then in place
+        last_save = time.perf_counter()
 
-    def save_now_and_then(result: TrainResult) -> None:
-        nonlocal last_save
-        if time.perf_counter() - last_save >= args.checkpoint_minutes * 60:
-            save_checkpoint(path, model, vocab, {**meta, "steps": result.steps})
-            last_save = time.perf_counter()
+        def save_now_and_then(result: TrainResult) -> None:
+            nonlocal last_save
+            if time.perf_counter() - last_save >= args.checkpoint_minutes * 60:
+                save_checkpoint(path, model, vocab, {**meta, "steps": result.steps})
+                last_save = time.perf_counter()
 
-    log.info(
-        "training %s parameters on %s for %s",
-        f"{model.num_parameters():,}",
-        device,
-        f"{args.steps} steps" if args.steps else f"{args.minutes:g} minutes",
-    )
-    result = train(model, ids, config, device=device, on_progress=save_now_and_then)
-    meta.update(steps=result.steps, epochs=round(result.epochs, 3), seconds=round(result.seconds))
-    save_checkpoint(path, model, vocab, meta)
-    log.info("saved %s; scoring %d dev files", path, len(dev_corpus.files))
-    metrics: dict[str, Any] = {"split": "dev"}
-    metrics.update(
-        evaluate_heldout(
-            model, vocab, dev_corpus.tokens, baselines=fit_baselines(ids), device=device
+        log.info(
+            "training %s parameters on %s for %s (Ctrl-C ends the training early)",
+            f"{model.num_parameters():,}",
+            device,
+            f"{args.steps} steps" if args.steps else f"{args.minutes:g} minutes",
         )
-    )
-    metrics.update(loss_start=result.mean_loss(first=True), loss_end=result.mean_loss(first=False))
-    report = build_report(metrics, real_run_targets(metrics), started)
-    (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        result = train(
+            model, ids, config, device=device, on_progress=save_now_and_then, stop_on_interrupt=True
+        )
+        meta.update(
+            steps=result.steps, epochs=round(result.epochs, 3), seconds=round(result.seconds)
+        )
+        save_checkpoint(path, model, vocab, meta)
+        write_history(run.staging, result)
+        log.info("saved the model; scoring %d dev files", len(dev_corpus.files))
+        metrics: dict[str, Any] = {"split": "dev"}
+        metrics.update(
+            evaluate_heldout(
+                model, vocab, dev_corpus.tokens, baselines=fit_baselines(ids), device=device
+            )
+        )
+        metrics.update(
+            loss_start=result.mean_loss(first=True),
+            loss_end=result.mean_loss(first=False),
+            steps=result.steps,
+            interrupted=result.interrupted,
+            train_tokens=len(ids),
+            parameters=model.num_parameters(),
+        )
+        write_json(
+            run.path(COMPLETION),
+            completion_example(model, vocab, dev_corpus.tokens, device=device),
+        )
+        report = build_report(metrics, real_run_targets(metrics), started)
+        run.finish(report)
+    log.info("run folder: %s", args.out)
     return _finish(report)
 
 
@@ -256,7 +290,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         seed=meta.get("seed", DEFAULT_SEED),
     )
     baselines = fit_baselines(checkpoint.vocab.encode(t.text for t in train_corpus.tokens))
-    metrics: dict[str, Any] = {"split": args.split}
+    metrics: dict[str, Any] = {"split": args.split, "steps": meta.get("steps")}
     metrics.update(
         evaluate_heldout(
             checkpoint.model,
@@ -267,9 +301,31 @@ def evaluate_command(args: argparse.Namespace) -> int:
         )
     )
     report = build_report(metrics, real_run_targets(metrics), started)
-    saved = args.checkpoint.parent / f"evaluate_{args.split}.json"
-    saved.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    trained = Path(args.checkpoint).resolve().parent
+    settings = {
+        "command": "evaluate",
+        "checkpoint": str(args.checkpoint),
+        "split": args.split,
+        "data": [str(root) for root in roots or []],
+        "seed": meta.get("seed", DEFAULT_SEED),
+        "steps": meta.get("steps"),
+    }
+    with RunFolder(f"{trained.name}-{args.split}", settings, root=trained.parent) as run:
+        write_json(
+            run.path(COMPLETION),
+            completion_example(
+                checkpoint.model, checkpoint.vocab, heldout_corpus.tokens, device=device
+            ),
+        )
+        run.finish(report)
+    _write_report(args.checkpoint.parent / f"evaluate_{args.split}.json", report)
     return _finish(report)
+
+
+def _write_report(path: Path, report: dict[str, Any]) -> None:
+    """Write the report beside its final name and rename it into place (never half-written)."""
+    with atomic_file(path) as staging:
+        staging.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def _finish(report: dict[str, Any]) -> int:
@@ -278,12 +334,25 @@ def _finish(report: dict[str, Any]) -> int:
     return emit(report)
 
 
+def report_command(args: argparse.Namespace) -> int:
+    """Draw the run's figures, write the README's Results and the model card (``report.py``)."""
+    from .report import make_report  # matplotlib: only this command needs it
+
+    try:
+        made = make_report(args.run, readme=args.readme, figures=args.figures, card=args.model_card)
+    except FileNotFoundError as error:
+        raise DataError(str(error)) from error
+    for figure in made["figures"]:
+        print(f"wrote {figure}", file=sys.stderr)
+    print(f"wrote {made['readme']} (Results) and {made['model_card']}", file=sys.stderr)
+    print(json.dumps(made))
+    return 0
+
+
 def predict_command(args: argparse.Namespace) -> int:
     """Print the completion of the line at the end of the prefix (argument, file or stdin)."""
     if args.file is not None:
-        if not args.file.is_file():
-            raise DataError(f"no such file: {args.file}")
-        text = args.file.read_text(encoding="utf-8")
+        text = read_source(args.file)
     elif args.prefix in (None, "-"):
         text = sys.stdin.read()
     else:

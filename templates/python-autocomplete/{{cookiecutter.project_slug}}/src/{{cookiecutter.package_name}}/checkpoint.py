@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from .model import LSTMLanguageModel, ModelConfig
+from .runs import atomic_file
 from .vocab import Vocabulary
 
 FORMAT = "python-autocomplete-checkpoint/1"
@@ -34,10 +35,11 @@ def save_checkpoint(
     """Write ``model``, its config and ``vocab`` to ``path`` (parents created); returns the path.
 
     Only tensors and plain Python values are stored, so ``load_checkpoint`` can read the file
-    with ``torch.load(weights_only=True)``, which runs no code from the file.
+    with ``torch.load(weights_only=True)``, which runs no code from the file. The file is
+    written beside ``path`` and renamed into place (``runs.atomic_file``): a crash, a full disk
+    or Ctrl-C mid-write leaves the previous checkpoint whole and no partial file behind.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
         "model_config": model.config.to_dict(),
@@ -45,9 +47,8 @@ def save_checkpoint(
         "state_dict": {name: tensor.cpu() for name, tensor in model.state_dict().items()},
         "meta": meta or {},
     }
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    torch.save(payload, temporary)
-    temporary.replace(path)  # a crash mid-write never leaves a truncated checkpoint
+    with atomic_file(path) as staging:
+        torch.save(payload, staging)
     return path
 
 

@@ -275,6 +275,20 @@ def _read(path: Path) -> str:
         return handle.read()
 
 
+def read_source(path: Path) -> str:
+    """The text of one ``.py`` file as Python reads it (coding cookie, BOM); ``DataError`` when
+    it is missing or not in its declared encoding (UTF-8 without a cookie)."""
+    if not Path(path).is_file():
+        raise DataError(f"no such file: {path}")
+    try:
+        return _read(Path(path))
+    except (UnicodeDecodeError, SyntaxError) as error:  # a bad cookie is a SyntaxError
+        raise DataError(
+            f"{path} is not text in its declared encoding (UTF-8 unless a coding cookie says"
+            f" otherwise): {error}"
+        ) from error
+
+
 def batchify(
     ids: Sequence[int] | torch.Tensor, batch_size: int
 ) -> tuple[torch.Tensor, torch.Tensor]:

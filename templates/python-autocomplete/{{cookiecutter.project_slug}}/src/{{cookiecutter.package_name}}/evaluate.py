@@ -25,6 +25,7 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch.nn import functional
@@ -36,6 +37,7 @@ from .predict import Completer
 from .tokenizer import LAYOUT, NEWLINE, PLACEHOLDERS, Token
 from .vocab import SPECIALS, Vocabulary
 
+COMPLETION = "completion.json"  # a run folder's annotated example (completion_example)
 POPUP_SIZE = 64  # candidates an editor keeps per position for its suggestion list
 
 
@@ -110,6 +112,33 @@ def keystrokes_saved(ranking: Ranking, tokens: Sequence[Token], vocab: Vocabular
     ``tokens`` is the stream the ranking was computed on; each token's ``source`` is what
     the programmer would type. See the module docstring for the simulated editor.
     """
+    trace = keystroke_trace(ranking, tokens, vocab)
+    typed = sum(step.typed for step in trace if step.counted)
+    return sum(step.saved for step in trace) / typed if typed else 0.0
+
+
+@dataclass(frozen=True)
+class Keystrokes:
+    """One token of the simulated typing session: what it costs and what the model saved.
+
+    ``how`` is ``"typed"`` (every character typed), ``"token"`` (the first characters typed,
+    the best suggestion accepted with one key) or ``"line"`` (inside a greedy rest of the line
+    accepted with one key, paid on its first token; the newline is typed). ``counted`` is
+    false for literals, whose text is never suggested nor counted.
+    """
+
+    source: str
+    text: str
+    typed: int
+    saved: int
+    how: str
+    counted: bool
+
+
+def keystroke_trace(
+    ranking: Ranking, tokens: Sequence[Token], vocab: Vocabulary
+) -> list[Keystrokes]:
+    """The simulated programmer's session token by token (``keystrokes_saved`` sums it)."""
     stream = tokens[ranking.first : ranking.first + len(ranking.targets)]
     offered = [
         None if text in PLACEHOLDERS or text in LAYOUT or text in SPECIALS else text
@@ -118,19 +147,32 @@ def keystrokes_saved(ranking: Ranking, tokens: Sequence[Token], vocab: Vocabular
     targets = ranking.targets.tolist()
     candidates = ranking.candidates.tolist()
     line_ok, line_chars, line_end = _whole_line_suggestions(ranking, stream)
-    typed = sum(token.typed_chars for token in stream if token.text not in PLACEHOLDERS)
-    saved = 0
+    trace: list[Keystrokes] = []
+
+    def step(token: Token, saved: int, how: str) -> Keystrokes:
+        counted = token.text not in PLACEHOLDERS
+        return Keystrokes(token.source, token.text, token.typed_chars, saved, how, counted)
+
     position = 0
     while position < len(stream):
         if line_ok[position] and line_chars[position] >= 2:  # accept the rest of the line
-            saved += line_chars[position] - 1
-            position = line_end[position] + 1  # the programmer presses Enter
+            end = min(line_end[position], len(stream) - 1)
+            key = 1  # the key that accepts the line is typed; Enter (the newline) is typed too
+            for index in range(position, end + 1):
+                token = stream[index]
+                saved = 0 if token.text == NEWLINE else token.typed_chars
+                paid = min(key, saved)
+                key -= paid
+                trace.append(step(token, saved - paid, "line"))
+            position = end + 1
             continue
         text = offered[targets[position]]
+        saved = 0
         if text is not None and len(text) >= 2 and text == stream[position].source:
-            saved += _saved_on_token(text, candidates[position], offered)
+            saved = _saved_on_token(text, candidates[position], offered)
+        trace.append(step(stream[position], saved, "token" if saved else "typed"))
         position += 1
-    return saved / typed if typed else 0.0
+    return trace
 
 
 def _saved_on_token(text: str, candidates: Sequence[int], offered: Sequence[str | None]) -> int:
@@ -262,3 +304,44 @@ def evaluate_heldout(
     metrics["heldout_tokens"] = len(ranking.targets)
     metrics["heldout_unk_rate"] = sum(i == vocab.unk_id for i in ids) / max(1, len(ids))
     return metrics
+
+
+def completion_example(
+    model: LSTMLanguageModel,
+    vocab: Vocabulary,
+    tokens: Sequence[Token],
+    *,
+    lines: int = 12,
+    device: str | torch.device = "cpu",
+) -> dict[str, Any]:
+    """A real held-out snippet typed with the model's help, token by token (for ``report``).
+
+    The snippet is the first ``def`` that starts a line after a third of ``tokens``, through
+    ``lines`` lines; the model reads it as it reads every held-out token (the same contexts,
+    with the code before it), and ``keystroke_trace`` says what was typed and what accepted.
+    """
+    starts = [
+        index
+        for index in range(1, len(tokens))
+        if tokens[index].text == "def" and tokens[index - 1].text in LAYOUT
+    ]
+    later = [index for index in starts if index >= len(tokens) // 3]
+    start = (later or starts or [0])[0]
+    end, newlines = start, 0
+    while end < len(tokens) and newlines < lines:
+        newlines += tokens[end].text == NEWLINE
+        end += 1
+    context_start = max(0, start - MAX_CONTEXT)
+    window = tokens[context_start:end]
+    ranking = rank_lstm(
+        model, vocab.encode(token.text for token in window), batch_size=1, device=device
+    )
+    trace = keystroke_trace(ranking, window, vocab)[max(0, start - context_start - ranking.first) :]
+    return {
+        "tokens": [
+            [step.source, step.text, step.typed, step.saved, step.how, step.counted]
+            for step in trace
+        ],
+        "typed": sum(step.typed for step in trace if step.counted),
+        "saved": sum(step.saved for step in trace),
+    }

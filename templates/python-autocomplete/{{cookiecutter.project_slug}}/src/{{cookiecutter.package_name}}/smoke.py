@@ -26,12 +26,13 @@ import torch
 from .checkpoint import load_checkpoint, save_checkpoint
 from .criteria import smoke_targets
 from .data import DEFAULT_SEED, load_split
-from .evaluate import evaluate_heldout
+from .evaluate import COMPLETION, completion_example, evaluate_heldout
 from .model import LSTMLanguageModel, ModelConfig
 from .ngram import fit_baselines
 from .predict import Completer
+from .runs import write_json
 from .targets import build_report
-from .train import TrainConfig, seed_everything, train
+from .train import TrainConfig, seed_everything, train, write_history
 from .vocab import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,10 @@ def _measure(
         path = save_checkpoint(Path(out_dir) / "model.pt", model, vocab, meta)
         model = load_checkpoint(path, model_factory=model_factory).model  # as `predict` loads it
         log.info("saved %s", path)
+        write_history(Path(out_dir), result)
+        write_json(
+            Path(out_dir) / COMPLETION, completion_example(model, vocab, heldout_corpus.tokens)
+        )
     completion = Completer(model, vocab).complete(EXAMPLE_PREFIX)
     log.info("example: %r -> %r", EXAMPLE_PREFIX.rsplit("\n", 1)[-1], completion)
 

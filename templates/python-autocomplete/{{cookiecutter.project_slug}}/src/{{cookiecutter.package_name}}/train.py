@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch.nn import functional
 
 from .data import batchify, windows
 from .model import MAX_CONTEXT, LSTMLanguageModel, State, detach_state
+from .runs import HISTORY, atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,12 @@ class TrainResult:
     """What happened: the loss of every step, and how much text and time it took."""
 
     losses: list[float] = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)
+    elapsed: list[float] = field(default_factory=list)  # seconds since the start, per step
     tokens_seen: int = 0
     epochs: float = 0.0
     seconds: float = 0.0
+    interrupted: bool = False  # Ctrl-C ended the training early (``stop_on_interrupt``)
 
     @property
     def steps(self) -> int:
@@ -56,6 +62,33 @@ class TrainResult:
         """Mean loss of the first or the last ``window`` steps (nan before any step)."""
         part = self.losses[:window] if first else self.losses[-window:]
         return sum(part) / len(part) if part else math.nan
+
+    def history(self, window: int = 50) -> list[dict[str, float]]:
+        """One row per step for the run folder's history: the step's loss, the mean loss of the
+        last ``window`` steps (the learning curve a person reads), learning rate, seconds."""
+        rows = []
+        total = 0.0
+        for index, loss in enumerate(self.losses):
+            total += loss - (self.losses[index - window] if index >= window else 0.0)
+            rows.append(
+                {
+                    "step": index + 1,
+                    "loss": loss,
+                    "loss_mean": total / min(index + 1, window),
+                    "lr": self.learning_rates[index],
+                    "seconds": self.elapsed[index],
+                }
+            )
+        return rows
+
+
+def write_history(folder: Path, result: TrainResult) -> Path:
+    """The per-step history (``TrainResult.history``) as the run folder's ``history.jsonl``."""
+    with atomic_file(Path(folder) / HISTORY) as staging:
+        staging.write_text(
+            "".join(json.dumps(row) + "\n" for row in result.history()), encoding="utf-8"
+        )
+    return Path(folder) / HISTORY
 
 
 def seed_everything(seed: int) -> None:
@@ -78,6 +111,7 @@ def train(
     *,
     device: str | torch.device = "cpu",
     on_progress: Callable[[TrainResult], None] | None = None,
+    stop_on_interrupt: bool = False,
 ) -> TrainResult:
     """Train ``model`` on the token-id stream ``ids`` until the step or time budget is spent.
 
@@ -87,7 +121,28 @@ def train(
     parameters that require gradients are trained (freeze one to ablate it); raises
     ``ValueError`` when none does.
     ``on_progress`` is called every ``log_every`` steps (to log, or to save a checkpoint).
+    With ``stop_on_interrupt``, Ctrl-C ends the training (the model keeps what it learned,
+    ``TrainResult.interrupted`` says so) instead of the program.
     """
+    result = TrainResult()
+    try:
+        _train(model, ids, config, result, device, on_progress)
+    except KeyboardInterrupt:
+        if not stop_on_interrupt:
+            raise
+        result.interrupted = True
+        log.warning("interrupted at step %d: the model keeps what it learned so far", result.steps)
+    return result
+
+
+def _train(
+    model: LSTMLanguageModel,
+    ids: Sequence[int],
+    config: TrainConfig,
+    result: TrainResult,
+    device: str | torch.device,
+    on_progress: Callable[[TrainResult], None] | None,
+) -> None:
     inputs, targets = batchify(ids, config.batch_size)
     inputs, targets = inputs.to(device), targets.to(device)
     model.to(device).train()
@@ -95,7 +150,6 @@ def train(
     if not trainable:
         raise ValueError("the model has no trainable parameters")
     optimizer = torch.optim.Adam(trainable, lr=config.lr)
-    result = TrainResult()
     budget_seconds = config.max_minutes * 60 if config.max_minutes is not None else math.inf
     windows_per_context = max(1, config.context // config.seq_len)
     start = time.perf_counter()
@@ -107,15 +161,16 @@ def train(
             if index % windows_per_context == 0:
                 state = None  # a blank start, as when completing from the code before the cursor
             elapsed = time.perf_counter() - start
+            result.seconds = elapsed
             if _spent(config, result.steps, elapsed, budget_seconds):
-                result.seconds = elapsed
-                return result
+                return
             progress = max(
                 result.steps / config.max_steps if config.max_steps else 0.0,
                 elapsed / budget_seconds,
             )
+            rate = learning_rate(config, result.steps, progress)
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(config, result.steps, progress)
+                group["lr"] = rate
             logits, state = model(window_inputs, state)
             state = detach_state(state)
             loss = functional.cross_entropy(logits.flatten(0, 1), window_targets.flatten())
@@ -124,6 +179,8 @@ def train(
             torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
             optimizer.step()
             result.losses.append(loss.item())
+            result.learning_rates.append(rate)
+            result.elapsed.append(time.perf_counter() - start)
             result.tokens_seen += window_targets.numel()
             result.epochs = result.tokens_seen / targets.numel()
             if result.steps % config.log_every == 0:

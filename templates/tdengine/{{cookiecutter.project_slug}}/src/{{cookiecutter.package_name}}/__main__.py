@@ -1,17 +1,22 @@
-"""Command line: smoke (offline), and ping / ingest / query / detect / forecast / bench (need
-TDengine).
+"""Command line: smoke (offline), ping / ingest / query / detect / forecast / bench (need
+TDengine), and report (figures and the README's Results from a run folder).
 
 Every command logs to stderr and prints one JSON report as the last line of stdout (the shape of
 `targets.py`); it exits 0 when its targets are met, 1 when not (or a statement failed), 2 when no
-server or connector is available (one line on stderr saying how to start one).
+server or connector is available (one line on stderr saying how to start one). Each but `ping`
+leaves its run folder `runs/<command>` (`runs/<command>-<db>` for the database commands):
+report, history, config with the seed, environment, and what `report` draws (see
+`evidence.py`). A command that fails leaves none.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from . import pipeline
@@ -25,6 +30,7 @@ from .connect import (
 from .data import DEFAULT_SEED, DEFAULT_START_MS, FleetConfig
 from .detect import DETECTORS
 from .forecast import FORECASTERS
+from .runs import RunFolder
 from .targets import describe, emit
 
 FLEET_SIZE = {{ cookiecutter.fleet_size }}
@@ -156,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--repeat", type=int, default=5)
     _fleet_args(p, None)
+
+    p = sub.add_parser("report", help="figures/ and the README's Results section from a run folder")
+    p.add_argument("run", nargs="?", type=Path, default=None, help="runs/<name> (default: latest)")
+    p.add_argument("--readme", type=Path, default=Path("README.md"))
+    p.add_argument("--figures", type=Path, default=Path("figures"))
     return parser
 
 
@@ -166,11 +177,37 @@ def _bench_dsns() -> list[str]:
     return [f"http://{auth}{d.host}:{port}", f"ws://{auth}{d.host}:{port}"]
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run_name(args: argparse.Namespace) -> str:
+    """The run folder's name: the command, and the database it worked on."""
+    db = getattr(args, "db", None)
+    return f"{args.command}-{db}" if db else str(args.command)
+
+
+def run_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings of the run, with the seed of the fleet it generated (or scored)."""
+    config = {k: v for k, v in vars(args).items() if k != "command"}
+    config["command"] = args.command
+    if args.command != "smoke":
+        recorded = Path("runs", f"{getattr(args, 'db', '')}.json")
+        given = hasattr(args, "seed") and _fleet_given(args)
+        if args.command in ("query", "detect", "forecast") and not given and recorded.is_file():
+            config["seed"] = json.loads(recorded.read_text(encoding="utf-8"))["fleet"]["seed"]
+        elif hasattr(args, "seed"):
+            config["seed"] = _fleet_config(args).seed
+    return config
+
+
+def run(args: argparse.Namespace, folder: RunFolder | None = None) -> dict[str, Any]:
     """Dispatch one parsed command; returns its JSON report."""
     if args.command == "smoke":
         return pipeline.smoke(
-            args.devices, args.days, args.seed, args.workers, args.detector, args.forecaster
+            args.devices,
+            args.days,
+            args.seed,
+            args.workers,
+            args.detector,
+            args.forecaster,
+            folder=folder,
         )
     if args.command == "ping":
         return pipeline.ping(args.dsn, args.wait)
@@ -195,10 +232,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     if args.command == "detect":
         config = _fleet_config(args) if _fleet_given(args) else None
-        return pipeline.detect_fleet(args.dsn, args.db, config)
+        return pipeline.detect_fleet(args.dsn, args.db, config, folder=folder)
     if args.command == "forecast":
         config = _fleet_config(args) if _fleet_given(args) else None
-        return pipeline.forecast_fleet(args.dsn, args.db, config)
+        return pipeline.forecast_fleet(args.dsn, args.db, config, folder=folder)
     if args.command == "bench":
         return pipeline.bench(
             args.dsn or _bench_dsns(),
@@ -215,8 +252,25 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code (0 targets met, 1 missed or failed, 2 no server)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if args.command == "report":
+        from .report import make_report
+
+        try:
+            made = make_report(args.run, args.readme, args.figures)
+        except (FileNotFoundError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        for path in made:
+            print(path)
+        return 0
+    where = None
     try:
-        result = run(args)
+        if args.command == "ping":  # computes nothing: no run folder
+            result = run(args)
+        else:
+            with RunFolder(run_name(args), run_config(args)) as folder:
+                result = run(args, folder)
+                where = folder.finish(result)
     except (ServerUnavailable, ConnectorUnavailable) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -224,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(describe(result), file=sys.stderr)
+    if where is not None:
+        print(f"run folder: {where} (make report draws it)", file=sys.stderr)
     return emit(result)
 
 

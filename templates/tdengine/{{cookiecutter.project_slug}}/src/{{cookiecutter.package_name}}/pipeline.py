@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from . import evidence as evidence_
 from . import queries
 from .connect import Client, Dsn, QueryError, ServerUnavailable, open_client
 from .context import local_meters, meter_series, profile_from_windows, profile_local
@@ -51,9 +52,9 @@ from .detect import (
 )
 from .evaluate import precision_recall_f1, recall_by_label
 from .fake_server import FakeTDengine
-from .forecast import FORECASTERS, Forecaster, by_day, evaluate
+from .forecast import FORECASTERS, Forecaster, SeasonalNaive, by_day, evaluate
 from .ingest import default_method, ingest, prepare
-from .runs import write_json
+from .runs import RunFolder, write_json
 from .sql import MAX_SQL_LENGTH, Target
 from .targets import Target as Claim
 from .targets import beats_baseline, beats_baseline_by_factor, build_report, published
@@ -137,9 +138,11 @@ def detection_study(
     series: Sequence[tuple[int, dict[str, np.ndarray]]],
     detector: DetectorSpec = "scorer",
     dev: Sequence[Readings] | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Claim]]:
     """Fit the model and the baselines on the dev fleets (default: `dev_fleets(fleet)`), then
-    score the stored `series` of `fleet` against its truth. Returns (metrics, targets)."""
+    score the stored `series` of `fleet` against its truth. Returns (metrics, targets); with
+    `evidence` (a dict), also leaves the scored meters and every detector's flags in it."""
     t0 = time.perf_counter()
     dev = dev_fleets(fleet) if dev is None else dev
     dev_meters = [m for d in dev for m in local_meters(d)]
@@ -155,9 +158,11 @@ def detection_study(
         ScoreDetector(use_peers=False, name="own_history"),
     ]
     results: dict[str, dict[str, Any]] = {}
+    per_meter: dict[str, list[np.ndarray]] = {}
     for det, key in [(model, "model"), *((r, r.name) for r in rivals)]:
         det.fit(dev_meters)
-        flags = np.concatenate([det.flags(m) for m in test])
+        per_meter[key] = [det.flags(m) for m in test]
+        flags = np.concatenate(per_meter[key])
         results[key] = {
             **precision_recall_f1(flags, truth),
             "calibration_recall": round(float(flags[calibration].mean()), 4)
@@ -167,6 +172,8 @@ def detection_study(
             "settings": det.settings(),
             "name": det.name,
         }
+    if evidence is not None:
+        evidence.update(meters=test, flags=per_meter)
     m = results["model"]
     metrics = {
         "detector": model.name,
@@ -202,15 +209,26 @@ def forecast_study(
     profile: np.ndarray,
     forecaster: ForecasterSpec = "seasonal-mean",
     dev: Sequence[Readings] | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Claim]]:
     """Fit the forecaster on the dev fleets' load profiles (default: `dev_fleets(fleet)`), then
-    forecast the last day of the stored `profile`. Returns (metrics, targets)."""
+    forecast the last day of the stored `profile`. Returns (metrics, targets); with `evidence`
+    (a dict), also leaves the profile and both forecasts in it."""
     slots_per_day = 86_400_000 // FORECAST_STEP_MS
     model = _forecaster(forecaster)
     dev = dev_fleets(fleet) if dev is None else dev
     model.fit([by_day(profile_local(d, FORECAST_STEP_MS), slots_per_day) for d in dev])
     days = by_day(profile, slots_per_day)
-    model_mae, naive_mae, _ = evaluate(model, days)
+    model_mae, naive_mae, predicted = evaluate(model, days)
+    if evidence is not None:
+        evidence.update(
+            devices=[d.name for d in fleet.devices],
+            profile=profile,
+            forecast=predicted,
+            naive=SeasonalNaive().predict(days[:, :-1, :]),
+            start_ms=fleet.config.start_ms,
+            step_ms=FORECAST_STEP_MS,
+        )
     metrics = {
         "forecaster": model.name,
         "forecast_settings": model.settings(),
@@ -244,6 +262,7 @@ def smoke(
     workers: int = 2,
     detector: DetectorSpec = "scorer",
     forecaster: ForecasterSpec = "seasonal-mean",
+    folder: RunFolder | None = None,
 ) -> dict[str, Any]:
     """The whole pipeline offline: generate a fleet, ingest it through the real taosrest client
     into the loopback fake, read every series and the 15-minute averages back, detect and
@@ -273,10 +292,14 @@ def smoke(
         requests = fake.requests
     log.info("read back %d series and %d load windows", len(series), profile.size)
     dev = dev_fleets(fleet)
-    det_metrics, det_targets = detection_study(fleet, series, detector, dev)
+    seen: dict[str, Any] = {}
+    shown: dict[str, Any] = {}
+    det_metrics, det_targets = detection_study(fleet, series, detector, dev, seen)
     log.info("detection F1 %.3f (union of trivial rules %.3f)", det_metrics["anomaly_f1"],
              det_metrics["union_f1"])  # fmt: skip
-    fc_metrics, fc_targets = forecast_study(fleet, profile, forecaster, dev)
+    fc_metrics, fc_targets = forecast_study(fleet, profile, forecaster, dev, shown)
+    if folder is not None:
+        evidence_.save(folder, seen, shown)
     log.info("forecast MAE %.3f vs seasonal naive %.3f", fc_metrics["forecast_mae"],
              fc_metrics["seasonal_naive_mae"])  # fmt: skip
     metrics = {
@@ -451,7 +474,9 @@ def query_timings(
     return build_report(metrics, targets, t0)
 
 
-def detect_fleet(dsn: str, db: str, fleet_config: FleetConfig | None = None) -> dict[str, Any]:
+def detect_fleet(
+    dsn: str, db: str, fleet_config: FleetConfig | None = None, folder: RunFolder | None = None
+) -> dict[str, Any]:
     """Read every meter back, score it, and compare the model with the baselines (the smoke's
     detection study against a real server). The truth is regenerated from the fleet config saved
     by `ingest` (runs/<db>.json), or from `fleet_config` if given."""
@@ -462,11 +487,16 @@ def detect_fleet(dsn: str, db: str, fleet_config: FleetConfig | None = None) -> 
     ts_col = queries.timestamp_column(client, tgt)
     series, read_ms = queries.timed(lambda: read_back(client, tgt, ts_col, fleet))
     client.close()
-    metrics, targets = detection_study(fleet, series)
+    seen: dict[str, Any] = {}
+    metrics, targets = detection_study(fleet, series, evidence=seen)
+    if folder is not None:
+        evidence_.save(folder, detection=seen)
     return build_report({"db": db, "read_back_ms": read_ms, **metrics}, targets, t0)
 
 
-def forecast_fleet(dsn: str, db: str, fleet_config: FleetConfig | None = None) -> dict[str, Any]:
+def forecast_fleet(
+    dsn: str, db: str, fleet_config: FleetConfig | None = None, folder: RunFolder | None = None
+) -> dict[str, Any]:
     """Forecast the last stored day from 15-minute INTERVAL averages of the days before, against
     seasonal naive (the smoke's forecast study against a real server)."""
     t0 = time.perf_counter()
@@ -478,7 +508,10 @@ def forecast_fleet(dsn: str, db: str, fleet_config: FleetConfig | None = None) -
     ts_col = queries.timestamp_column(client, tgt)
     profile, query_ms = queries.timed(lambda: load_profile(client, tgt, ts_col, fleet))
     client.close()
-    metrics, targets = forecast_study(fleet, profile)
+    shown: dict[str, Any] = {}
+    metrics, targets = forecast_study(fleet, profile, evidence=shown)
+    if folder is not None:
+        evidence_.save(folder, forecast=shown)
     return build_report({"db": db, "load_profile_ms": query_ms, **metrics}, targets, t0)
 
 

@@ -4,9 +4,12 @@ python -m {{ cookiecutter.package_name }} smoke      # both bridges and two base
 python -m {{ cookiecutter.package_name }} train      # real mode: --bridge, --dataset mnist
 python -m {{ cookiecutter.package_name }} evaluate   # a checkpoint, through the DLPack bridge
 python -m {{ cookiecutter.package_name }} bench      # interop cost, numpy copy vs DLPack
+python -m {{ cookiecutter.package_name }} report     # figures, README Results, MODEL_CARD.md from a run
 
 smoke, train and evaluate end with the same report: {"ok", "seconds", "metrics", "targets"}; the
-exit code is 0 when every target is met and 1 otherwise.
+exit code is 0 when every target is met and 1 otherwise. Each of them, and bench, leaves a run
+folder (runs/smoke, runs/train, runs/evaluate, runs/bench: report, history, config with the
+seed, environment) that `report` draws.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .data import DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from .targets import Target
 
 DEFAULT_BRIDGE = "{{ cookiecutter.default_bridge }}"
 # Whether `bench` also draws runs/bench/bench.png (matplotlib); --plot / --no-plot decide per run.
@@ -45,18 +51,49 @@ def _set_threads(args: argparse.Namespace) -> None:
 
 
 def smoke(args: argparse.Namespace) -> int:
-    """Train the hybrid model through both bridges and the baselines on the bundled digits."""
-    from .experiment import run_smoke
+    """Train the hybrid model through both bridges and the baselines on the bundled digits, then
+    a quick interop bench; leave it all in runs/smoke (make report draws it)."""
+    import math
 
-    return _finish(run_smoke(seed=args.seed, epochs=args.epochs, threads=args.threads))
+    from . import experiment
+    from .runs import RunFolder
+
+    config = experiment.smoke_config(args.seed, args.epochs)
+    settings = {"command": "smoke", "seed": config.seed, "threads": args.threads,
+                "bench_sizes": list(SMOKE_BENCH_SIZES), **config.to_dict()}  # fmt: skip
+    with RunFolder("smoke", settings) as run:
+        curves: dict[str, list[float]] = {}
+        report = experiment.run_smoke(
+            seed=args.seed, epochs=args.epochs, threads=args.threads, curves=curves
+        )
+        steps_per_epoch = math.ceil(len(curves.get("dlpack", [])) / max(config.epochs, 1))
+        for row in experiment.step_history(curves, steps_per_epoch):
+            run.log(**row)
+        report["metrics"].update(_quick_bench(run.path("bench.csv")))
+        code = _finish(report)
+        log.info("run folder: %s (make report draws it)", run.finish(report))
+    return code
+
+
+# The smoke's interop bench: 4 KB to 16 MB, a few hundredths of a second per measurement.
+SMOKE_BENCH_SIZES = tuple(4096 * 4**i for i in range(7))
+
+
+def _quick_bench(csv_path: Path) -> dict[str, Any]:
+    """Time the interop routes at the smoke's sizes into ``csv_path``; return the summary."""
+    from .bench import run_benchmark, summarize, write_csv
+
+    log.info("interop bench, numpy copy vs DLPack, 4 KB to 16 MB")
+    rows = run_benchmark(SMOKE_BENCH_SIZES, min_seconds=0.01, max_repeats=50)
+    write_csv(rows, csv_path)
+    return {f"bench_{key}": value for key, value in summarize(rows).items()}
 
 
 def train(args: argparse.Namespace) -> int:
     """Train through one bridge or both; write model.pt and metrics.json per bridge."""
     started = time.perf_counter()
-    from . import legacy
     from .config import ModelConfig, TrainConfig
-    from .data import load_split
+    from .runs import RunFolder
 
     hidden = tuple(int(h) for h in args.hidden.split(","))
     config = TrainConfig(
@@ -68,29 +105,56 @@ def train(args: argparse.Namespace) -> int:
     )
     bridges = ["dlpack", "tfpyth"] if args.bridge == "both" else [args.bridge]
     out = Path(args.out)
+    dataset_metrics = _fetch(args.dataset)  # once, here, before the tfpyth child reads it too
+    settings = {"command": "train", "dataset": args.dataset, "bridges": bridges,
+                "threads": args.threads, **config.to_dict()}  # fmt: skip
+    # runs/train (--out) is the run folder: staged beside it, moved into place when done
+    with RunFolder(out.name, settings, root=out.parent) as run:
+        report = _train(args, config, bridges, run, dataset_metrics, started)
+        code = _finish(report)
+        log.info("run folder: %s (make report draws it)", run.finish(report))
+    return code
+
+
+def _train(
+    args: argparse.Namespace,
+    config: Any,
+    bridges: list[str],
+    run: Any,
+    dataset_metrics: dict[str, Any],
+    started: float,
+) -> dict[str, Any]:
+    """Train each bridge into the run folder; return the report."""
+    import math
+
+    from . import legacy
+    from .data import load_split
+    from .runs import write_json
+
     runs = {}
     if "tfpyth" in bridges:  # started first: it runs beside the DLPack bridge
         log.info("training through tfpyth on %s (subprocess)", args.dataset)
         runs["tfpyth"] = legacy.start_tfpyth(
-            config, dataset=args.dataset, out_dir=out / "tfpyth", threads=args.threads
+            config, dataset=args.dataset, out_dir=run.path("tfpyth"), threads=args.threads
         )
     _set_threads(args)
-    from .experiment import accuracy_targets, bridge_metrics, step_loss_gap
+    from .experiment import accuracy_targets, bridge_metrics, step_history, step_loss_gap
     from .train import train_dlpack
 
     split = load_split(args.dataset, seed=args.seed)
     results = {}
     if "dlpack" in bridges:
         log.info("training through dlpack on %s", args.dataset)
-        results["dlpack"] = train_dlpack(split, config, out / "dlpack")
+        results["dlpack"] = train_dlpack(split, config, run.path("dlpack"))
     if "tfpyth" in runs:
         results["tfpyth"] = runs["tfpyth"].result()
-    metrics: dict[str, Any] = {"dataset": args.dataset}
+    metrics: dict[str, Any] = {"dataset": args.dataset, **dataset_metrics}
     for bridge, result in results.items():
-        (out / bridge).mkdir(parents=True, exist_ok=True)
         saved = {k: v for k, v in result.to_dict().items() if k != "predictions"}
         saved.update(dataset=args.dataset, config=config.to_dict())
-        (out / bridge / "metrics.json").write_text(json.dumps(saved, indent=2) + "\n")
+        if result.checkpoint:  # where it is once the run folder is in place
+            saved["checkpoint"] = str(run.target / bridge / "model.pt")
+        write_json(run.path(bridge) / "metrics.json", saved)
         metrics.update(bridge_metrics(result, bridge))
     if len(results) == 2:
         dl, old = results["dlpack"], results["tfpyth"]
@@ -98,12 +162,37 @@ def train(args: argparse.Namespace) -> int:
         metrics["prediction_agreement"] = sum(
             a == b for a, b in zip(dl.predictions, old.predictions, strict=True)
         ) / len(dl.predictions)
+    steps_per_epoch = math.ceil(len(split.y_train) / config.batch_size)
+    curves = {bridge: result.step_losses for bridge, result in results.items()}
+    for row in step_history(curves, steps_per_epoch):
+        run.log(**row)
     logreg = _logreg(split, metrics)
     accuracies = {b: r.test_accuracy for b, r in results.items()}
     from .targets import build_report
 
     targets = accuracy_targets(args.dataset, accuracies, logreg)
-    return _finish(build_report(metrics, targets, started))
+    return build_report(metrics, targets, started)
+
+
+def _fetch(dataset: str) -> dict[str, Any]:
+    """Download MNIST if it is not there yet (nothing to do for the digits).
+
+    Returns the metrics that say which file was used: ``mnist_official`` is false for any file
+    but Keras's (a mirror's re-encoding, a hand-made one), whose error is then not comparable
+    with the published one. A failed download ends the command with every attempt's error.
+    """
+    if dataset != "mnist":
+        return {}
+    from .data import DownloadError, fetch_mnist, mnist_is_official
+
+    try:
+        path = fetch_mnist()
+    except DownloadError as error:
+        raise SystemExit(f"error: {error}") from error
+    official = mnist_is_official(path)
+    if not official:
+        log.warning("%s is not Keras's MNIST file: the published target does not apply", path)
+    return {"mnist_file": str(path), "mnist_official": official}
 
 
 def _logreg(split: Any, metrics: dict[str, Any]) -> float | None:
@@ -124,34 +213,91 @@ def evaluate(args: argparse.Namespace) -> int:
     from .data import load_split
     from .evaluate import evaluate_checkpoint
     from .experiment import accuracy_targets
+    from .runs import RunFolder
     from .targets import build_report
 
+    dataset_metrics = _fetch(args.dataset)
     split = load_split(args.dataset, seed=args.seed)
-    metrics = evaluate_checkpoint(args.checkpoint, split)
-    logreg = _logreg(split, metrics)
-    targets = accuracy_targets(args.dataset, {"checkpoint": metrics["test_accuracy"]}, logreg)
-    return _finish(build_report(metrics, targets, started))
+    settings = {"command": "evaluate", "checkpoint": str(args.checkpoint),
+                "dataset": args.dataset, "seed": args.seed, "threads": args.threads}  # fmt: skip
+    with RunFolder("evaluate", settings) as run:
+        metrics = {**evaluate_checkpoint(args.checkpoint, split), **dataset_metrics}
+        logreg = _logreg(split, metrics)
+        targets = accuracy_targets(args.dataset, {"checkpoint": metrics["test_accuracy"]}, logreg)
+        report = build_report(metrics, targets, started)
+        code = _finish(report)
+        log.info("run folder: %s (make report draws it)", run.finish(report))
+    return code
 
 
 def bench(args: argparse.Namespace) -> int:
     """Interop cost study: numpy copy vs DLPack, 1 KB up to --max-mb."""
     _set_threads(args)
+    from dataclasses import asdict
+
     from .bench import KB, run_benchmark, summarize, write_csv, write_plot
+    from .runs import RunFolder
+    from .targets import build_report
 
     if args.max_mb * 1024 < args.min_kb or args.min_kb < 1:
         raise SystemExit("need 1 <= --min-kb <= --max-mb * 1024")
-    sizes, size = [], KB * args.min_kb
+    sizes: list[int] = []
+    size = KB * args.min_kb
     while size <= args.max_mb * 1024 * KB:
         sizes.append(size)
         size *= 4
-    rows = run_benchmark(tuple(sizes), min_seconds=args.min_seconds)
     out = Path(args.out)
-    csv_path = write_csv(rows, out / "bench.csv")
-    plot_path = write_plot(rows, out / "bench.png") if args.plot else None
+    settings = {"command": "bench", "sizes": sizes, "min_seconds": args.min_seconds,
+                "threads": args.threads}  # fmt: skip
+    started = time.perf_counter()
+    # --out (runs/bench) is the run folder: bench.csv is its history too, one row a measurement
+    with RunFolder(out.name, settings, root=out.parent) as run:
+        rows = run_benchmark(tuple(sizes), min_seconds=args.min_seconds)
+        for row in rows:
+            run.log(**asdict(row))
+        write_csv(rows, run.path("bench.csv"))
+        drawn = write_plot(rows, run.path("bench.png")) if args.plot else None
+        summary = summarize(rows)
+        run.finish(build_report(summary, bench_targets(summary), started))
     sys.stdout.write(
-        json.dumps({"csv": str(csv_path), "plot": plot_path and str(plot_path), **summarize(rows)})
+        json.dumps(
+            {
+                "csv": str(out / "bench.csv"),
+                "plot": drawn and str(out / "bench.png"),
+                **summary,
+            }
+        )
         + "\n"
     )
+    return 0
+
+
+def bench_targets(summary: dict[str, Any]) -> dict[str, Target]:
+    """The bench's checks: DLPack shares memory in both directions, measured (not assumed)."""
+    from .targets import Target
+
+    return {
+        f"{key}_dlpack_zero_copy": Target(
+            float(summary[f"{key}_dlpack_shares_memory"]),
+            ">=",
+            1.0,
+            "measured: a write through one framework is seen through the other (README)",
+        )
+        for key in ("torch_to_tf", "tf_to_torch")
+    }
+
+
+def report(args: argparse.Namespace) -> int:
+    """Figures, the README's Results section and MODEL_CARD.md from a run folder."""
+    from .report import make_report
+
+    try:
+        made = make_report(args.run, args.readme, args.figures)
+    except (FileNotFoundError, ValueError) as error:
+        log.error("%s", error)
+        return 1
+    for path in made:
+        sys.stdout.write(f"{path}\n")
     return 0
 
 
@@ -210,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw bench.png beside the CSV (matplotlib)",
     )
     p.set_defaults(func=bench)
+
+    p = sub.add_parser("report", help="figures/, README Results and MODEL_CARD.md from a run")
+    p.add_argument("run", nargs="?", type=Path, default=None, help="runs/<name> (default: latest)")
+    p.add_argument("--readme", type=Path, default=Path("README.md"))
+    p.add_argument("--figures", type=Path, default=Path("figures"))
+    p.set_defaults(func=report)
     return parser
 
 

@@ -131,40 +131,16 @@ def write_csv(rows: list[BenchRow], path: str | Path) -> Path:
 
 
 def write_plot(rows: list[BenchRow], path: str | Path) -> Path | None:
-    """Draw time against size (log-log), one line per route; ``None`` without matplotlib."""
-    try:
-        import matplotlib
+    """Draw time against size (log-log), one panel per direction, in the style of `make report`
+    (the same figure); ``None`` without matplotlib."""
+    import importlib.util
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    if importlib.util.find_spec("matplotlib") is None:
         log.info("matplotlib is not installed: no plot (it comes with the dev group: make setup)")
         return None
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for direction in ("torch->tf", "tf->torch"):
-        for method, style in (("numpy", "o-"), ("dlpack", "s--")):
-            line = [r for r in rows if r.direction == direction and r.method == method]
-            ax.plot(
-                [r.size_bytes for r in line],
-                [r.median_seconds * 1e6 for r in line],
-                style,
-                label=f"{direction} {method}",
-            )
-    sizes = sorted({r.size_bytes for r in rows})
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(sizes, [human_size(s) for s in sizes])
-    ax.set_yscale("log")
-    ax.set_xlabel("tensor size (bytes)")
-    ax.set_ylabel("median time per transfer (us)")
-    ax.set_title("TensorFlow <-> PyTorch: numpy copy vs DLPack")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    from .report import bench_figure
+
+    return bench_figure([asdict(row) for row in rows], Path(path))
 
 
 def summarize(rows: list[BenchRow]) -> dict[str, Any]:

@@ -178,11 +178,14 @@ def run_smoke(
     epochs: int = SMOKE_EPOCHS,
     threads: int = 1,
     config: TrainConfig | None = None,
+    curves: dict[str, list[float]] | None = None,
 ) -> dict[str, Any]:
     """Train the smoke model through both bridges and both baselines; return the report.
 
     ``config`` replaces the smoke's settings (``smoke_config(seed, epochs)``) as a whole: tests
-    use it to break the model on purpose through this very code path.
+    use it to break the model on purpose through this very code path. ``curves``, when given,
+    receives the loss of every training step of each model that trained (``dlpack``,
+    ``tfpyth``, ``frozen_extractor``), for the run folder's history.
     """
     started = time.perf_counter()
     from . import legacy
@@ -206,7 +209,7 @@ def run_smoke(
             run = legacy.start_tfpyth(config, out_dir=Path(tmp) / "tfpyth", threads=threads)
         except legacy.TfpythUnavailable as error:
             log.error("tfpyth path: %s", error)
-        metrics, dl = _smoke_in_process(split, config, threads, Path(tmp))
+        metrics, dl, frozen = _smoke_in_process(split, config, threads, Path(tmp))
         legacy_result = None
         if run is not None:
             try:
@@ -214,6 +217,10 @@ def run_smoke(
             except RuntimeError as error:
                 log.error("tfpyth path: %s", error)
         metrics.update(_compare_bridges(split, dl, legacy_result))
+    if curves is not None:
+        curves.update(dlpack=dl.step_losses, frozen_extractor=frozen.step_losses)
+        if legacy_result is not None:
+            curves["tfpyth"] = legacy_result.step_losses
     from .targets import build_report
 
     return build_report(metrics, smoke_targets(metrics), started)
@@ -221,7 +228,7 @@ def run_smoke(
 
 def _smoke_in_process(
     split: Any, config: TrainConfig, threads: int, tmp: Path
-) -> tuple[dict[str, Any], TrainResult]:
+) -> tuple[dict[str, Any], TrainResult, TrainResult]:
     """The DLPack bridge, the frozen extractor and logistic regression, in this process."""
     from .baselines import logistic_regression
     from .bridge import set_threads
@@ -243,7 +250,26 @@ def _smoke_in_process(
         "logreg_dev_accuracy": logreg.dev_accuracy,
         "logreg_C": logreg.setting,
     }
-    return metrics, dl
+    return metrics, dl, frozen
+
+
+def step_history(
+    curves: Mapping[str, Sequence[float]], steps_per_epoch: int
+) -> list[dict[str, Any]]:
+    """One history row per training step: its epoch and each model's loss (``<name>_loss``)."""
+    steps = max((len(losses) for losses in curves.values()), default=0)
+    return [
+        {
+            "step": step + 1,
+            "epoch": step // max(steps_per_epoch, 1) + 1,
+            **{
+                f"{name}_loss": losses[step]
+                for name, losses in curves.items()
+                if step < len(losses)
+            },
+        }
+        for step in range(steps)
+    ]
 
 
 def _compare_bridges(split: Any, dl: TrainResult, legacy: TrainResult | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from torch import nn
 
 from .bridge import TFModule
 from .config import DEFAULT_FEATURES, ModelConfig
+from .runs import atomic_file
 
 __all__ = [
     "DEFAULT_FEATURES",
@@ -171,17 +172,17 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint both training paths share; returns the path written."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {
-            "extractor": [w.detach().clone() for w in extractor_weights],
-            "head": head.state_dict(),
-            "config": asdict(config),
-            "n_features": n_features,
-            "n_classes": n_classes,
-        },
-        path,
-    )
+    with atomic_file(path) as partial:  # renamed into place once complete
+        torch.save(
+            {
+                "extractor": [w.detach().clone() for w in extractor_weights],
+                "head": head.state_dict(),
+                "config": asdict(config),
+                "n_features": n_features,
+                "n_classes": n_classes,
+            },
+            partial,
+        )
     return path
 
 
