@@ -18,10 +18,11 @@ from typing import Any
 import torch
 from transformers import set_seed
 
-from .data import load_sst2
+from .data import load_sst2, sst2_source
 from .errors import StarterError
 from .evaluate import accuracy, evaluate, latency_ms, predict_logits, text_classifier
 from .model import count_parameters, load_classifier, move_to, save_classifier
+from .runs import atomic_directory, write_json
 from .settings import (
     CPU_GOAL_ACCURACY,
     CPU_GOAL_MINUTES,
@@ -90,12 +91,12 @@ def real_targets(metrics: dict[str, Any], protocol: str) -> dict[str, Target]:
 
 
 def sst2_train_and_dev(
-    limit: int | None, seed: int, dev_examples: int = DEV_EXAMPLES
+    limit: int | None, seed: int, dev_examples: int = DEV_EXAMPLES, data: str | None = None
 ) -> tuple[tuple[list[str], list[int]], tuple[list[str], list[int]]]:
     """(train, dev) from SST-2 train: a seeded `dev_examples` phrases (at most a tenth) held out
     for choices, then `limit` of the rest for training (all of the rest when None). The two
     never overlap."""
-    texts, labels = load_sst2("train")
+    texts, labels = load_sst2("train", data=data)
     order = list(range(len(texts)))
     random.Random(seed).shuffle(order)
     n_dev = min(dev_examples, len(order) // 10)
@@ -116,19 +117,24 @@ def run_finetune(
     train_examples: int | None,
     config: TrainConfig,
     log: Callable[[str], None] | None = None,
+    data: str | None = None,
 ) -> dict[str, Any]:
     """Fine-tune `model_name` on (a seeded subset of) SST-2 train, score it on the validation set.
 
     A dev split held out from SST-2 train picks the epoch whose weights are kept; the validation
     set is scored once, at the end. Saves the model and tokenizer to `out_dir/model` and the
     report to `out_dir/metrics.json`; returns the report (targets: `real_targets`, `full` when
-    `train_examples` is None, else `subset`).
+    `train_examples` is None, else `subset`). SST-2 comes from `sst2_source(data)`. The model
+    folder is written beside its place and renamed into it when complete: a failed or
+    interrupted save leaves the previous model (or none), never half of one.
     """
     say = log or (lambda message: None)
     start = time.perf_counter()
     set_seed(config.seed)
-    (texts, labels), (dev_texts, dev_labels) = sst2_train_and_dev(train_examples, config.seed)
-    val_texts, val_labels = load_sst2("validation")
+    (texts, labels), (dev_texts, dev_labels) = sst2_train_and_dev(
+        train_examples, config.seed, data=data
+    )
+    val_texts, val_labels = load_sst2("validation", data=data)
     protocol = "full" if train_examples is None else "subset"
     say(
         f"SST-2: {len(texts):,} training phrases ({protocol}), {len(dev_texts):,} dev phrases, "
@@ -149,11 +155,19 @@ def run_finetune(
     scores = evaluate(model, tokenizer, val_texts, val_labels, max_length=config.max_length)
     timing = latency_ms(model, tokenizer, val_texts[:100], max_length=config.max_length)
     say(f"validation accuracy {scores['accuracy']:.4f} (epoch {result.best_epoch} kept on dev)")
-    model_dir = save_classifier(model, tokenizer, Path(out_dir) / "model")
-    run_info = {"model": model_name, "protocol": protocol, "train_examples": len(texts)}
-    (model_dir / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n")
+    model_dir = Path(out_dir) / "model"
+    run_info = {
+        "model": model_name,
+        "data": sst2_source(data),
+        "protocol": protocol,
+        "train_examples": len(texts),
+    }
+    with atomic_directory(model_dir) as staging:
+        save_classifier(model, tokenizer, staging)
+        (staging / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n")
     metrics: dict[str, Any] = {
         "model": model_name,
+        "data": sst2_source(data),
         "device": device.type,
         "protocol": protocol,
         **scores,
@@ -171,13 +185,17 @@ def run_finetune(
         "loss_last": result.mean_loss(first=False),
     }
     report = build_report(metrics, real_targets(metrics, protocol), start)
-    (Path(out_dir) / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_json(Path(out_dir) / "metrics.json", report)
     say(f"saved the model to {model_dir}")
     return report
 
 
 def run_evaluate(
-    model_dir: str | Path, device: torch.device, max_length: int = 64, latency_samples: int = 200
+    model_dir: str | Path,
+    device: torch.device,
+    max_length: int = 64,
+    latency_samples: int = 200,
+    data: str | None = None,
 ) -> dict[str, Any]:
     """Accuracy of a saved model on the SST-2 validation set, and its one-sentence latency.
 
@@ -190,8 +208,9 @@ def run_evaluate(
     protocol = json.loads(run_file.read_text())["protocol"] if run_file.is_file() else "full"
     model, tokenizer = load_classifier(path)
     move_to(model, device)
-    val_texts, val_labels = load_sst2("validation")
+    val_texts, val_labels = load_sst2("validation", data=data)
     metrics: dict[str, Any] = {
+        "data": sst2_source(data),
         "protocol": protocol,
         **evaluate(model, tokenizer, val_texts, val_labels, max_length=max_length),
         **latency_ms(model, tokenizer, val_texts[:latency_samples], max_length=max_length),
@@ -215,15 +234,15 @@ def predict(
     ]
 
 
-def download(model_name: str) -> dict[str, Any]:
+def download(model_name: str, data: str | None = None) -> dict[str, Any]:
     """Fetch the model, its tokenizer and both SST-2 splits into the Hugging Face cache."""
     for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         if os.environ.get(variable, "").lower() in ("1", "true", "yes", "on"):
             raise StarterError(f"{variable} is set: unset it to download (`unset {variable}`)")
     start = time.perf_counter()
     model, _ = load_classifier(model_name)
-    train_texts, _ = load_sst2("train")
-    val_texts, _ = load_sst2("validation")
+    train_texts, _ = load_sst2("train", data=data)
+    val_texts, _ = load_sst2("validation", data=data)
     return {
         "ok": True,
         "seconds": round(time.perf_counter() - start, 2),
