@@ -94,6 +94,8 @@ def test_default_bake_has_the_starter_layout(cookies):
         "targets",
         "runs",
         "showcase",
+        "history",
+        "report",
     ):
         assert (package / f"{name}.py").is_file(), name
     for name in (
@@ -113,6 +115,7 @@ def test_default_bake_has_the_starter_layout(cookies):
         "test_targets",
         "test_runs",
         "test_showcase",
+        "test_report",
     ):
         assert (project / "tests" / f"{name}.py").is_file(), name
     for name in (

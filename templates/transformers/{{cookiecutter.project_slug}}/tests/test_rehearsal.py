@@ -229,8 +229,8 @@ def test_an_interrupted_checkpoint_save_leaves_nothing_and_the_retry_works(
     monkeypatch.setattr(finetune, "save_classifier", save_then_fail)
     with pytest.raises(KeyboardInterrupt):
         finetune.run_finetune(str(hub["snapshot"]), out, CPU, 64, config)
-    assert not (out / "model").exists()
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # nothing half-saved
+    assert not out.exists()  # nothing half-saved, not even the run folder
+    assert not [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")]
 
     monkeypatch.setattr(finetune, "save_classifier", real_save)
     report = finetune.run_finetune(str(hub["snapshot"]), out, CPU, 64, config)

@@ -1,4 +1,4 @@
-"""Command line: `python -m <package> {smoke,download,train,evaluate,predict}`.
+"""Command line: `python -m <package> {smoke,download,train,evaluate,predict,report}`.
 
 Progress goes to stderr; the result is JSON on stdout (one object as the last line; `predict`
 prints one line per text). Exit status: 0 done and every target met, 1 a target missed,
@@ -77,11 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--max-length", type=_positive_int, default=64)
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     evaluate.add_argument("--data", default=None, help=DATA_HELP)
+    evaluate.add_argument("--out", default="runs/evaluate", help="the run folder it writes")
 
     predict = commands.add_parser("predict", help="label sentences with a saved model")
     predict.add_argument("texts", nargs="+", metavar="TEXT")
     predict.add_argument("--model-dir", default="runs/sst2/model")
     predict.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+
+    report = commands.add_parser(
+        "report", help="figures, README Results and MODEL_CARD.md from a run folder"
+    )
+    report.add_argument("run", nargs="?", default=None, help="runs/<name> (default: the latest)")
     return parser
 
 
@@ -93,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
     from .train import TrainConfig
 
     report: dict[str, Any]
+    if args.command == "report":
+        from .report import make_report
+
+        print(json.dumps(make_report(args.run)))
+        return 0
     if args.command == "smoke":
         from transformers.utils import logging as hf_logging
 
@@ -119,7 +130,11 @@ def run(args: argparse.Namespace) -> int:
         )
     elif args.command == "evaluate":
         report = finetune.run_evaluate(
-            args.model_dir, pick_device(args.device), args.max_length, data=args.data
+            args.model_dir,
+            pick_device(args.device),
+            args.max_length,
+            data=args.data,
+            out_dir=args.out,
         )
     else:
         for line in finetune.predict(args.model_dir, args.texts, pick_device(args.device)):
@@ -137,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
-    except (StarterError, ValueError) as err:
+    except (StarterError, ValueError, FileNotFoundError) as err:
         print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
         return 2
 
