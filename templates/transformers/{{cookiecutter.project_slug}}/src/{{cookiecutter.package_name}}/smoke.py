@@ -10,6 +10,7 @@ overall and on the "X but Y" contrasts, where word order decides the label.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -133,6 +134,8 @@ def run_smoke(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     out = Path(out_dir)
+    # The run's seed also orders the batches (SMOKE_CONFIG carries seed 0 only as a default).
+    config = dataclasses.replace(config, seed=seed)
     settings = {"command": "smoke", "seed": seed, "sizes": sizes or SMOKE_SIZES, **vars(config)}
     try:
         with RunFolder(out.name, settings, root=out.parent) as run:
