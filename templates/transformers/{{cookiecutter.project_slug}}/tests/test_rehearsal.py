@@ -159,7 +159,11 @@ def test_train_evaluate_predict_run_offline_on_the_hub_formats(hub):
         "--train-examples",
         "700",
         "--epochs",
-        "2",
+        "4",
+        # The tiny model sits at chance for a seed-dependent while before it learns: a fixed
+        # seed keeps this test about the plumbing, whatever seed the repository was made with.
+        "--seed",
+        "0",
         "--lr",
         "3e-3",
         "--max-length",
