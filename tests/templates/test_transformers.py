@@ -178,7 +178,11 @@ def test_pins_are_exact_and_datasets_is_installed_by_default(cookies):
     everything = " ".join(pyproject["project"]["dependencies"] + groups["dev"])
     assert "torchvision" not in everything
     pytest_config = pyproject["tool"]["pytest"]["ini_options"]
-    assert {marker.split(":")[0] for marker in pytest_config["markers"]} == {"real", "rehearsal", "gpu"}
+    assert {marker.split(":")[0] for marker in pytest_config["markers"]} == {
+        "real",
+        "rehearsal",
+        "gpu",
+    }
     assert pytest_config["filterwarnings"] == ["error"]  # no warning of the libraries ignored
     # datasets ships no type information; nothing else is exempt from mypy.
     untyped = [o for o in pyproject["tool"]["mypy"]["overrides"] if o.get("ignore_missing_imports")]
