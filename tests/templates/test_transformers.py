@@ -36,6 +36,7 @@ PINS = {
     "safetensors": "0.8.0",
     "huggingface_hub": "2.4.0",
     "numpy": "2.4.6",
+    "datasets": "5.2.0",
 }
 
 
@@ -93,6 +94,8 @@ def test_default_bake_has_the_starter_layout(cookies):
         "targets",
         "runs",
         "showcase",
+        "history",
+        "report",
     ):
         assert (package / f"{name}.py").is_file(), name
     for name in (
@@ -104,6 +107,7 @@ def test_default_bake_has_the_starter_layout(cookies):
         "test_smoke",
         "test_cli",
         "test_real",
+        "test_rehearsal",
         "test_gpu",
         "test_baseline",
         "test_breakage",
@@ -111,6 +115,7 @@ def test_default_bake_has_the_starter_layout(cookies):
         "test_targets",
         "test_runs",
         "test_showcase",
+        "test_report",
     ):
         assert (project / "tests" / f"{name}.py").is_file(), name
     for name in (
@@ -159,26 +164,31 @@ def test_names_reach_the_package_imports_and_makefile(cookies):
         assert "sentiment_transformers" not in text, path
 
 
-def test_pins_are_exact_and_the_real_group_is_separate(cookies):
+def test_pins_are_exact_and_datasets_is_installed_by_default(cookies):
     project = bake(cookies)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     deps = dict(dep.split("==") for dep in pyproject["project"]["dependencies"])
     assert deps == PINS
     assert "optional-dependencies" not in pyproject["project"]
     groups = pyproject["dependency-groups"]
-    assert set(groups) == {"dev", "real"}
+    # datasets is a dependency, not a group: the real run and its rehearsal in `make test`
+    # (which mlstarter's e2e tier runs after a plain `make setup`) both need it.
+    assert set(groups) == {"dev"}
     assert {"mypy==2.4.1", "pytest==9.2.0", "ruff==0.17.6"} <= set(groups["dev"])
-    assert groups["real"] == ["datasets==5.2.0"]
-    everything = " ".join(pyproject["project"]["dependencies"] + groups["dev"] + groups["real"])
+    everything = " ".join(pyproject["project"]["dependencies"] + groups["dev"])
     assert "torchvision" not in everything
     pytest_config = pyproject["tool"]["pytest"]["ini_options"]
-    assert {marker.split(":")[0] for marker in pytest_config["markers"]} == {"real", "gpu"}
+    assert {marker.split(":")[0] for marker in pytest_config["markers"]} == {
+        "real",
+        "rehearsal",
+        "gpu",
+    }
     assert pytest_config["filterwarnings"] == ["error"]  # no warning of the libraries ignored
-    # datasets (the real group) ships no type information; nothing else is exempt from mypy.
+    # datasets ships no type information; nothing else is exempt from mypy.
     untyped = [o for o in pyproject["tool"]["mypy"]["overrides"] if o.get("ignore_missing_imports")]
     assert [o["module"] for o in untyped] == [["datasets"]]
-    lock = (project / "requirements-real-lock.txt").read_text()
-    assert "\ndatasets==5.2.0 " in lock
+    assert not (project / "requirements-real-lock.txt").exists()
+    assert "\ndatasets==5.2.0 " in (project / "requirements-lock.txt").read_text()
 
 
 def test_no_install_instruction_names_an_extra(cookies):
@@ -187,7 +197,7 @@ def test_no_install_instruction_names_an_extra(cookies):
         if path.suffix in {".md", ".py", ""}:
             assert ".[real]" not in text and ".[dev" not in text, path
     readme = (project / "README.md").read_text()
-    assert "make setup WITH=real" in readme
+    assert "WITH=real" not in readme and "SST2_DATA" in readme and "--data" in readme
 
 
 def test_tests_go_offline_before_anything_imports_transformers(cookies):

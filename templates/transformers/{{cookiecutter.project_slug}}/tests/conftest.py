@@ -77,7 +77,9 @@ def fake_sst2(monkeypatch: pytest.MonkeyPatch) -> float:
     real run's code runs offline. Returns the share of positive labels in the validation
     stand-in (0.7: the majority class scores 0.7 on it)."""
 
-    def load(split: str, limit: int | None = None, seed: int = 0) -> tuple[list[str], list[int]]:
+    def load(
+        split: str, limit: int | None = None, seed: int = 0, **source: str | None
+    ) -> tuple[list[str], list[int]]:
         examples = data.synthetic_sentiment(1500, seed=int(split == "train"))
         examples = [e for e in examples if e.kind == "plain"]
         if split == "validation":

@@ -114,11 +114,17 @@ def test_train_that_reaches_its_targets_exits_0_and_evaluate_agrees(
     assert json.loads((out / "metrics.json").read_text()) == report
     assert (out / "model" / "model.safetensors").is_file()
 
+    evaluated = tmp_path / "evaluate"
     status = main(
         ["evaluate", "--model-dir", str(out / "model"), "--device", "cpu", "--max-length", "48"]
+        + ["--out", str(evaluated)]
     )
     scores = _last_json(capsys)
     assert status == 0 and scores["metrics"]["protocol"] == "subset"
+    # both commands leave a run folder: report, history (train), predictions, config
+    assert len((out / "history.jsonl").read_text().splitlines()) > report["metrics"]["train_steps"]
+    assert json.loads((evaluated / "report.json").read_text()) == scores
+    assert len((evaluated / "predictions.jsonl").read_text().splitlines()) == 200
     assert scores["metrics"]["accuracy"] == metrics["accuracy"]
     assert scores["targets"]["accuracy_cpu_goal"]["met"]
 
@@ -146,6 +152,8 @@ def test_evaluate_of_a_model_from_elsewhere_is_held_to_the_published_number(
             "cpu",
             "--max-length",
             "48",
+            "--out",
+            str(untrained_model_dir.parent / "evaluate"),
         ]
     )
     report = _last_json(capsys)

@@ -133,5 +133,5 @@ def test_sst2_has_only_train_and_validation_labels():
 
 def test_sst2_without_datasets_says_which_group_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "datasets", None)  # makes `import datasets` fail
-    with pytest.raises(StarterError, match="make setup WITH=real"):
+    with pytest.raises(StarterError, match="run `make setup`"):
         load_sst2("validation")

@@ -1,6 +1,6 @@
 """The real run on real weights and SST-2. Skipped unless both are in the local cache.
 
-To run: `make setup WITH=real`, then `python -m <package> download` once with network,
+To run: `make setup`, then `python -m <package> download` once with network,
 then `pytest -m real` (the tests stay offline: they read the cache).
 """
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.real
 
 @pytest.fixture(scope="module")
 def sst2():
-    pytest.importorskip("datasets", reason="the real group is not installed (make setup WITH=real)")
+    pytest.importorskip("datasets", reason="datasets is not installed: run `make setup`")
     try:
         return load_sst2("train", limit=512, seed=0), load_sst2("validation")
     except StarterError as err:

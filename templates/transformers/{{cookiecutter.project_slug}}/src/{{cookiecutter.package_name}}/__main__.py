@@ -1,4 +1,4 @@
-"""Command line: `python -m <package> {smoke,download,train,evaluate,predict}`.
+"""Command line: `python -m <package> {smoke,download,train,evaluate,predict,report}`.
 
 Progress goes to stderr; the result is JSON on stdout (one object as the last line; `predict`
 prints one line per text). Exit status: 0 done and every target met, 1 a target missed,
@@ -13,11 +13,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .data import SST2_DATASET, SST2_ENV
 from .errors import StarterError
 from .settings import CPU_TRAIN_EXAMPLES, DEFAULT_LEARNING_RATE, DEFAULT_MODEL, DEFAULT_SEED
 from .targets import describe, emit
 
 PROG = f"python -m {__package__}"
+DATA_HELP = (
+    f"SST-2: a hub dataset id or a local folder in its layout (default: ${SST2_ENV}, "
+    f"else {SST2_DATASET})"
+)
 
 
 def _log(message: str) -> None:
@@ -48,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     download = commands.add_parser("download", help="fetch the model and SST-2 into the HF cache")
     download.add_argument("--model", default=DEFAULT_MODEL)
+    download.add_argument("--data", default=None, help=DATA_HELP)
 
     train = commands.add_parser("train", help="fine-tune a pretrained encoder on SST-2")
     train.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local folder")
@@ -64,16 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-length", type=_positive_int, default=64, help="tokens per sentence")
     train.add_argument("--seed", type=int, default=DEFAULT_SEED)
     train.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    train.add_argument("--data", default=None, help=DATA_HELP)
 
     evaluate = commands.add_parser("evaluate", help="SST-2 validation accuracy and latency")
     evaluate.add_argument("--model-dir", default="runs/sst2/model")
     evaluate.add_argument("--max-length", type=_positive_int, default=64)
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    evaluate.add_argument("--data", default=None, help=DATA_HELP)
+    evaluate.add_argument("--out", default="runs/evaluate", help="the run folder it writes")
 
     predict = commands.add_parser("predict", help="label sentences with a saved model")
     predict.add_argument("texts", nargs="+", metavar="TEXT")
     predict.add_argument("--model-dir", default="runs/sst2/model")
     predict.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+
+    report = commands.add_parser(
+        "report", help="figures, README Results and MODEL_CARD.md from a run folder"
+    )
+    report.add_argument("run", nargs="?", default=None, help="runs/<name> (default: the latest)")
     return parser
 
 
@@ -85,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
     from .train import TrainConfig
 
     report: dict[str, Any]
+    if args.command == "report":
+        from .report import make_report
+
+        print(json.dumps(make_report(args.run)))
+        return 0
     if args.command == "smoke":
         from transformers.utils import logging as hf_logging
 
@@ -92,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         report = run_smoke(args.out, seed=args.seed, log=_log)
     elif args.command == "download":
-        report = finetune.download(args.model)
+        report = finetune.download(args.model, data=args.data)
     elif args.command == "train":
         device = pick_device(args.device)
         if args.train_examples == "auto":
@@ -106,9 +125,17 @@ def run(args: argparse.Namespace) -> int:
             max_length=args.max_length,
             seed=args.seed,
         )
-        report = finetune.run_finetune(args.model, args.out, device, examples, config, log=_log)
+        report = finetune.run_finetune(
+            args.model, args.out, device, examples, config, log=_log, data=args.data
+        )
     elif args.command == "evaluate":
-        report = finetune.run_evaluate(args.model_dir, pick_device(args.device), args.max_length)
+        report = finetune.run_evaluate(
+            args.model_dir,
+            pick_device(args.device),
+            args.max_length,
+            data=args.data,
+            out_dir=args.out,
+        )
     else:
         for line in finetune.predict(args.model_dir, args.texts, pick_device(args.device)):
             print(json.dumps(line))
@@ -125,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
-    except (StarterError, ValueError) as err:
+    except (StarterError, ValueError, FileNotFoundError) as err:
         print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
         return 2
 

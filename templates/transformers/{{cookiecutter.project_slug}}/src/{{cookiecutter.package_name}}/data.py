@@ -13,6 +13,7 @@ polarity words the model never saw together.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -281,30 +282,49 @@ def keyword_baseline(text: str) -> int:
     return int(score >= 0)
 
 
-def load_sst2(split: str, limit: int | None = None, seed: int = 0) -> tuple[list[str], list[int]]:
-    """SST-2 sentences and labels from the Hugging Face hub (`stanfordnlp/sst2`).
+# Where the real run reads SST-2: a hub dataset id, or a local folder in the same layout (the
+# `data/<split>-*.parquet` files of the hub repository, e.g. a copy made with
+# `huggingface-cli download stanfordnlp/sst2 --repo-type dataset --local-dir DIR`). `--data`
+# overrides it, then the SST2_DATA environment variable.
+SST2_DATASET = "stanfordnlp/sst2"
+SST2_ENV = "SST2_DATA"
+
+
+def sst2_source(data: str | None = None) -> str:
+    """The SST-2 source the real run reads: `data`, else $SST2_DATA, else the hub dataset."""
+    return data or os.environ.get(SST2_ENV) or SST2_DATASET
+
+
+def load_sst2(
+    split: str, limit: int | None = None, seed: int = 0, data: str | None = None
+) -> tuple[list[str], list[int]]:
+    """SST-2 sentences and labels, through `datasets.load_dataset` (`sst2_source(data)`).
 
     `split` is "train" (67,349 phrases) or "validation" (872 sentences; the test split has no
-    labels). `limit` keeps a seeded random subset. Needs the `real` group and, the first time,
-    network access; later runs read the local cache (also with HF_HUB_OFFLINE=1).
+    labels). `limit` keeps a seeded random subset. From the hub the first time needs network
+    access; later runs read the local cache (also with HF_HUB_OFFLINE=1). A local folder in the
+    hub's layout is read by the same call, offline.
     """
     if split not in ("train", "validation"):
         raise ValueError(f"split must be 'train' or 'validation', got {split!r}")
     if limit is not None and limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}")
+    source = sst2_source(data)
     try:
         import datasets
     except ImportError as err:
-        raise StarterError(
-            "the real run needs the 'datasets' package: make setup WITH=real"
-        ) from err
+        raise StarterError("the real run needs the 'datasets' package: run `make setup`") from err
     try:
-        table = datasets.load_dataset("stanfordnlp/sst2", split=split)
+        table = datasets.load_dataset(source, split=split)
     except Exception as err:  # offline without a cache, network errors, hub errors
         raise StarterError(
-            f"could not load SST-2 ({split}): {err}. Run `python -m {__package__} download` once "
-            "with network access (and HF_HUB_OFFLINE unset)."
+            f"could not load SST-2 ({split}) from {source}: {err}. Run `python -m "
+            f"{__package__} download` once with network access (and HF_HUB_OFFLINE unset), "
+            f"or point --data (or ${SST2_ENV}) at a local copy."
         ) from err
+    missing = {"sentence", "label"} - set(table.column_names)
+    if missing:
+        raise StarterError(f"{source} ({split}) has no {', '.join(sorted(missing))} column")
     if limit is not None and limit < len(table):
         table = table.shuffle(seed=seed).select(range(limit))
     return list(table["sentence"]), [int(label) for label in table["label"]]

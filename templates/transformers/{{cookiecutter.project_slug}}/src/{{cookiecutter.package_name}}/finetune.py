@@ -18,10 +18,12 @@ from typing import Any
 import torch
 from transformers import set_seed
 
-from .data import load_sst2
+from .data import load_sst2, sst2_source
 from .errors import StarterError
 from .evaluate import accuracy, evaluate, latency_ms, predict_logits, text_classifier
+from .history import log_history, prediction_rows
 from .model import count_parameters, load_classifier, move_to, save_classifier
+from .runs import RunFolder, write_json
 from .settings import (
     CPU_GOAL_ACCURACY,
     CPU_GOAL_MINUTES,
@@ -90,12 +92,12 @@ def real_targets(metrics: dict[str, Any], protocol: str) -> dict[str, Target]:
 
 
 def sst2_train_and_dev(
-    limit: int | None, seed: int, dev_examples: int = DEV_EXAMPLES
+    limit: int | None, seed: int, dev_examples: int = DEV_EXAMPLES, data: str | None = None
 ) -> tuple[tuple[list[str], list[int]], tuple[list[str], list[int]]]:
     """(train, dev) from SST-2 train: a seeded `dev_examples` phrases (at most a tenth) held out
     for choices, then `limit` of the rest for training (all of the rest when None). The two
     never overlap."""
-    texts, labels = load_sst2("train")
+    texts, labels = load_sst2("train", data=data)
     order = list(range(len(texts)))
     random.Random(seed).shuffle(order)
     n_dev = min(dev_examples, len(order) // 10)
@@ -116,19 +118,51 @@ def run_finetune(
     train_examples: int | None,
     config: TrainConfig,
     log: Callable[[str], None] | None = None,
+    data: str | None = None,
 ) -> dict[str, Any]:
     """Fine-tune `model_name` on (a seeded subset of) SST-2 train, score it on the validation set.
 
     A dev split held out from SST-2 train picks the epoch whose weights are kept; the validation
-    set is scored once, at the end. Saves the model and tokenizer to `out_dir/model` and the
-    report to `out_dir/metrics.json`; returns the report (targets: `real_targets`, `full` when
-    `train_examples` is None, else `subset`).
+    set is scored once, at the end. `out_dir` is a run folder (runs.RunFolder): the model and
+    tokenizer in `out_dir/model`, the report in `report.json` and `metrics.json`, the loss of
+    every step and the dev accuracy of every epoch in `history.jsonl`, the validation
+    predictions, the config and environment. Returns the report (targets: `real_targets`,
+    `full` when `train_examples` is None, else `subset`). SST-2 comes from `sst2_source(data)`.
+    The folder is written beside its place and renamed into it when complete: a failed or
+    interrupted run leaves the previous run (or none), never half of one, and the next run
+    needs no cleanup.
     """
+    out = Path(out_dir)
+    settings = {
+        "command": "train",
+        "model": model_name,
+        "data": sst2_source(data),
+        "train_examples": train_examples,
+        "device": device.type,
+        **vars(config),
+    }
+    with RunFolder(out.name, settings, root=out.parent) as run:
+        report = _finetune(run, model_name, device, train_examples, config, log, data)
+        run.finish(report)
+    return report
+
+
+def _finetune(
+    run: RunFolder,
+    model_name: str,
+    device: torch.device,
+    train_examples: int | None,
+    config: TrainConfig,
+    log: Callable[[str], None] | None,
+    data: str | None,
+) -> dict[str, Any]:
     say = log or (lambda message: None)
     start = time.perf_counter()
     set_seed(config.seed)
-    (texts, labels), (dev_texts, dev_labels) = sst2_train_and_dev(train_examples, config.seed)
-    val_texts, val_labels = load_sst2("validation")
+    (texts, labels), (dev_texts, dev_labels) = sst2_train_and_dev(
+        train_examples, config.seed, data=data
+    )
+    val_texts, val_labels = load_sst2("validation", data=data)
     protocol = "full" if train_examples is None else "subset"
     say(
         f"SST-2: {len(texts):,} training phrases ({protocol}), {len(dev_texts):,} dev phrases, "
@@ -149,11 +183,20 @@ def run_finetune(
     scores = evaluate(model, tokenizer, val_texts, val_labels, max_length=config.max_length)
     timing = latency_ms(model, tokenizer, val_texts[:100], max_length=config.max_length)
     say(f"validation accuracy {scores['accuracy']:.4f} (epoch {result.best_epoch} kept on dev)")
-    model_dir = save_classifier(model, tokenizer, Path(out_dir) / "model")
-    run_info = {"model": model_name, "protocol": protocol, "train_examples": len(texts)}
+    val_logits = predict_logits(model, tokenizer, val_texts, max_length=config.max_length)
+    run_info = {
+        "model": model_name,
+        "data": sst2_source(data),
+        "protocol": protocol,
+        "train_examples": len(texts),
+    }
+    model_dir = save_classifier(model, tokenizer, run.path("model"))
     (model_dir / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n")
+    log_history(run, result, len(texts), config.batch_size)
+    prediction_rows(run, val_texts, val_labels, val_logits)
     metrics: dict[str, Any] = {
         "model": model_name,
+        "data": sst2_source(data),
         "device": device.type,
         "protocol": protocol,
         **scores,
@@ -171,18 +214,24 @@ def run_finetune(
         "loss_last": result.mean_loss(first=False),
     }
     report = build_report(metrics, real_targets(metrics, protocol), start)
-    (Path(out_dir) / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
-    say(f"saved the model to {model_dir}")
+    write_json(run.path("metrics.json"), report)
+    say(f"saved the model to {run.target / 'model'}")
     return report
 
 
 def run_evaluate(
-    model_dir: str | Path, device: torch.device, max_length: int = 64, latency_samples: int = 200
+    model_dir: str | Path,
+    device: torch.device,
+    max_length: int = 64,
+    latency_samples: int = 200,
+    data: str | None = None,
+    out_dir: str | Path = "runs/evaluate",
 ) -> dict[str, Any]:
     """Accuracy of a saved model on the SST-2 validation set, and its one-sentence latency.
 
     Checked against `real_targets` for the protocol `train` recorded next to the model (`full`,
-    the published target, when the model came from elsewhere).
+    the published target, when the model came from elsewhere). Writes the run folder `out_dir`
+    (report, validation predictions, config, environment) for `report`.
     """
     start = time.perf_counter()
     path = _existing(model_dir)
@@ -190,14 +239,22 @@ def run_evaluate(
     protocol = json.loads(run_file.read_text())["protocol"] if run_file.is_file() else "full"
     model, tokenizer = load_classifier(path)
     move_to(model, device)
-    val_texts, val_labels = load_sst2("validation")
+    val_texts, val_labels = load_sst2("validation", data=data)
     metrics: dict[str, Any] = {
+        "data": sst2_source(data),
         "protocol": protocol,
         **evaluate(model, tokenizer, val_texts, val_labels, max_length=max_length),
         **latency_ms(model, tokenizer, val_texts[:latency_samples], max_length=max_length),
         "majority_class_accuracy": majority_class_accuracy(val_labels),
     }
-    return build_report(metrics, real_targets(metrics, protocol), start)
+    logits = predict_logits(model, tokenizer, val_texts, max_length=max_length)
+    out = Path(out_dir)
+    settings = {"command": "evaluate", "model_dir": str(path), "data": sst2_source(data)}
+    with RunFolder(out.name, {**settings, "max_length": max_length}, root=out.parent) as run:
+        prediction_rows(run, val_texts, val_labels, logits)
+        report = build_report(metrics, real_targets(metrics, protocol), start)
+        run.finish(report)
+    return report
 
 
 def predict(
@@ -215,15 +272,15 @@ def predict(
     ]
 
 
-def download(model_name: str) -> dict[str, Any]:
+def download(model_name: str, data: str | None = None) -> dict[str, Any]:
     """Fetch the model, its tokenizer and both SST-2 splits into the Hugging Face cache."""
     for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         if os.environ.get(variable, "").lower() in ("1", "true", "yes", "on"):
             raise StarterError(f"{variable} is set: unset it to download (`unset {variable}`)")
     start = time.perf_counter()
     model, _ = load_classifier(model_name)
-    train_texts, _ = load_sst2("train")
-    val_texts, _ = load_sst2("validation")
+    train_texts, _ = load_sst2("train", data=data)
+    val_texts, _ = load_sst2("validation", data=data)
     return {
         "ok": True,
         "seconds": round(time.perf_counter() - start, 2),

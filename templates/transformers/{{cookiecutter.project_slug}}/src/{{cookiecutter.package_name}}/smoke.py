@@ -10,6 +10,7 @@ overall and on the "X but Y" contrasts, where word order decides the label.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from transformers import PreTrainedModel, set_seed
 from .baseline import fit_bag_of_ngrams
 from .data import KINDS, Example, grammar_splits, grammar_words, keyword_baseline
 from .evaluate import accuracy, pipeline_predictions, predict_logits, text_classifier
+from .history import log_history, prediction_rows
 from .model import (
     build_tokenizer,
     check_vocabulary,
@@ -29,6 +31,7 @@ from .model import (
     save_classifier,
     tiny_bert,
 )
+from .runs import RunFolder
 from .settings import DEFAULT_SEED
 from .targets import Target, beats_baseline, beats_baseline_by_factor, build_report
 from .train import TrainConfig, fit
@@ -115,6 +118,11 @@ def run_smoke(
 ) -> dict[str, Any]:
     """Run the smoke pipeline, save the model under `out_dir`, return the report.
 
+    `out_dir` is a run folder (runs.RunFolder): the model in `out_dir/model`, the report, the
+    loss of every step and the dev accuracy of every epoch (history.jsonl), the config with the
+    seed, the environment, and the test sentences' predictions (predictions.jsonl, for
+    `report`). It is written beside its place and moved there when the run ends.
+
     The report is `{"ok", "seconds", "metrics", "targets"}` (see targets.py); `ok` is True when
     every target is met. `model_factory` builds the model to train, `tiny_bert` when None (looked
     up at call time, so tests can swap in broken models, also behind the command line, to prove
@@ -125,16 +133,23 @@ def run_smoke(
     # A model this small runs fastest on one thread; more threads only add contention.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    out = Path(out_dir)
+    # The run's seed also orders the batches (SMOKE_CONFIG carries seed 0 only as a default).
+    config = dataclasses.replace(config, seed=seed)
+    settings = {"command": "smoke", "seed": seed, "sizes": sizes or SMOKE_SIZES, **vars(config)}
     try:
-        factory = model_factory or tiny_bert
-        metrics = _run(Path(out_dir), seed, sizes or SMOKE_SIZES, config, factory, say)
+        with RunFolder(out.name, settings, root=out.parent) as run:
+            factory = model_factory or tiny_bert
+            metrics = _run(run, seed, sizes or SMOKE_SIZES, config, factory, say)
+            report = build_report(metrics, smoke_targets(metrics), start)
+            run.finish(report)
     finally:
         torch.set_num_threads(threads)
-    return build_report(metrics, smoke_targets(metrics), start)
+    return report
 
 
 def _run(
-    out_dir: Path,
+    run: RunFolder,
     seed: int,
     sizes: dict[str, int],
     config: TrainConfig,
@@ -181,13 +196,13 @@ def _run(
     dev_logits = predict_logits(model, tokenizer, dev_texts, max_length=config.max_length)
     test_texts = [e.text for e in test]
     before = predict_logits(model, tokenizer, test_texts, max_length=config.max_length)
-    model_dir = save_classifier(model, tokenizer, out_dir / "model")
+    model_dir = save_classifier(model, tokenizer, run.path("model"))
     reloaded, reloaded_tokenizer = load_classifier(
         model_dir, attn_implementation=model.config._attn_implementation
     )
     check_vocabulary(reloaded_tokenizer, ["movie", "not"])
     after = predict_logits(reloaded, reloaded_tokenizer, test_texts, max_length=config.max_length)
-    say(f"saved to {model_dir} and reloaded with from_pretrained")
+    say(f"saved to {run.target / 'model'} and reloaded with from_pretrained")
     predictions = pipeline_predictions(text_classifier(reloaded, reloaded_tokenizer), test_texts)
 
     bow = fit_bag_of_ngrams(
@@ -195,6 +210,8 @@ def _run(
     )
     say(f"bag of n-grams: {len(bow.vocabulary)} unigrams and bigrams, L2 penalty {bow.penalty:g}")
 
+    log_history(run, result, len(train), config.batch_size)
+    prediction_rows(run, test_texts, [e.label for e in test], after, [e.kind for e in test])
     loss_first, loss_last = result.mean_loss(first=True), result.mean_loss(first=False)
     return {
         **per_kind_accuracy(predictions, test, "accuracy"),
