@@ -3,7 +3,7 @@
     python bench/setup.py [KEY ...]          # default: every starter; writes RESULTS.md
 
 For each starter: generate it with the default answers, then
-- uv: `make setup INSTALLER=uv` into a fresh `.venv`, once to warm uv's cache, then timed;
+- uv: `make setup INSTALLER=uv` into a fresh `.venv`, once (it also writes uv.lock), then again;
 - pip: a fresh venv (`python -m venv`, timed apart) and `make setup INSTALLER=pip`, timed
   (pip's cache is whatever earlier runs left: say so beside the numbers).
 Both install the same locked set (the e2e tier checks that). Where PyTorch's CPU index is out of
@@ -63,7 +63,7 @@ def main() -> None:
             )  # fmt: skip
             repo = Path(json.loads(made.stdout)["path"])
             uv_times = []
-            for _ in range(2):  # the first warms uv's cache
+            for _ in range(2):  # the first also writes uv.lock (no lock is shipped); then again
                 shutil.rmtree(repo / ".venv", ignore_errors=True)
                 uv_times.append(timed(["make", "setup", "INSTALLER=uv"], repo, base))
             shutil.rmtree(repo / ".venv", ignore_errors=True)
@@ -79,10 +79,12 @@ def main() -> None:
             shutil.rmtree(repo)
     lines = [
         f"Machine: {machine()}. `make setup` of each starter, default answers, one run",
-        "(`bench/setup.py`): uv into a fresh `.venv` (first to warm its cache, then again), and",
+        "(`bench/setup.py`): uv into a fresh `.venv` (the first also writes uv.lock; then"
+        " again), and",
         "pip into a fresh venv with pip's cache as earlier runs left it. Same locked set.",
         "",
-        "| starter | uv, cold cache (s) | uv, warm (s) | venv (s) | pip (s) | pip / uv warm |",
+        "| starter | uv, first: lock + sync (s) | uv, again (s) | venv (s) | pip (s) "
+        "| pip / uv again |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for key, uv_cold, uv_warm, venv_s, pip_s in rows:
