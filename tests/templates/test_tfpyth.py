@@ -164,7 +164,7 @@ def test_include_plot_decides_the_code_and_the_docs_never_what_installs(cookies,
     answers = ANSWER_SETS[name]
     project = bake(cookies, answers)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    assert "optional-dependencies" not in pyproject["project"]
+    assert set(pyproject["project"]["optional-dependencies"]) == {"dev"}
     dev = pyproject["dependency-groups"]["dev"]
     assert "matplotlib==3.11.2" in dev and "pytest==9.2.0" in dev and "ruff==0.17.6" in dev
     readme = (project / "README.md").read_text(encoding="utf-8")

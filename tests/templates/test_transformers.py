@@ -169,7 +169,7 @@ def test_pins_are_exact_and_datasets_is_installed_by_default(cookies):
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     deps = dict(dep.split("==") for dep in pyproject["project"]["dependencies"])
     assert deps == PINS
-    assert "optional-dependencies" not in pyproject["project"]
+    assert set(pyproject["project"]["optional-dependencies"]) == {"dev"}
     groups = pyproject["dependency-groups"]
     # datasets is a dependency, not a group: the real run and its rehearsal in `make test`
     # (which mlstarter's e2e tier runs after a plain `make setup`) both need it.

@@ -88,7 +88,7 @@ def test_default_bake_has_the_pipeline_the_sam2_code_and_exact_pins(cookies):
     data = pyproject(project)
     meta = data["project"]
     assert meta["dependencies"] == ["numpy==2.4.6", "opencv-contrib-python-headless==5.0.0.93"]
-    assert "optional-dependencies" not in meta  # dev tools and SAM 2 are dependency groups
+    assert set(meta["optional-dependencies"]) == {"dev"}  # SAM 2 is a dependency group
     assert set(data["dependency-groups"]) == {"dev", "sam2"}
     assert {"pytest==9.2.0", "ruff==0.17.6"} <= set(data["dependency-groups"]["dev"])
     assert data["dependency-groups"]["sam2"] == SAM2_GROUP
