@@ -91,7 +91,7 @@ def bake(
         gitrepo.check_identity(str(answers["author_name"]), str(answers["author_email"]))
     with interrupts.deferred():
         created = make_output_dir(output_dir)
-        try:
+        with _removing_created_on_error(created, f"cannot write {target}"):
             cleaned = clean_stale_staging(output_dir)
             with _staging(output_dir, created) as staging:
                 staged_grader = staging / ".grader" if grader is not None else None
@@ -109,12 +109,6 @@ def bake(
                     if grader_plan in ("written", "replaced"):
                         assert staged_grader is not None and grader is not None
                         grader_backup = moves.into_place(staged_grader, grader, True)
-        except OSError as exc:
-            remove_created(created)
-            raise refused(exc, f"cannot write {target}") from exc
-        except BaseException:
-            remove_created(created)
-            raise
     return BakeResult(
         target, files, backup, commit, grader if grader_plan else None, grader_plan,
         grader_backup, cleaned,
@@ -133,7 +127,7 @@ def bake_grader(
         raise TargetExistsError(f"{parent} is a symlink; mlstarter does not write through it")
     with interrupts.deferred():
         created = make_output_dir(parent)
-        try:
+        with _removing_created_on_error(created, f"cannot write {grader}"):
             with _staging(parent, created) as staging:
                 staged_grader = staging / ".grader"
                 with interrupts.interruptible():
@@ -144,12 +138,6 @@ def bake_grader(
                 if plan in ("written", "replaced"):
                     with _Moves() as moves:
                         backup = moves.into_place(staged_grader, grader, True)
-        except OSError as exc:
-            remove_created(created)
-            raise refused(exc, f"cannot write {grader}") from exc
-        except BaseException:
-            remove_created(created)
-            raise
     if plan == "none":
         remove_created(created)
     return GraderResult(grader, plan, backup, files)
@@ -443,6 +431,20 @@ def make_output_dir(output_dir: Path) -> list[Path]:
             raise refused(exc, f"cannot create {folder}") from exc
         created.append(folder)
     return created
+
+
+@contextmanager
+def _removing_created_on_error(created: list[Path], doing: str) -> Iterator[None]:
+    """On any error or interrupt, remove the folders this run created; an OSError becomes the
+    one-line `refused` error saying what was being done."""
+    try:
+        yield
+    except OSError as exc:
+        remove_created(created)
+        raise refused(exc, doing) from exc
+    except BaseException:
+        remove_created(created)
+        raise
 
 
 def remove_created(created: list[Path]) -> None:
