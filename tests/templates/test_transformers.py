@@ -12,23 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from mlstarter.answers import COMMON_QUESTIONS
 from mlstarter.flavors import apply_flavor
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "transformers"
 QUESTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 MODELS = QUESTIONS["model_name"]
 RECIPES = QUESTIONS["_model_recipes"]
-COMMON = [
-    "project_name",
-    "project_slug",
-    "package_name",
-    "description",
-    "author_name",
-    "author_email",
-    "github_username",
-    "license",
-    "copyright_year",
-]
+COMMON = list(COMMON_QUESTIONS)
 PINS = {
     "torch": "2.13.0",
     "transformers": "5.23.0",
