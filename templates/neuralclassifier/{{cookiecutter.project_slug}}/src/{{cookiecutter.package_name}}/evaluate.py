@@ -69,16 +69,7 @@ def hierarchical_scores(
     Returns ``{"micro_f1", "macro_f1", "micro_precision", "micro_recall", "labels",
     "levels": {"1": {...}, "2": {...}}}`` with values rounded to 4 decimals.
     """
-    if len(gold) != len(pred):
-        raise ValueError(f"{len(gold)} gold label sets but {len(pred)} predictions")
-    tp: Counter[str] = Counter()
-    fp: Counter[str] = Counter()
-    fn: Counter[str] = Counter()
-    for g_raw, p_raw in zip(gold, pred, strict=True):
-        g, p = close_under_prefixes(g_raw), close_under_prefixes(p_raw)
-        tp.update(g & p)
-        fp.update(p - g)
-        fn.update(g - p)
+    tp, fp, fn = _label_counts(gold, pred)
     everything = set(tp) | set(fp) | set(fn)
     result: dict[str, Any] = dict(_scores(tp, fp, fn, everything))
     depth = max((level(x) for x in everything), default=0)
@@ -89,14 +80,11 @@ def hierarchical_scores(
     return result
 
 
-def per_label_scores(
+def _label_counts(
     gold: Sequence[Iterable[str]], pred: Sequence[Iterable[str]]
-) -> dict[str, dict[str, float]]:
-    """F1 of every node of the tree (label sets closed under prefixes, as ``micro_f1``).
-
-    Returns ``{label: {"f1", "support", "tp", "fp", "fn"}}`` for every label in ``gold`` or
-    ``pred``, sorted by label; ``support`` is how many gold sets hold the label. F1 rounded to 4.
-    """
+) -> tuple[Counter[str], Counter[str], Counter[str]]:
+    """True positives, false positives and false negatives of every label, the label sets
+    closed under prefixes."""
     if len(gold) != len(pred):
         raise ValueError(f"{len(gold)} gold label sets but {len(pred)} predictions")
     tp: Counter[str] = Counter()
@@ -107,6 +95,18 @@ def per_label_scores(
         tp.update(g & p)
         fp.update(p - g)
         fn.update(g - p)
+    return tp, fp, fn
+
+
+def per_label_scores(
+    gold: Sequence[Iterable[str]], pred: Sequence[Iterable[str]]
+) -> dict[str, dict[str, float]]:
+    """F1 of every node of the tree (label sets closed under prefixes, as ``micro_f1``).
+
+    Returns ``{label: {"f1", "support", "tp", "fp", "fn"}}`` for every label in ``gold`` or
+    ``pred``, sorted by label; ``support`` is how many gold sets hold the label. F1 rounded to 4.
+    """
+    tp, fp, fn = _label_counts(gold, pred)
     return {
         x: {
             "f1": round(f1(tp[x], fp[x], fn[x]), 4),
