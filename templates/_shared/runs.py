@@ -23,12 +23,12 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 RUNS = Path("runs")
 REPORT = "report.json"
@@ -91,6 +91,18 @@ class RunFolder:
         self.staging.rename(self.target)
         self.finished = True
         return self.target
+
+
+def exit_with(main: Callable[[], int]) -> NoReturn:
+    """Run a command's ``main()`` and exit with its code. Ctrl-C ends it at once with one line
+    and exit code 130, not a traceback (run folders and downloads are staged, so nothing
+    half-written is kept)."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl-C)", file=sys.stderr)
+        raise SystemExit(130) from None
+    raise SystemExit(code)
 
 
 def latest_run(root: Path = RUNS) -> Path:

@@ -360,4 +360,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .runs import exit_with
+
+    exit_with(main)

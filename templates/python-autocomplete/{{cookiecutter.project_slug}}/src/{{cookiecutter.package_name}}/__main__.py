@@ -373,4 +373,6 @@ def _device(name: str) -> torch.device:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .runs import exit_with
+
+    exit_with(main)

@@ -460,4 +460,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .runs import exit_with
+
+    exit_with(main)
