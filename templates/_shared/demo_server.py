@@ -59,7 +59,8 @@ def import_gradio() -> Any:
 
 
 def theme() -> Any:
-    """Gradio's default look with the system's fonts, so the page fetches nothing."""
+    """Gradio's default look with the system's fonts, so the page fetches nothing (pass it to
+    `launch`: Gradio 6 warns when a Blocks gets it)."""
     gr = import_gradio()
     system = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "monospace"]
@@ -86,6 +87,8 @@ def serve(build_app: Callable[[], gr.Blocks], port: int | None = None) -> int:
                 prevent_thread_lock=True,
                 show_error=True,
                 quiet=True,
+                theme=theme(),  # Gradio 6: the look is a launch() setting, not a Blocks one
+                ssr_mode=False,  # server-side rendering would need Node.js
             )
         except OSError as exc:  # Gradio: "Cannot find empty port"
             raise DemoUnavailable(

@@ -36,11 +36,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from {package}.demo import build_app  # noqa: E402
+from {package}.demo_server import theme  # noqa: E402
 
 demo = build_app(Path(__file__).parent / "run")
 
 if __name__ == "__main__":
-    demo.launch()
+    demo.launch(theme=theme())
 '''
 FRONT_MATTER = """\
 ---
@@ -110,7 +111,9 @@ def build_space(
             FRONT_MATTER.format(
                 title=title.replace(":", " -"),
                 gradio=GRADIO_VERSION,
-                license=license_id if license_id in {"mit", "apache-2.0", "bsd-3-clause"} else "other",
+                license=license_id
+                if license_id in {"mit", "apache-2.0", "bsd-3-clause"}
+                else "other",
                 description=description,
                 run=run.name,
             ),
