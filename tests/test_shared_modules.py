@@ -33,8 +33,12 @@ def test_the_shared_modules_pass_their_shared_tests(test_file, tmp_path):
     rendered = env.get_template(test_file).render(cookiecutter={"package_name": "pkg"})
     (tmp_path / test_file[:-3]).write_text(rendered)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test_file[:-3]],
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", test_file[:-3]],
         cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "src")}, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert " passed" in done.stdout and "failed" not in done.stdout and "skipped" not in done.stdout
+    assert " passed" in done.stdout and "failed" not in done.stdout
+    # Only what needs the demo group (Gradio, not in mlstarter's own environment) may skip here;
+    # every generated repo runs it once `make setup-demo` installed the group.
+    skips = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert all("make setup-demo" in line for line in skips), skips

@@ -171,6 +171,36 @@ def test_make_report_is_offered_only_by_starters_that_have_a_report_command(bake
         assert re.search(r"[\"']report[\"']", main), "make report calls a command that is missing"
 
 
+def test_a_demo_is_offered_only_with_the_app_its_browser_tests_and_its_lock(baked):
+    # issue 16 lands starter by starter: `_demo` in the template turns on `make setup-demo`,
+    # `make demo` and `make space`, the demo group and the README's Live demo section; a starter
+    # that sets it has the app, the shared server and Space builder, browser tests and a lock
+    key, _, answers, repo = baked
+    template = json.loads((TEMPLATES / key / "cookiecutter.json").read_text(encoding="utf-8"))
+    demo = bool(template.get("_demo"))
+    makefile = (repo / "Makefile").read_text()
+    readme = (repo / "README.md").read_text()
+    pyproject = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+    assert ("\nsetup-demo:" in makefile) == ("\nspace:" in makefile) == demo
+    assert ("### Live demo" in readme) == demo
+    assert ("demo" in pyproject["dependency-groups"]) == demo
+    if not demo:
+        return
+    assert "-m $(PACKAGE) demo" in makefile.split("\ndemo:")[1].split("\n\n")[0]
+    package = repo / "src" / answers["package_name"]
+    for name in ("demo.py", "demo_server.py", "space.py"):
+        assert (package / name).is_file(), name
+    for shared in ("demo_server.py", "space.py"):
+        assert (package / shared).read_bytes() == (TEMPLATES / "_shared" / shared).read_bytes()
+    assert "def build_app(" in (package / "demo.py").read_text()
+    main = (package / "__main__.py").read_text()
+    assert re.search(r"[\"']demo[\"']", main) and re.search(r"[\"']space[\"']", main)
+    tests = repo / "tests"
+    assert (tests / "browser.py").is_file()
+    assert any("pytest.mark.browser" in path.read_text() for path in tests.glob("test_*.py"))
+    assert (repo / "requirements-demo-lock.txt").is_file()
+
+
 def test_mlstarter_bakes_the_same_bytes_as_plain_cookiecutter(baked, tmp_path):
     """Byte for byte, but for the record mlstarter adds and the assignment markers its showcase
     flavor removes (applied here to a copy of the plain bake)."""
