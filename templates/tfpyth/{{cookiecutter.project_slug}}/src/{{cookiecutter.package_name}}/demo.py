@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 # What each checkpoint is, in the order the page shows them.
 BRIDGES = {
-    "dlpack": "trained through the DLPack bridge (TF2 eager, zero-copy)",
-    "tfpyth": "trained through tfpyth (TF1 graph mode, the 2019 library)",
+    "dlpack": "dlpack: trained through the DLPack bridge (TF2, zero-copy)",
+    "tfpyth": "tfpyth: trained through tfpyth (TF1 graph, 2019)",
 }
 CHECKPOINT = "model.pt"
 EXAMPLES = "examples.npz"
@@ -87,12 +87,22 @@ def run_accuracies(run: Path) -> dict[str, float]:
 
 
 def save_examples(split: Split, path: Path, per_class: int = 1) -> Path:
-    """Keep the first ``per_class`` test images of every class in ``path`` (``x``, ``y``)."""
-    picked = [
-        index
-        for label in range(split.n_classes)
-        for index in np.flatnonzero(split.y_test == label)[:per_class]
-    ]
+    """Keep ``per_class`` test images of every class in ``path`` (``x``, ``y``).
+
+    Picked in order among the first 20 of each class that the canvas gives back unchanged
+    (cropped and centred: an image whose ink sits off-centre would move), whatever the model
+    makes of them; the first ones when too few are.
+    """
+    side = image_side(split.n_features)
+    picked: list[int] = []
+    for label in range(split.n_classes):
+        indices = np.flatnonzero(split.y_test == label)[:20]
+        kept = [
+            int(i)
+            for i in indices
+            if np.abs(to_model_input(render(split.x_test[i]), side) - split.x_test[i]).max() < 0.02
+        ]
+        picked += (kept + [int(i) for i in indices if i not in kept])[:per_class]
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, x=split.x_test[picked], y=split.y_test[picked])
     return path
@@ -208,11 +218,14 @@ class Demo:
     def side(self) -> int:
         return image_side(next(iter(self.models.values())).n_features)
 
-    def answer(self, image: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
-        """What the models see (a picture), each bridge's probabilities, and the verdict."""
+    def answer(
+        self, image: np.ndarray, scale: int = 32
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
+        """What the models see (a picture, ``scale`` screen pixels a pixel), each bridge's
+        probabilities, and the verdict."""
         x = to_model_input(image, self.side)
         probs = probabilities(self.models, x)
-        return render(x), probs, verdict(probs)
+        return render(x, scale), probs, verdict(probs)
 
 
 def load_demo(run: Path | None = None) -> Demo:
@@ -246,56 +259,70 @@ def build_app(run: Path | None = None) -> Any:
         if image is None:
             raise gr.Error("Draw a digit on the canvas first (or pick an example).")
         try:
-            seen, probs, line = demo.answer(image)
+            seen, probs, line = demo.answer(image, scale=160 // demo.side)
         except ValueError as error:
             raise gr.Error(str(error)) from None
         labels = [
             {str(k): float(p) for k, p in enumerate(probs[bridge])} if bridge in probs else None
             for bridge in BRIDGES
         ]
-        return (seen, *labels, line)
+        framed = np.pad(seen, seen.shape[0] // demo.side, constant_values=255)  # off the label
+        return (framed, *labels, line)
 
     x_examples, y_examples = demo.examples
     with gr.Blocks(title="Two bridges, one digit") as app:
         gr.Markdown("# Draw a digit: two bridges, one model")
         gr.Markdown(
-            f"{demo.summary} Draw a digit from 0 to 9 (or click an example under the canvas), "
-            "then press **Predict**: each side shows one bridge's model."
+            f"{demo.summary} Click the brush, draw a digit from 0 to 9 and press **Predict**, "
+            "or click one of the test digits under the canvas: each side shows what one "
+            "bridge's model says."
         )
         with gr.Row():
             with gr.Column():
                 drawing = gr.Sketchpad(
-                    label="Draw a digit (0-9), large, in the middle",
+                    label="Click the brush, then draw a digit (0-9), large",
                     type="numpy",
                     image_mode="RGBA",
                     format="png",
                     canvas_size=(canvas, canvas),
-                    brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),
+                    brush=gr.Brush(default_size=30, colors=["#000000"], color_mode="fixed"),
+                    layers=False,
+                    transforms=(),
+                    height=360,
                     elem_id="drawing",
                 )
                 button = gr.Button("Predict", variant="primary", elem_id="predict")
-            seen = gr.Image(
-                label=f"What the models see ({demo.side}x{demo.side})",
-                type="numpy",
-                interactive=False,
-                elem_id="seen",
-            )
-        with gr.Row():
-            outputs = [
-                gr.Label(label=f"{bridge}: {words}", num_top_classes=3, elem_id=f"label-{bridge}")
-                for bridge, words in BRIDGES.items()
-            ]
-        line = gr.Textbox(label="Do the bridges agree?", interactive=False, elem_id="verdict")
+                examples_slot = gr.Column()
+            with gr.Column():
+                with gr.Row():
+                    seen = gr.Image(
+                        label=f"What the models see ({demo.side}x{demo.side})",
+                        type="numpy",
+                        interactive=False,
+                        height=240,
+                        elem_id="seen",
+                    )
+                line = gr.Textbox(
+                    label="Do the bridges agree?", interactive=False, elem_id="verdict"
+                )
+                with gr.Row():
+                    outputs = [
+                        gr.Label(label=words, num_top_classes=3, elem_id=f"label-{bridge}")
+                        for bridge, words in BRIDGES.items()
+                    ]
+        targets = [seen, *outputs, line]
         if len(y_examples):
-            gr.Examples(
-                examples=[[render(x, scale=canvas // demo.side)] for x in x_examples],
-                inputs=[drawing],
-                outputs=[seen, *outputs, line],
-                fn=predict,
-                run_on_click=True,
-                cache_examples=False,
-                example_labels=[f"test digit {int(y)}" for y in y_examples],
-                label="Or pick a digit of the test split (the models never trained on these)",
-            )
-        button.click(predict, inputs=[drawing], outputs=[seen, *outputs, line])
+            with examples_slot:
+                gr.Examples(
+                    examples=[[render(x, scale=canvas // demo.side)] for x in x_examples],
+                    inputs=[drawing],
+                    outputs=targets,
+                    fn=predict,
+                    run_on_click=True,
+                    cache_examples=False,
+                    examples_per_page=10,
+                    elem_id="examples",
+                    label="Or pick a test digit (the models never trained on these)",
+                )
+        button.click(predict, inputs=[drawing], outputs=targets)
     return app
