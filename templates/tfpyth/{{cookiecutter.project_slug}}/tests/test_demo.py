@@ -175,25 +175,49 @@ def test_the_spaces_app_builds_the_demo_standalone(run, tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "Blocks Two bridges, one digit"
 
 
+def answered(text: str) -> bool:
+    """The verdict line once the models answered (an error or nothing does not count)."""
+    return bool(re.match(r"(Both bridges say \d|The bridges disagree: )", text))
+
+
 @pytest.mark.browser
 @needs_tfpyth
-def test_picking_a_test_digit_shows_both_bridges_predictions(run):
+def test_picking_a_test_digit_or_drawing_one_shows_both_bridges_predictions(run):
     x, y = demo.load_examples(run)
-    digit = int(y[7])
     with demo_server("--run", str(run)) as url, chromium() as driver:
-        driver.get(url)
+        from selenium.webdriver.common.action_chains import ActionChains
         from selenium.webdriver.common.by import By
 
-        wait_for(driver, "#verdict textarea")
-        example = driver.find_element(
-            By.XPATH, f"//*[normalize-space(text())='test digit {digit}']"
-        )
-        example.click()
-        line = wait_for_text(
-            driver, "#verdict textarea", lambda text: text.startswith(("Both", "The"))
-        )
-        assert line.startswith(f"Both bridges say {digit} ("), line
+        driver.get(url)
+        wait_for(driver, "#examples button.gallery-item")
+        driver.find_elements(By.CSS_SELECTOR, "#examples button.gallery-item")[7].click()
+        line = wait_for_text(driver, "#verdict textarea", answered)
+        assert line.startswith(f"Both bridges say {y[7]} ("), line
         for bridge in ("dlpack", "tfpyth"):
-            label = wait_for_text(driver, f"#label-{bridge}", lambda text: str(digit) in text)
-            assert "%" in label
+            top = wait_for_text(driver, f"#label-{bridge}", lambda text: "%" in text)
+            assert top.splitlines()[1] == str(y[7]), top  # the big digit under the title
         screenshot(driver, "tfpyth-demo")
+
+        # draw a "7" with the brush: a bar, then a stroke down to the left
+        driver.find_element(By.CSS_SELECTOR, "#drawing button[aria-label='Clear canvas']").click()
+        driver.find_element(By.CSS_SELECTOR, "#drawing button[aria-label='Brush']").click()
+        canvas = driver.find_element(By.CSS_SELECTOR, "#drawing canvas")
+        size = min(canvas.size["width"], canvas.size["height"])
+        strokes = ActionChains(driver).move_to_element_with_offset(
+            canvas, int(-0.25 * size), int(-0.35 * size)
+        )
+        strokes.click_and_hold()
+        for k in range(1, 21):
+            dx, dy = (
+                (-0.25 + 0.5 * k / 10, -0.35)
+                if k <= 10
+                else (0.25 - 0.025 * (k - 10), -0.35 + 0.075 * (k - 10))
+            )
+            strokes.move_to_element_with_offset(canvas, int(dx * size), int(dy * size))
+        strokes.release().perform()
+        driver.find_element(By.CSS_SELECTOR, "#predict").click()
+        drawn = wait_for_text(
+            driver, "#verdict textarea", lambda text: answered(text) and text != line
+        )
+        screenshot(driver, "tfpyth-demo-drawn")
+        assert drawn.startswith("Both bridges say "), drawn

@@ -285,7 +285,7 @@ def build_app(run: Path | None = None) -> Any:
                     image_mode="RGBA",
                     format="png",
                     canvas_size=(canvas, canvas),
-                    brush=gr.Brush(default_size=30, colors=["#000000"], color_mode="fixed"),
+                    brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
                     layers=False,
                     transforms=(),
                     height=360,
