@@ -133,7 +133,7 @@ def ink(image: np.ndarray) -> np.ndarray:
         return 1.0 - pixels
     if pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
         raise ValueError(f"expected a gray, RGB or RGBA image, got shape {pixels.shape}")
-    lightness = pixels[..., :3].mean(axis=2)
+    lightness: np.ndarray = pixels[..., :3].mean(axis=2)
     if pixels.shape[2] == 4:  # a transparent pixel is paper, whatever its colour
         alpha = pixels[..., 3]
         lightness = alpha * lightness + (1.0 - alpha)
