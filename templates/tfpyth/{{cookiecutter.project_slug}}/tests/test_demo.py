@@ -152,6 +152,9 @@ def test_the_space_holds_the_runs_models_and_examples(run, tmp_path, capsys):
     for name in ("report.json", "examples.npz", "dlpack/model.pt", "tfpyth/model.pt"):
         assert (out / "run" / name).read_bytes() == (run / name).read_bytes(), name
     assert (out / PACKAGE / "demo.py").is_file()
+    requirements = (out / "requirements.txt").read_text().splitlines()
+    assert "torch==2.13.0" in requirements  # tfpyth's metadata would make pip refuse the Space
+    assert not any(line.startswith("tfpyth") for line in requirements)
     assert main(["space", "--run", str(tmp_path / "none"), "--out", str(tmp_path / "s2")]) == 1
     assert not (tmp_path / "s2").exists()
 

@@ -341,6 +341,12 @@ def space(args: argparse.Namespace) -> int:
             description="Draw a digit and see what the same TensorFlow + PyTorch network, "
             "trained through the DLPack bridge and through tfpyth, predicts.",
         )
+        # The Space predicts through the DLPack bridge only; pip cannot install tfpyth there
+        # (its metadata asks for TensorFlow 1 and torch 1), so it is left out.
+        requirements = out / "requirements.txt"
+        lines = requirements.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith("tfpyth==")]
+        requirements.write_text("".join(kept), encoding="utf-8")
     except (DemoUnavailable, SpaceError, OSError) as error:
         log.error("%s", error)
         return 1
