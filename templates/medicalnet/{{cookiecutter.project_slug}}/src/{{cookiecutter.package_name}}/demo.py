@@ -29,9 +29,9 @@ from .smoke import DEMO_SCANS
 
 #: The predictors the page shows, in its order: the run's threshold baseline and both arms.
 ARMS = {
-    "threshold": "Intensity threshold (baseline)",
-    "scratch": "U-Net, encoder from scratch",
-    "medicalnet": "U-Net, MedicalNet-pretrained encoder",
+    "threshold": "Threshold baseline",
+    "scratch": "U-Net from scratch",
+    "medicalnet": "U-Net, pretrained",
 }
 NETWORKS = ("scratch", "medicalnet")
 #: What the Space copies from the run: the scans, both networks and the report.
@@ -245,9 +245,9 @@ def build_app(run: Path | None = None) -> Any:
             "# Segment a synthetic 3D scan\n"
             f"{demo.summary()}\n\n"
             "Each scan holds a bright rod, a sphere touching it (**the target**) and a distractor "
-            "sphere of the same brightness: only where a sphere lies tells them apart. The scans "
-            "below are held-out test scans. Pick one and scroll its slices; the baseline labels "
-            "every bright voxel, the networks should find the target only."
+            "sphere of the same brightness: only where a sphere lies tells them apart. Pick a "
+            "held-out test scan and scroll its slices: the intensity threshold labels every "
+            "bright voxel, the networks should find the target alone."
         )
         with gr.Row():
             scan = gr.Dropdown(
@@ -267,16 +267,18 @@ def build_app(run: Path | None = None) -> Any:
                 scale=2,
             )
         with gr.Row():
-            pictures = [gr.Image(label="Scan slice", interactive=False, elem_id="scan-image")]
-            pictures += [
-                gr.Image(label=title, interactive=False, elem_id=f"overlay-{arm}")
-                for arm, title in ARMS.items()
+            pictures = [
+                gr.Image(label=title, interactive=False, buttons=["fullscreen"], elem_id=key)
+                for key, title in [("scan-image", "Scan slice")]
+                + [(f"overlay-{arm}", title) for arm, title in ARMS.items()]
             ]
         gr.Markdown(
-            "Overlay: <span style='color:rgb(0,200,70)'>**green**</span> target found, "
-            "<span style='color:rgb(230,40,40)'>**red**</span> predicted where there is no "
-            "target, <span style='color:rgb(40,110,255)'>**blue**</span> target missed. "
-            "Dice = 2 x overlap / (predicted + true voxels): 1 is perfect, 0 no overlap."
+            "**How to read it.** Left, the scan as the networks see it. Then each model's "
+            "answer over it: **green** target found, **red** predicted where there is no "
+            "target, **blue** target missed. *U-Net, pretrained* started from an encoder "
+            "pretrained on a related task (segmenting rod and spheres) and loaded through the "
+            "MedicalNet loader; *from scratch* from random weights. Dice = 2 x overlap / "
+            "(predicted + true voxels): 1 is perfect, 0 no overlap."
         )
         dice = gr.Textbox(
             label="Dice against the ground truth", lines=4, interactive=False, elem_id="dice"
