@@ -174,6 +174,7 @@ def test_the_demo_page_shows_a_scan_its_overlays_and_every_dice(smoke_run, demo_
 
     browser_or_skip()  # before the server starts: skip, with the reason, without the demo group
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     best = int(np.argmax(demo_run.dice["medicalnet"]))
     worst = int(np.argmin(demo_run.dice["medicalnet"]))
@@ -193,6 +194,16 @@ def test_the_demo_page_shows_a_scan_its_overlays_and_every_dice(smoke_run, demo_
         for arm in ARMS:
             picture = wait_for(driver, f"#overlay-{arm} img")
             assert picture.get_attribute("src"), arm
+        # scroll one slice down: the page follows, with that slice's own count and Dice
+        start, last = best_slice(demo_run.labels[best]), len(demo_run.labels[best]) - 1
+        voxels = int((demo_run.labels[best, start - 1] > 0).sum())
+        assert start > 0
+        wait_for(driver, "#slice input[type=range]").send_keys(Keys.ARROW_LEFT)
+        wait_for_text(
+            driver,
+            "#dice textarea",
+            lambda text: f"axial slice {start - 1} of 0-{last} ({voxels} target voxels" in text,
+        )
         # the hardest scan, from the examples
         example = driver.find_element(
             By.XPATH, f"//button[normalize-space()='{demo_run.scans[worst]}']"

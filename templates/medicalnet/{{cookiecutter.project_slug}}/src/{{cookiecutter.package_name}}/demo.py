@@ -127,7 +127,8 @@ def load_network(path: Path) -> torch.nn.Module:
 
 def preprocess(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Scans (N, 1, S, S, S) through the smoke run's test-time MONAI steps (z-score, crop):
-    images (N, S, S, S) float32 and label maps (N, S, S, S) int64."""
+    images (N, S, S, S) float32 and label maps (N, S, S, S) int64. The smoke run keeps its scans
+    already z-scored; this makes raw scans of the same task fit as well."""
     size = images.shape[-1]
     steps = synthetic_transforms(size, train=False)
     items = [

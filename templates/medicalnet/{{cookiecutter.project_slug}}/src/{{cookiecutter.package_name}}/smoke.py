@@ -244,8 +244,9 @@ def write_demo_scans(
     windows: tuple[tuple[float, float], ...],
     count: int = DEMO_SCAN_COUNT,
 ) -> Path:
-    """Keep the first ``count`` test scans (raw, as made), their labels and the threshold
-    baseline's intensity windows in ``path``: what ``make demo`` segments again and shows."""
+    """Keep the first ``count`` test scans, their labels and the threshold baseline's intensity
+    windows in ``path``: what ``make demo`` segments again and shows. The scans are as the run
+    scored them (its MONAI steps z-score the in-memory scans in place)."""
     np.savez_compressed(
         path,
         image=scans.images[:count].numpy(),
