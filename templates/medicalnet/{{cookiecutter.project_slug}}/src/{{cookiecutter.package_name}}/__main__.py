@@ -352,6 +352,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo_server import serve
 
     run = find_run(args.run, RUNS_DIR)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request Gradio makes
     return serve(lambda: build_app(run), args.port)
 
 
