@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -31,6 +32,7 @@ from {{ cookiecutter.package_name }}.demo import (
     write_webm,
 )
 from {{ cookiecutter.package_name }}.demo_server import DemoUnavailable
+from {{ cookiecutter.package_name }}.metrics import psnr_in
 from {{ cookiecutter.package_name }}.synthetic import make_clip
 from {{ cookiecutter.package_name }}.video import read_video
 
@@ -59,6 +61,13 @@ def example(tmp_path_factory):
     settings = load_settings(write_run(root / "runs" / "smoke"))
     path, box, _ = write_examples(settings, root / "examples")[0]
     return settings, Path(path), box, root
+
+
+@pytest.fixture(scope="module")
+def removed(example):
+    """The app's answer for the first example, with its true box and the run's settings."""
+    settings, path, box, root = example
+    return remove_from_clip(path, box, settings, root / "out")
 
 
 def test_without_a_run_or_its_files_the_demo_says_to_run_the_smoke(tmp_path, monkeypatch):
@@ -95,9 +104,8 @@ def test_the_examples_are_scenes_the_smoke_run_did_not_score_with_their_true_fir
     assert same < 6 < other
 
 
-def test_an_example_loses_its_object_and_the_fill_beats_telea_and_the_untouched_clip(example):
-    settings, path, box, root = example
-    result = remove_from_clip(path, box, settings, root / "out")
+def test_an_example_loses_its_object_and_the_fill_beats_telea_and_the_untouched_clip(removed):
+    result = removed
     assert result.scores is not None and result.lost_frames == 0
     scores = result.scores
     assert scores["iou"] > 0.6
@@ -108,22 +116,22 @@ def test_an_example_loses_its_object_and_the_fill_beats_telea_and_the_untouched_
     assert result.sheet.shape[2] == 3 and result.sheet.shape[0] > 2 * 144
 
 
-def test_a_box_beside_the_object_leaves_it_in_the_clip(example):
+def test_a_box_beside_the_object_leaves_it_in_the_clip(example, removed):
     settings, path, box, root = example
     x, y, w, h = (int(v) for v in box.split(","))
     beside = f"{(x + w + 20) % (192 - w)},{y},{w},{h}"
-    good = remove_from_clip(path, box, settings, root / "good").scores
+    good = removed.scores
     wrong = remove_from_clip(path, beside, settings, root / "wrong").scores
     assert good is not None and wrong is not None
     assert wrong["iou"] < 0.2
     assert wrong["psnr"] < good["psnr"] - 10
 
 
-def test_a_run_whose_fill_is_telea_gives_telea_not_the_temporal_median(example, tmp_path):
+def test_a_run_whose_fill_is_telea_gives_telea_not_the_temporal_median(example, removed, tmp_path):
     # The run's settings are what the app runs: a run made with per-frame Telea fills worse.
-    settings, path, box, _ = example
+    _, path, box, _ = example
     telea = load_settings(write_run(tmp_path / "telea", method="telea"))
-    median = remove_from_clip(path, box, settings, tmp_path / "median").scores
+    median = removed.scores
     worse = remove_from_clip(path, box, telea, tmp_path / "t").scores
     assert median is not None and worse is not None
     assert worse["psnr"] == pytest.approx(worse["psnr_telea"])
@@ -141,12 +149,23 @@ def test_a_clip_of_your_own_is_not_scored_but_still_cleaned(example, tmp_path):
 def test_a_wide_clip_is_scaled_down_with_its_box(tmp_path, example):
     settings = example[0]
     clip = make_clip(0, 5, n_frames=24)
-    big = np.repeat(np.repeat(clip.frames, 4, axis=1), 4, axis=2)  # 768x576
+    big = np.repeat(np.repeat(clip.frames[:8], 4, axis=1), 4, axis=2)  # 768x576
     path = write_webm(tmp_path / "big.webm", big, 24.0)
     x, y, w, h = (4 * v for v in clip.boxes[0])
     result = remove_from_clip(path, f"{x},{y},{w},{h}", settings, tmp_path / "out")
-    assert "of 640x480 (scaled down from 768x576)" in result.summary
-    assert read_video(result.video)[0].shape == (24, 480, 640, 3)
+    assert "8 frames of 640x480 (scaled down from 768x576)" in result.summary
+    out = read_video(result.video)[0]
+    assert out.shape == (8, 480, 640, 3)
+
+    def small(images: np.ndarray, interpolation: int) -> np.ndarray:
+        """The 192x144 scene at 640x480, as the app scales the 768x576 clip."""
+        return np.stack([cv2.resize(i, (640, 480), interpolation=interpolation) for i in images])
+
+    # the object is gone where it really was: the box was scaled with the clip
+    clean = small(np.repeat(np.repeat(clip.clean[:8], 4, axis=1), 4, axis=2), cv2.INTER_AREA)
+    where = small(clip.masks[:8].astype(np.uint8), cv2.INTER_NEAREST) > 0
+    untouched = small(big, cv2.INTER_AREA)
+    assert psnr_in(out, clean, where) > psnr_in(untouched, clean, where) + 15
 
 
 def test_boxes_that_are_not_four_numbers_or_leave_the_frame_are_refused_with_the_reason():
