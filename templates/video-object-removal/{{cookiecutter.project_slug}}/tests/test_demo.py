@@ -227,7 +227,10 @@ def test_the_space_of_a_run_without_its_config_is_refused(tmp_path):
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     """A reduced smoke run (2 scenes of 24 frames) through the smoke command itself."""
-    pytest.importorskip("gradio", reason="the demo group is not installed: make setup-demo")
+    missing = "the demo group is not installed: make setup-demo"
+    gradio = pytest.importorskip("gradio", reason=missing)
+    if getattr(gradio, "__file__", None) is None:  # uninstalled: only its runtime files are left
+        pytest.skip(missing)
     run = tmp_path_factory.mktemp("runs") / "smoke"
     smaller = ["--scenes", "2", "--frames", "24"]
     done = subprocess.run(
