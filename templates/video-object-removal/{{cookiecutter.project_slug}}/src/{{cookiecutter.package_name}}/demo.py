@@ -37,7 +37,7 @@ from .pipeline import Removal, remove_object
 from .runs import CONFIG, REPORT, latest_run
 from .synthetic import MIN_FRAMES, SyntheticClip, make_clip
 from .track import TRACKERS, fill_lost
-from .video import read_video
+from .video import read_video, write_video
 
 # What the demo needs of a run (and what `make space` bundles): its settings and its numbers.
 RUN_FILES = (REPORT, CONFIG)
@@ -170,18 +170,9 @@ def known_scene(video: str | Path) -> SyntheticClip | None:
 
 
 def write_webm(path: Path, frames: np.ndarray, fps: float) -> Path:
-    """Write ``frames`` (``(T, H, W, 3)`` uint8 BGR) as VP8 WebM, which every browser plays (the
-    project's mp4 files are MPEG-4 Part 2, which browsers do not)."""
-    height, width = frames.shape[1:3]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"VP80"), fps, (width, height))
-    if not writer.isOpened():
-        raise RuntimeError(f"OpenCV cannot write a VP8 WebM video to {path}")
-    try:
-        for frame in frames:
-            writer.write(np.ascontiguousarray(frame))
-    finally:
-        writer.release()
-    return path
+    """Write ``frames`` as VP8 WebM, which every browser plays (the project's mp4 files are
+    MPEG-4 Part 2, which browsers do not)."""
+    return write_video(path, frames, fps, codec="VP80")
 
 
 def read_box(text: str, width: int, height: int) -> Box:
