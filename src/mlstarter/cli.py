@@ -527,6 +527,20 @@ def batch(
             help="Push each repo to URL; {student_id} is replaced. Implies --git.",
         ),
     ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Update every row's existing repo to the current template (mlstarter update); "
+            "assignment projects get their grader folder rewritten.",
+        ),
+    ] = False,
+    conflicts: Annotated[
+        str,
+        typer.Option(
+            "--conflicts", metavar="refuse|markers", help="With --update: as for `update`."
+        ),
+    ] = "refuse",
     template: TemplateOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -538,6 +552,12 @@ def batch(
         from mlstarter import generate, gitrepo
 
         check_flavor(flavor)
+        if update and (force or git or remote):
+            raise UsageError(
+                "--update merges into the existing repos: not with --force, --git or --remote"
+            )
+        if conflicts not in ("refuse", "markers"):
+            raise UsageError(f"--conflicts '{conflicts}': choose one of refuse, markers")
         if remote is not None:
             if "{student_id}" not in remote:
                 raise UsageError(
@@ -567,6 +587,8 @@ def batch(
         planned, failed = batch_mod.plan_rows(
             rows, catalog, out, project, base, flavor, force, git, remote
         )
+        if update:
+            planned = batch_mod.with_recorded_flavors(planned, conflicts)
         interrupts.check()  # interrupted while reading and checking: nothing was written
         with interrupts.deferred():
             created = generate.make_output_dir(out)
@@ -640,6 +662,8 @@ def _report_batch(
         code, message = 8, summary_error
     elif bad:
         code = bad[0].exit_code
+    elif any(o.status == "conflicts" for o in outcomes):
+        code = next(o.exit_code for o in outcomes if o.status == "conflicts")
     summary = None if summary_error else str(paths[0])
     if as_json:
         _emit_json({
@@ -685,11 +709,128 @@ def _print_batch_summary(
     for column in ("line", "student", "project", "status", "reason / path"):
         table.add_column(column)
     for o in outcomes:
-        style = {"failed": "red", "interrupted": "yellow", "skipped": "dim"}.get(o.status, "green")
+        style = {"failed": "red", "interrupted": "yellow", "conflicts": "yellow",
+                 "skipped": "dim", "up to date": "dim"}.get(o.status, "green")  # fmt: skip
         table.add_row(str(o.line), _text(o.student_id), _text(o.project), _text(o.status, style),
                       _text(o.reason or o.path))  # fmt: skip
     where = f"summary: {paths[0]} and {paths[1]}" if written else "no summary written"
     _print_result(table, _text(f"{said}; {where}"))
+
+
+@app.command()
+def update(
+    path: Annotated[
+        Path, typer.Argument(help="The generated repo to update (default: this folder).")
+    ] = Path("."),
+    no_input: Annotated[
+        bool,
+        typer.Option(
+            "--no-input",
+            help="Ask nothing: a question new in this version takes its default (or --set).",
+        ),
+    ] = False,
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="NAME=VALUE", help="Change one answer (repeatable)."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the unified diff of the update; write nothing."),
+    ] = False,
+    conflicts: Annotated[
+        str,
+        typer.Option(
+            "--conflicts",
+            metavar="refuse|markers",
+            help="refuse (default): when a file has conflicts, write nothing and list them; "
+            "markers: write every file, conflicts marked <<<<<<< ... >>>>>>> in them.",
+        ),
+    ] = "refuse",
+    allow_dirty: Annotated[
+        bool, typer.Option("--allow-dirty", help="Update a git repo with uncommitted changes.")
+    ] = False,
+    template: TemplateOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Bring a generated repo to its template's current version, three-way, keeping your edits.
+
+    Exit codes: 0 updated or up to date, 10 conflicts (nothing written unless --conflicts
+    markers), 11 refused (not an mlstarter repo, uncommitted changes); the others as for new.
+    """
+    with _reported(as_json, verbose) as run:
+        from mlstarter import update as update_mod
+        from mlstarter.answers import parse_set_options
+
+        run.interrupted_says = f"{path} is exactly as it was"
+        result = update_mod.update(
+            path,
+            template=template,
+            set_values=parse_set_options(set_values or []),
+            ask=_asker(no_input),
+            dry_run=dry_run,
+            conflicts=conflicts,
+            allow_dirty=allow_dirty,
+        )
+        if result.written:
+            run.interrupted_says = f"{result.repo} was updated completely before it stopped"
+        interrupts.check()
+        _report_update(result, dry_run, as_json)
+
+
+def _asker(no_input: bool) -> Any:
+    """How `update` asks a question new in this version: on the terminal, or not at all."""
+    if no_input:
+        return None
+
+    def ask(spec: Any, question: Any, default: object) -> object:
+        if not stdin_is_terminal():
+            raise MissingAnswerError(
+                f"'{question.name}' is new in this template version and stdin is not a "
+                f"terminal: add --no-input (it takes its default) or --set {question.name}=..."
+            )
+        return _ask_question(spec, question, default)
+
+    return ask
+
+
+def _report_update(result: Any, dry_run: bool, as_json: bool) -> None:
+    from mlstarter.update import CONFLICTS_EXIT
+
+    code = CONFLICTS_EXIT if result.conflicts else 0
+    head = (
+        f"{result.repo}: {result.template} {result.old_version or '?'} -> {result.new_version}"
+        f" ({result.flavor}; base: {result.base}): {result.status}"
+    )
+    if as_json:
+        payload = {"ok": code == 0, "dry_run": dry_run, **result.as_dict()}
+        if dry_run:
+            payload["diff"] = result.diff
+        if code:
+            payload.update(exit_code=code, error=_conflicts_line(result, dry_run))
+        _emit_json(payload)
+    else:
+        lines = [head, *(f"  {c.action:<9} {c.path}" + (f"  ({c.note})" if c.note else "")
+                         for c in result.changes)]  # fmt: skip
+        if dry_run:
+            sys.stdout.write(result.diff)
+            sys.stdout.flush()
+            lines.append("Nothing was written (--dry-run).")
+            sys.stderr.write("".join(shown(line) + "\n" for line in lines))
+        else:
+            sys.stdout.write("".join(shown(line) + "\n" for line in lines))
+    if code:
+        sys.stderr.write(f"error: {shown(_conflicts_line(result, dry_run))}\n")
+        raise typer.Exit(code)
+
+
+def _conflicts_line(result: Any, dry_run: bool) -> str:
+    files = ", ".join(result.conflicts)
+    if result.written:
+        return f"conflicts marked in {files}: resolve them, then commit"
+    if dry_run:
+        return f"conflicts in {files}"
+    return f"conflicts in {files}; nothing was written (--conflicts markers writes them marked)"
 
 
 @app.command()

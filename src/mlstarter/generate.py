@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
@@ -93,7 +94,7 @@ def bake(
         created = make_output_dir(output_dir)
         with _removing_created_on_error(created, f"cannot write {target}"):
             cleaned = clean_stale_staging(output_dir)
-            with _staging(output_dir, created) as staging:
+            with staging_folder(output_dir, created) as staging:
                 staged_grader = staging / ".grader" if grader is not None else None
                 with interrupts.interruptible():
                     project = render_tree(
@@ -128,7 +129,7 @@ def bake_grader(
     with interrupts.deferred():
         created = make_output_dir(parent)
         with _removing_created_on_error(created, f"cannot write {grader}"):
-            with _staging(parent, created) as staging:
+            with staging_folder(parent, created) as staging:
                 staged_grader = staging / ".grader"
                 with interrupts.interruptible():
                     render_tree(template_key, spec, answers, staging, "assignment", staged_grader)
@@ -158,7 +159,7 @@ def finish_git(
     """
     with interrupts.deferred():
         try:
-            with _staging(target.parent) as staging:
+            with staging_folder(target.parent) as staging:
                 with interrupts.interruptible():
                     project = render_tree(template_key, spec, answers, staging, flavor)
                     if tree_bytes(project) != tree_bytes(target):
@@ -272,7 +273,9 @@ def render_flavored(
             f"template '{template_key}' marks no region ('# >>> assignment: hint' ... "
             "'# <<< assignment'): its assignment would be the solution"
         )
-    record = render_record(template_key, spec, answers, flavor)
+    hashes = {path: hashlib.sha256(data).hexdigest()
+              for path, data in tree_bytes(project).items() if data is not None}  # fmt: skip
+    record = render_record(template_key, spec, answers, flavor, hashes)
     (project / RECORD_FILE).write_text(record, encoding="utf-8")
     return project, flavored
 
@@ -511,7 +514,7 @@ def _alive(pid: int | None) -> bool:
 
 
 @contextmanager
-def _staging(output_dir: Path, created: list[Path] | None = None) -> Iterator[Path]:
+def staging_folder(output_dir: Path, created: list[Path] | None = None) -> Iterator[Path]:
     """A staging folder beside the target, locked by this process while it exists.
 
     If a failing run removed the (then empty) output folder it had made just before this run
