@@ -196,12 +196,12 @@ def update(
                 if not plan:
                     return result
                 result.status = "updated with conflicts" if result.conflicts else "updated"
+                if not (allow_dirty or dry_run):
+                    _refuse_dirty(repo)
                 if dry_run or (result.conflicts and conflicts == "refuse"):
                     if result.conflicts and conflicts == "refuse":
                         result.status = "conflicts"
                     return result
-                if not allow_dirty:
-                    _refuse_dirty(repo)
                 out = staging / "out"
                 for path, data in plan.items():
                     if data is not None:
@@ -400,7 +400,10 @@ def _diff(repo: Path, plan: Mapping[str, bytes | None]) -> str:
         new_lines = _text_lines(data)
         name_a = f"a/{path}" if before is not None else "/dev/null"
         name_b = f"b/{path}" if data is not None else "/dev/null"
-        chunks.extend(difflib.unified_diff(old_lines, new_lines, name_a, name_b))
+        lines = list(difflib.unified_diff(old_lines, new_lines, name_a, name_b))
+        if not lines:  # an empty file added or removed: the headers say it
+            lines = [f"--- {name_a}\n", f"+++ {name_b}\n"]
+        chunks.extend(lines)
         if chunks and not chunks[-1].endswith("\n"):
             chunks[-1] += "\n\\ No newline at end of file\n"
     return "".join(chunks)
