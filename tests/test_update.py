@@ -333,3 +333,129 @@ def test_not_an_mlstarter_repo_is_refused(runner, tmp_path):
     result = runner.invoke(app, ["update", str(tmp_path), "--json"])
     assert result.exit_code == 11
     assert json.loads(result.stdout)["exit_code"] == 11
+
+
+# --- small templates: assignments, private templates, no base at all ---------------------------
+
+CORE = '''"""Geometry the student implements."""
+
+import math
+
+
+def area(radius: float) -> float:
+    """The area of a circle."""
+    # >>> assignment: return pi times the radius squared (math.pi)
+    return math.pi * radius * radius
+    # <<< assignment
+'''
+CORE_2 = (
+    CORE.replace("return pi times the radius squared (math.pi)", "return math.pi * radius**2")
+    .replace("return math.pi * radius * radius", "return math.pi * radius**2")
+    .replace(
+        "\n\ndef area",
+        '\n\ndef diameter(radius: float) -> float:\n    """Twice the radius."""\n'
+        "    return 2 * radius\n\n\ndef area",
+    )
+)
+HIDDEN = "from tiny.core import area\n\n\ndef test_area_of_two():\n    assert area(2) > 12\n"
+HIDDEN_2 = HIDDEN + "\n\ndef test_area_of_zero():\n    assert area(0) == 0\n"
+STUDENT = "    return 3.141592653589793 * radius * radius  # my own\n"
+
+
+def bump_tiny(template: Path, version: str) -> None:
+    config = template / "cookiecutter.json"
+    data = json.loads(config.read_text())
+    data["_template_version"] = version
+    config.write_text(json.dumps(data))
+
+
+def test_assignment_repos_keep_the_students_code_and_the_grader_gets_the_new_hidden_tests(
+    runner, tmp_path, tiny_templates
+):
+    project = "{{cookiecutter.project_slug}}"
+    tiny_templates(f"{project}/src/tiny/__init__.py", "")
+    tiny_templates(f"{project}/src/tiny/core.py", CORE)
+    tiny_templates(f"{project}/tests/hidden/test_hidden.py", HIDDEN)
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "student_id,name,email,github_username\n"
+        + "".join(f"s{n},Student {n},s{n}@example.com,s{n}\n" for n in range(3))
+    )
+    out = tmp_path / "class"
+    base = ["batch", str(roster), "--project", "tiny", "--flavor", "assignment", "-o", str(out)]
+    assert runner.invoke(app, [*base, "--git"]).exit_code == 0
+    for n in range(3):
+        core = out / f"tiny-s{n}" / "src" / "tiny" / "core.py"
+        text = core.read_text()
+        todo = next(
+            line for line in text.splitlines(keepends=True) if "NotImplementedError" in line
+        )
+        core.write_text(text.replace(todo, STUDENT))
+        commit_all(core.parents[2], "my solution")
+    tiny_templates(f"{project}/src/tiny/core.py", CORE_2)
+    tiny_templates(f"{project}/tests/hidden/test_hidden.py", HIDDEN_2)
+    bump_tiny(tiny_templates.template, "0.1.0")
+    result = runner.invoke(app, [*base, "--update", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["counts"]["updated"] == 3
+    assert [g["status"] for g in summary["graders"]] == ["replaced"]
+    assert (
+        out / "_grader" / "tiny" / "tests" / "hidden" / "test_hidden.py"
+    ).read_text() == HIDDEN_2
+    for n in range(3):
+        core = (out / f"tiny-s{n}" / "src" / "tiny" / "core.py").read_text()
+        assert STUDENT in core and "def diameter" in core and "<<<<<<<" not in core
+        assert "NotImplementedError" not in core
+        assert not (out / f"tiny-s{n}" / "tests" / "hidden").exists()
+
+
+def test_a_private_template_updates_with_template_and_its_base_from_git_history(runner, tmp_path):
+    template = tmp_path / "circle-area"
+    (template / "{{cookiecutter.project_slug}}").mkdir(parents=True)
+    from tests.conftest import COMMON_JSON
+
+    (template / "cookiecutter.json").write_text(json.dumps(COMMON_JSON))
+    readme = template / "{{cookiecutter.project_slug}}" / "README.md"
+    readme.write_text("# {{ cookiecutter.project_name }}\n\nline two\n\nline three\n")
+    out = tmp_path / "out"
+    made = runner.invoke(
+        app, ["new", "--template", str(template), "--no-input", "--git", "-o", str(out)]
+    )
+    assert made.exit_code == 0, made.output
+    repo = out / "tiny"
+    (repo / "README.md").write_text("# Tiny, mine\n\nline two\n\nline three\n")
+    commit_all(repo, "my title")
+    readme.write_text("# {{ cookiecutter.project_name }}\n\nline two\n\nline three, updated\n")
+    bump_tiny(template, "0.2.0")
+    without = runner.invoke(app, ["update", str(repo), "--no-input"])
+    assert without.exit_code == 2 and "--template" in without.output
+    result = runner.invoke(
+        app, ["update", str(repo), "--no-input", "--template", str(template), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["base"] == "git history"
+    assert (repo / "README.md").read_text() == "# Tiny, mine\n\nline two\n\nline three, updated\n"
+
+
+def test_without_any_base_a_changed_file_is_never_overwritten_the_new_one_goes_beside(
+    runner, tmp_path, tiny_templates
+):
+    project = "{{cookiecutter.project_slug}}"
+    tiny_templates(f"{project}/NOTES.md", "notes of {{ cookiecutter.project_name }}\n")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["new", "tiny", "--no-input", "-o", str(out)]).exit_code == 0
+    repo = out / "tiny"  # not a git repository, and no past version to rebuild
+    (repo / "README.md").write_text("# my own readme\n")
+    tiny_templates(f"{project}/README.md", "# {{ cookiecutter.project_name }}, 0.1\n")
+    tiny_templates(f"{project}/NOTES.md", "notes of {{ cookiecutter.project_name }}, 0.1\n")
+    bump_tiny(tiny_templates.template, "0.1.0")
+    result = runner.invoke(app, ["update", str(repo), "--no-input", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["base"] == "record"
+    actions = {c["path"]: c["action"] for c in payload["changes"]}
+    assert actions == {"README.md": "beside", "NOTES.md": "updated"}
+    assert (repo / "README.md").read_text() == "# my own readme\n"
+    assert (repo / "README.md.mlstarter-new").read_text() == "# Tiny, 0.1\n"
+    assert (repo / "NOTES.md").read_text() == "notes of Tiny, 0.1\n"
