@@ -395,42 +395,18 @@ def new(
                 "stdin is not a terminal, so nothing can be asked: add --no-input "
                 "(answers then come from --answers, --set and the template defaults)"
             )
-        catalog = load_catalog()
-        if template is not None:
-            from mlstarter.catalog import private_template
-
-            if key is not None:
-                raise UsageError("give a project KEY or --template PATH, not both")
-            project = private_template(template, catalog)
-            key = project.key
-        else:
-            if key is None:
-                if not interactive:
-                    raise MissingAnswerError(
-                        f"no project given: name one of {', '.join(catalog.keys)}"
-                    )
-                key = _ask_project(catalog)
-            project = catalog.get(key)
-        spec = answers_mod.load_template(project.template_dir)
-        given: dict[str, object] = {}
-        recorded_flavor = None
-        if answers_file is not None:
-            from_file, recorded_flavor = answers_mod.read_answers_and_flavor(
-                answers_file, project.key
-            )
-            answers_mod.check_names(spec, from_file, f"--answers {answers_file}")
-            given.update(from_file)
-        from_set = answers_mod.parse_set_options(set_values or [])
-        answers_mod.check_names(spec, from_set, "--set")
-        given.update(from_set)
-        flavor = check_flavor(flavor or recorded_flavor or "showcase")
-        out = generate.check_output_dir(output_dir, project.template_dir)
-
-        def ask(question: Any, default: object) -> object:
-            return _ask_question(spec, question, default)
-
-        answers = answers_mod.resolve_answers(spec, given, ask if interactive else None)
-        slug = str(answers["project_slug"])
+        plan = generate.plan_bake(
+            key,
+            template=template,
+            answers_file=answers_file,
+            set_values=answers_mod.parse_set_options(set_values or []),
+            flavor=flavor,
+            output_dir=output_dir,
+            pick_project=_ask_project if interactive else None,
+            ask=_ask_question if interactive else None,
+        )
+        project, spec, answers, flavor = plan.project, plan.spec, plan.answers, plan.flavor
+        out, slug = plan.output_dir, plan.target.name
         payload: dict[str, object] = {
             "ok": True,
             "project": project.key,
@@ -449,9 +425,8 @@ def new(
             else:
                 _print_dry_run(out / slug, files, state)
             return
-        grader = out / f"{slug}-grader" if flavor == "assignment" else None
         result = generate.bake(
-            project.key, spec, answers, out, force=force, git=git, flavor=flavor, grader=grader
+            project.key, spec, answers, out, force=force, git=git, flavor=flavor, grader=plan.grader
         )
         run.interrupted_says = f"{result.path} was created completely before it stopped"
         run.extra = {"path": str(result.path)}
@@ -550,6 +525,7 @@ def batch(
         from mlstarter import answers as answers_mod
         from mlstarter import batch as batch_mod
         from mlstarter import generate, gitrepo
+        from mlstarter.flavors import check_flavor
 
         check_flavor(flavor)
         if update and (force or git or remote):
@@ -1105,15 +1081,6 @@ def _print_grades(grades: Any, written: dict[str, Any]) -> None:
         f"network while grading: {grades.network}",
     ]
     _print_result(table, *(_text(line) for line in lines))
-
-
-def check_flavor(flavor: str) -> str:
-    """The flavor, or a usage error listing the allowed ones."""
-    from mlstarter.flavors import FLAVORS
-
-    if flavor not in FLAVORS:
-        raise UsageError(f"--flavor '{flavor}': choose one of {', '.join(FLAVORS)}")
-    return flavor
 
 
 def _print_dry_run(target: Path, files: list[str], state: str) -> None:

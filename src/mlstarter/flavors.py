@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from mlstarter.errors import TreeCheckError
+from mlstarter.errors import TreeCheckError, UsageError
 
 FLAVORS = ("showcase", "assignment", "solution")
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# >>> assignment:\s*(?P<hint>.*?)\s*$")
@@ -63,6 +63,13 @@ class FlavorResult:
     def region_files(self) -> list[str]:
         """The files that hold a marked region (the student's files in an assignment)."""
         return sorted({todo.file for todo in self.todos})
+
+
+def check_flavor(flavor: str) -> str:
+    """The flavor, or a usage error listing the allowed ones."""
+    if flavor not in FLAVORS:
+        raise UsageError(f"--flavor '{flavor}': choose one of {', '.join(FLAVORS)}")
+    return flavor
 
 
 def apply_flavor(project: Path, flavor: str, grader: Path | None = None) -> FlavorResult:

@@ -20,7 +20,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,9 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from mlstarter import gitrepo, interrupts
-from mlstarter.answers import RECORD_FILE, TemplateSpec, render_record
-from mlstarter.errors import SystemRefusedError, TargetExistsError, TreeCheckError, UsageError
-from mlstarter.flavors import FlavorResult, apply_flavor
+from mlstarter.answers import RECORD_FILE, Question, TemplateSpec, render_record
+from mlstarter.catalog import Catalog, Project
+from mlstarter.errors import (
+    MissingAnswerError,
+    SystemRefusedError,
+    TargetExistsError,
+    TreeCheckError,
+    UsageError,
+)
+from mlstarter.flavors import FlavorResult, apply_flavor, check_flavor
 
 LEFTOVER_MARKERS = ("{{ cookiecutter.", "{{cookiecutter.")
 STAGING_PREFIX = ".mlstarter-staging-"
@@ -65,6 +72,81 @@ def refused(exc: OSError, doing: str) -> SystemRefusedError:
     """An OSError while writing, as the one-line error the user can act on."""
     where = f" ({exc.filename})" if exc.filename else ""
     return SystemRefusedError(f"{doing}: {exc.strerror or exc}{where}; nothing partial was left")
+
+
+@dataclass(frozen=True)
+class BakePlan:
+    """A bake, resolved and validated: the template, every answer, the flavor and where it goes."""
+
+    project: Project
+    spec: TemplateSpec
+    answers: dict[str, object]
+    flavor: str
+    output_dir: Path
+
+    @property
+    def target(self) -> Path:
+        return self.output_dir / str(self.answers["project_slug"])
+
+    @property
+    def grader(self) -> Path | None:
+        """Where an assignment's hidden tests go: a folder beside the repo."""
+        if self.flavor != "assignment":
+            return None
+        return self.output_dir / f"{self.answers['project_slug']}-grader"
+
+
+# asks one template question: (spec, question, default) -> a valid answer
+Asker = Callable[[TemplateSpec, Question, object], object]
+
+
+def plan_bake(
+    key: str | None,
+    *,
+    template: Path | None = None,
+    answers_file: Path | None = None,
+    set_values: Mapping[str, str] | None = None,
+    flavor: str | None = None,
+    output_dir: Path = Path("."),
+    pick_project: Callable[[Catalog], str] | None = None,
+    ask: Asker | None = None,
+) -> BakePlan:
+    """Resolve what `new` was asked: the project (a key, a private `template`, or picked), the
+    answers (defaults < `answers_file` < `set_values` < `ask`), the flavor (given, else the
+    answers file's record, else showcase) and the checked output folder. Nothing is written."""
+    from mlstarter import answers as answers_mod
+    from mlstarter.catalog import load_catalog, private_template
+
+    catalog = load_catalog()
+    if template is not None:
+        if key is not None:
+            raise UsageError("give a project KEY or --template PATH, not both")
+        project = private_template(template, catalog)
+    else:
+        if key is None:
+            if pick_project is None:
+                raise MissingAnswerError(f"no project given: name one of {', '.join(catalog.keys)}")
+            key = pick_project(catalog)
+        project = catalog.get(key)
+    spec = answers_mod.load_template(project.template_dir)
+    given: dict[str, object] = {}
+    recorded_flavor = None
+    if answers_file is not None:
+        from_file, recorded_flavor = answers_mod.read_answers_and_flavor(answers_file, project.key)
+        answers_mod.check_names(spec, from_file, f"--answers {answers_file}")
+        given.update(from_file)
+    answers_mod.check_names(spec, set_values or {}, "--set")
+    given.update(set_values or {})
+    chosen = check_flavor(flavor or recorded_flavor or "showcase")
+    out = check_output_dir(output_dir, project.template_dir)
+    asker = ask
+
+    def ask_one(question: Question, default: object) -> object:
+        assert asker is not None
+        return asker(spec, question, default)
+
+    answers = answers_mod.resolve_answers(spec, given, ask_one if ask is not None else None)
+    return BakePlan(project, spec, answers, chosen, out)
 
 
 def bake(
