@@ -7,6 +7,10 @@ interrupted (SIGINT/SIGTERM: not started, or rolled back, or generated but not p
 summary is always written, atomically. Bakes run in worker processes (cookiecutter changes the
 working directory while it renders, so threads would race). The same roster, flavor and mlstarter
 version give the same bytes. One batch at a time writes to an output folder.
+
+`--update` runs `mlstarter update` on every row's existing repo instead (each row: updated,
+conflicts, up to date, failed or interrupted), in the flavor each repo records; an assignment
+project's grader folder is written again from the current template (the old one to a backup).
 """
 
 from __future__ import annotations
