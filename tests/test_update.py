@@ -1,6 +1,7 @@
-"""`mlstarter update`: a real template change (python-autocomplete 1.4.0, shipped, to a 1.5.0 made
-here and released with tools/template_versions.py), the user's edits kept, conflicts, a class of 30,
-idempotence, safety (Ctrl-C, dirty trees, dry runs) and the fallbacks when no base can be rebuilt."""
+"""`mlstarter update`: a real template change (python-autocomplete as shipped, 1.4.0 today, to
+the next minor version, made here and released with tools/template_versions.py), the user's edits
+kept, conflicts, a class of 30, idempotence, safety (Ctrl-C, dirty trees, dry runs) and the
+fallbacks when no base can be rebuilt."""
 
 from __future__ import annotations
 
@@ -29,15 +30,22 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com",
 }  # fmt: skip
 
-# The template change of 1.5.0: (file in the template's project folder, old text, new text)
+# The template change of the next version: (file in the template's project folder, old text, new text)
 PROJECT = "{{cookiecutter.project_slug}}"
 SRC = f"{PROJECT}/src/{{{{cookiecutter.package_name}}}}"
-PITCH = "A code-completion model built from first principles and measured like a product."
+README_TEMPLATE = TEMPLATES / KEY / PROJECT / "README.md"
+# the first line of the README's pitch, plain text (other templates work may change its words)
+PITCH = README_TEMPLATE.read_text().split("{% block pitch -%}\n", 1)[1].split("\n", 1)[0]
+NEW_PITCH = PITCH + " (new in 1.5)"
+DOC_LINE = '"""'  # a module docstring's opening: the template changes the first line of ngram.py
 CHANGES = [
-    (f"{PROJECT}/README.md", PITCH, PITCH.replace("a product.", "a product, version 1.5.")),
-    (f"{SRC}/ngram.py", "rank next tokens by counts.", "rank next tokens by their counts."),
-    (f"{SRC}/vocab.py", "import json\n", "import json  # the vocabulary file is JSON\n"),
+    (f"{PROJECT}/README.md", PITCH + "\n", NEW_PITCH + "\n"),
+    (f"{SRC}/ngram.py", DOC_LINE, DOC_LINE + "[1.5] "),
+    (f"{SRC}/vocab.py", "\nfrom __future__", "\n# the vocabulary, 1.5\nfrom __future__"),
 ]
+OLD = template_versions.template_version(TEMPLATES / KEY)  # the shipped version (1.4.0 today)
+NEW = ".".join([OLD.split(".")[0], str(int(OLD.split(".")[1]) + 1), "0"])  # what release makes
+MY_FUNCTION = "\n\ndef my_helper() -> int:\n    return 1\n"
 ADDED = f"{SRC}/extra.py"
 REMOVED = f"{SRC}/py.typed"
 
@@ -63,7 +71,7 @@ def released(tmp_path_factory) -> Path:
     history = REPO / "src" / "mlstarter" / "template_history"
     shutil.copytree(history, root / "src" / "mlstarter" / "template_history")
     git(root, "init", "-q")
-    commit_all(root, "1.4.0 as shipped")
+    commit_all(root, "as shipped")
     template = root / "templates" / KEY
     for relative, old, new in CHANGES:
         path = template / relative
@@ -83,14 +91,14 @@ def released(tmp_path_factory) -> Path:
     tool = [sys.executable, str(REPO / "tools" / "template_versions.py")]
     out = subprocess.run([*tool, "release", "--repo", str(root)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert f"{KEY}: 1.4.0 -> 1.5.0" in out.stdout
+    assert f"{KEY}: {OLD} -> {NEW}" in out.stdout
     assert (root / "src" / "mlstarter" / "template_history" / f"{KEY}.tar.gz").is_file()
     return root
 
 
 @pytest.fixture
 def future(released, monkeypatch):
-    """mlstarter pointed at the released 1.5.0 (the wheel of the next mlstarter)."""
+    """mlstarter pointed at the released next version (the wheel of the next mlstarter)."""
     history = released / "src" / "mlstarter" / "template_history"
     monkeypatch.setattr(catalog_mod, "templates_root", lambda: released / "templates")
     monkeypatch.setattr(template_versions, "history_root", lambda: history)
@@ -98,7 +106,7 @@ def future(released, monkeypatch):
 
 
 def make_repo(runner, tmp_path: Path, *extra: str, as_main: bool = True) -> Path:
-    """A repo made by `new` from today's templates (1.4.0), committed; `as_main`: its record as
+    """A repo made by `new` from the shipped templates, committed; `as_main`: its record as
     today's main wrote it (no file hashes)."""
     args = ["new", KEY, "--no-input", "--git", "--set", "project_name=My Complete", "-o"]
     result = runner.invoke(app, [*args, str(tmp_path), *extra])
@@ -116,11 +124,8 @@ def user_edits(repo: Path) -> None:
     """The user's work of the "Done when" scenario: the README, a source module, a new test."""
     with (repo / "README.md").open("a", encoding="utf-8") as readme:
         readme.write("\n## My results\n\nTop-1 0.52 on the stdlib after 30 minutes.\n")
-    ngram = repo / "src" / PKG / "ngram.py"
-    text = ngram.read_text(encoding="utf-8")
-    old = 'BASELINE_ORDERS = {"unigram": 1, "bigram": 2, "fourgram": 4}'
-    assert old in text
-    ngram.write_text(text.replace(old, old[:-1] + ', "trigram": 3}'), encoding="utf-8")
+    with (repo / "src" / PKG / "ngram.py").open("a", encoding="utf-8") as ngram:
+        ngram.write(MY_FUNCTION)
     (repo / "tests" / "test_mine.py").write_text("def test_mine():\n    assert True\n")
     commit_all(repo, "my work")
 
@@ -140,12 +145,19 @@ def no_markers(repo: Path) -> bool:
     return not any(b"<<<<<<<" in data for data in tree_bytes(repo).values())
 
 
-def test_the_shipped_versions_rebuild_from_the_installed_package_alone(tmp_path):
+def test_every_released_version_rebuilds_from_the_installed_package_alone(tmp_path):
+    """1.4.0 (transformers 1.5.0), what main made before `update` existed, included."""
+    manifest = template_versions.load_manifest()
     for key in catalog_mod.load_catalog().keys:
-        version = template_versions.template_version(TEMPLATES / key)
-        folder = template_versions.materialize(key, version, TEMPLATES / key, tmp_path / key)
-        assert folder is not None
-        assert tree_bytes(folder) == template_versions.template_files(TEMPLATES / key)
+        assert template_versions.template_version(TEMPLATES / key) in manifest[key]
+        for version in manifest[key]:
+            into = tmp_path / key / version
+            folder = template_versions.materialize(key, version, TEMPLATES / key, into)
+            assert folder is not None, (key, version)
+            assert template_versions.template_version(folder) == version
+            hashes = template_versions.tree_hashes(template_versions.template_files(folder))
+            assert hashes == manifest[key][version]
+    assert "1.4.0" in manifest[KEY] and "1.5.0" in manifest["transformers"]
 
 
 def test_a_repo_of_todays_main_with_edits_in_three_files_updates_keeping_every_edit(
@@ -157,17 +169,17 @@ def test_a_repo_of_todays_main_with_edits_in_three_files_updates_keeping_every_e
     monkeypatch.setattr(catalog_mod, "templates_root", lambda: future / "templates")
     result = runner.invoke(app, ["update", str(repo), "--no-input"])
     assert result.exit_code == 0, result.output
-    assert "1.4.0 -> 1.5.0" in result.output and "base: rebuilt" in result.output
+    assert f"{OLD} -> {NEW}" in result.output and "base: rebuilt" in result.output
     readme = (repo / "README.md").read_text(encoding="utf-8")
-    assert "version 1.5." in readme and "## My results" in readme
+    assert NEW_PITCH in readme and "## My results" in readme
     ngram = (repo / "src" / PKG / "ngram.py").read_text(encoding="utf-8")
-    assert "by their counts." in ngram and '"trigram": 3}' in ngram
+    assert ngram.startswith('"""[1.5] ') and ngram.endswith(MY_FUNCTION)
     assert (repo / "tests" / "test_mine.py").read_text() == "def test_mine():\n    assert True\n"
     assert (repo / "src" / PKG / "extra.py").read_text() == '"""New in 1.5: My Complete."""\n'
     assert not (repo / "src" / PKG / "py.typed").exists()
     assert no_markers(repo)
     record = yaml.safe_load((repo / ".mlstarter.yml").read_text(encoding="utf-8"))
-    assert record["template_version"] == "1.5.0"
+    assert record["template_version"] == NEW
     assert record["answers"]["tracker"] == "none"  # new question, its default (--no-input)
     # every template change reached every file the user did not touch
     fresh = tree_bytes(fresh_render(runner, tmp_path, repo))
@@ -178,7 +190,7 @@ def test_a_repo_of_todays_main_with_edits_in_three_files_updates_keeping_every_e
         "tests/test_mine.py"
     }
     # a second update changes nothing
-    commit_all(repo, "update to 1.5.0")
+    commit_all(repo, "the update")
     before = tree_bytes(repo)
     again = runner.invoke(app, ["update", str(repo), "--no-input", "--json"])
     assert again.exit_code == 0, again.output
@@ -206,9 +218,9 @@ def test_both_sides_changing_the_same_lines_is_a_conflict_refused_by_default_and
     assert marked.exit_code == 10, marked.output
     text = readme.read_text()
     assert "<<<<<<< yours (README.md)" in text and "My own pitch" in text
-    assert "version 1.5." in text and ">>>>>>> template 1.5.0" in text
+    assert NEW_PITCH in text and f">>>>>>> template {NEW}" in text
     # only there: the other files took the template's change
-    assert "by their counts." in (repo / "src" / PKG / "ngram.py").read_text()
+    assert (repo / "src" / PKG / "ngram.py").read_text().startswith('"""[1.5] ')
     others = {p: d for p, d in tree_bytes(repo).items() if p != "README.md"}
     assert not any(b"<<<<<<<" in data for data in others.values())
 
@@ -231,9 +243,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(runner, tmp_path, future, mo
     result = runner.invoke(app, ["update", str(repo), "--no-input", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert f"+++ b/src/{PKG}/extra.py" in result.stdout
-    assert "-A code-completion model built from first principles and measured like a product." in (
-        result.stdout
-    )
+    assert f"-{PITCH}\n+{NEW_PITCH}\n" in result.stdout
     assert f"--- a/src/{PKG}/py.typed" in result.stdout
     assert tree_bytes(repo) == before
 
@@ -316,7 +326,7 @@ def test_a_class_of_30_updates_in_parallel_keeping_each_students_work(
     for n in range(30):
         repo = out / f"{KEY}-s{n:02d}"
         record = yaml.safe_load((repo / ".mlstarter.yml").read_text())
-        assert record["template_version"] == "1.5.0"
+        assert record["template_version"] == NEW
         assert (repo / "src" / record["answers"]["package_name"] / "extra.py").is_file()
         mine = repo / "tests" / "test_mine.py"
         assert mine.is_file() == (n % 3 == 0) and (
@@ -459,3 +469,25 @@ def test_without_any_base_a_changed_file_is_never_overwritten_the_new_one_goes_b
     assert (repo / "README.md").read_text() == "# my own readme\n"
     assert (repo / "README.md.mlstarter-new").read_text() == "# Tiny, 0.1\n"
     assert (repo / "NOTES.md").read_text() == "notes of Tiny, 0.1\n"
+
+
+def test_set_changes_an_answer_and_a_new_question_needs_a_terminal_or_no_input(
+    runner, tmp_path, tiny_templates
+):
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["new", "tiny", "--no-input", "--git", "-o", str(out)]).exit_code == 0
+    repo = out / "tiny"
+    renamed = runner.invoke(app, ["update", str(repo), "--no-input", "--set", "author_name=Grace"])
+    assert renamed.exit_code == 0, renamed.output
+    assert (repo / "README.md").read_text() == "# Tiny\nby Grace\n"
+    commit_all(repo, "renamed")
+    config = tiny_templates.template / "cookiecutter.json"
+    data = json.loads(config.read_text())
+    config.write_text(json.dumps({"level": ["easy", "hard"], **data, "_template_version": "0.1.0"}))
+    asked = runner.invoke(app, ["update", str(repo), "--json"])
+    assert asked.exit_code == 4 and "'level' is new in this template version" in asked.output
+    answered = runner.invoke(app, ["update", str(repo), "--set", "level=hard", "--no-input"])
+    assert answered.exit_code == 0, answered.output
+    record = yaml.safe_load((repo / ".mlstarter.yml").read_text())
+    assert record["answers"]["level"] == "hard" and record["answers"]["author_name"] == "Grace"
+    assert record["template_version"] == "0.1.0"
