@@ -491,3 +491,32 @@ def test_set_changes_an_answer_and_a_new_question_needs_a_terminal_or_no_input(
     record = yaml.safe_load((repo / ".mlstarter.yml").read_text())
     assert record["answers"]["level"] == "hard" and record["answers"]["author_name"] == "Grace"
     assert record["template_version"] == "0.1.0"
+
+
+def test_an_edited_record_or_a_symlink_never_makes_update_touch_a_file_outside_the_repo(
+    runner, tmp_path, tiny_templates
+):
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["new", "tiny", "--no-input", "-o", str(out)]).exit_code == 0
+    repo = out / "tiny"
+    victim = out / "victim.txt"
+    victim.write_text("keep me\n")
+    record = repo / ".mlstarter.yml"
+    digest = template_versions.sha256(victim.read_bytes())
+    record.write_text(record.read_text() + f"  ../victim.txt: {digest}\n  .git/config: {digest}\n")
+    tiny_templates(
+        "{{cookiecutter.project_slug}}/README.md", "# {{ cookiecutter.project_name }}!\n"
+    )
+    bump_tiny(tiny_templates.template, "0.1.0")
+    result = runner.invoke(app, ["update", str(repo), "--no-input", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [c["path"] for c in json.loads(result.stdout)["changes"]] == ["README.md"]
+    assert victim.read_text() == "keep me\n"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (repo / "docs").symlink_to(elsewhere)
+    tiny_templates("{{cookiecutter.project_slug}}/docs/index.md", "docs\n")
+    bump_tiny(tiny_templates.template, "0.2.0")
+    linked = runner.invoke(app, ["update", str(repo), "--no-input"])
+    assert linked.exit_code == 11 and "leads outside the repo" in linked.output
+    assert list(elsewhere.iterdir()) == []

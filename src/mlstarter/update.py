@@ -42,7 +42,7 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -177,7 +177,7 @@ def update(
     check_names(spec, set_values or {}, "--set")
     answers = resolve_answers(spec, given, _only_new(spec, given, ask))
     old_version = str(record.get("template_version", ""))
-    hashes = record.get("files") if isinstance(record.get("files"), dict) else None
+    hashes = _recorded_hashes(repo, record.get("files"))
     result = UpdateResult(repo, project.key, old_version, spec.version, flavor, "none",
                           answers=answers)  # fmt: skip
     with interrupts.deferred():
@@ -186,6 +186,7 @@ def update(
                 theirs_dir, flavored = generate.render_flavored(
                     project.key, spec, answers, staging / "theirs", flavor
                 )
+                generate.check_tree(theirs_dir)
                 base_dir = _rebuild_base(project, spec, record, recorded, staging)
                 result.base = "rebuilt" if base_dir is not None else "none"
                 plan = _plan(repo, base_dir, theirs_dir, hashes, result, flavored.region_files)
@@ -210,6 +211,22 @@ def update(
             _apply(repo, plan, out, staging / "old")
             result.written = True
     return result
+
+
+def _recorded_hashes(repo: Path, files: object) -> dict[str, str] | None:
+    """The record's file hashes, for paths inside the repo only (the record is the user's file:
+    an edited one must not make an update touch anything outside the repo or in `.git`)."""
+    if not isinstance(files, dict):
+        return None
+    kept: dict[str, str] = {}
+    for path, digest in files.items():
+        parts = PurePosixPath(str(path)).parts
+        if not parts or parts[0] in ("/", ".git") or ".." in parts or "\0" in str(path):
+            continue
+        if not (repo / str(path)).resolve().is_relative_to(repo):
+            continue
+        kept[str(path)] = str(digest)
+    return kept
 
 
 def _refuse_dirty(repo: Path) -> None:
@@ -303,6 +320,8 @@ def _plan(
     used_git = False
     paths = sorted((set(theirs) | set(base) | set(hashes or {})) - {RECORD_FILE})
     for path in paths:
+        if not (repo / path).resolve().is_relative_to(repo):
+            raise UpdateRefusedError(f"{repo / path} leads outside the repo (a symlink)")
         ours = _read(repo / path)
         new = theirs.get(path)
         if ours == new:
