@@ -1,8 +1,9 @@
 """The command line: flags in, exit codes out. The only module that prints.
 
-A command's result goes to stdout: the tables of `list` and `info`, the summary of `new`, `batch`
-and `verify` (`--json`: exactly one JSON object instead, also for every usage error, the argument
-parser's included). Prompts, progress, notes and errors go to stderr. An error is one line, with
+A command's result goes to stdout: the tables of `list` and `info`, the summary of `new`, `batch`,
+`update` (its unified diff under `--dry-run`; the summary then goes to stderr) and `verify`
+(`--json`: exactly one JSON object instead, also for every usage error, the argument parser's
+included). Prompts, progress, notes and errors go to stderr. An error is one line, with
 the traceback only under `--verbose`. Everything shown that came from the user or a child process
 has its control characters escaped and the credentials of its URLs hidden.
 
