@@ -254,6 +254,30 @@ def build_app(run: Path | None = None) -> Any:
             f"{shown.summary()} It scores every node of the label tree for a text; a label "
             f"path is kept when its nodes score above {threshold:.2f}."
         )
+        # The answers are made first and placed in the right column, so that the examples can
+        # sit under the Classify button, in sight.
+        paths = gr.Textbox(
+            label="Predicted label paths, each node with its score",
+            lines=2,
+            interactive=False,
+            elem_id="paths",
+            render=False,
+        )
+        tree = gr.Code(
+            label=f"The tree, each node's score (✓ above {threshold:.2f}; lower branches folded)",
+            language=None,
+            interactive=False,
+            show_line_numbers=False,
+            elem_id="tree",
+            render=False,
+        )
+        ranked = gr.Label(
+            label="Root-to-leaf paths, ranked by their weakest node",
+            num_top_classes=4,
+            show_heading=False,
+            elem_id="ranked",
+            render=False,
+        )
         with gr.Row():
             with gr.Column():
                 text = gr.Textbox(
@@ -268,41 +292,25 @@ def build_app(run: Path | None = None) -> Any:
                     elem_id="gold",
                 )
                 button = gr.Button("Classify", variant="primary", elem_id="classify")
+                if shown.examples:
+                    gr.Examples(
+                        examples=[
+                            [
+                                " ".join(doc.tokens),
+                                "\n".join(label.replace(SEP, ARROW) for label in doc.labels),
+                            ]
+                            for doc in shown.examples
+                        ],
+                        inputs=[text, gold],
+                        outputs=[paths, ranked, tree],
+                        fn=answer,
+                        run_on_click=True,
+                        label="Held-out test documents of the run (click one to classify it)",
+                    )
             with gr.Column():
-                paths = gr.Textbox(
-                    label="Predicted label paths, each node with its score",
-                    lines=2,
-                    interactive=False,
-                    elem_id="paths",
-                )
-                ranked = gr.Label(
-                    label="Root-to-leaf paths, ranked by their weakest node",
-                    num_top_classes=4,
-                    elem_id="ranked",
-                )
-        tree = gr.Code(
-            label=f"The tree with every node's score (✓ above {threshold:.2f}; "
-            "branches below it folded)",
-            language=None,
-            interactive=False,
-            show_line_numbers=False,
-            elem_id="tree",
-        )
-        if shown.examples:
-            gr.Examples(
-                examples=[
-                    [
-                        " ".join(doc.tokens),
-                        "\n".join(label.replace(SEP, ARROW) for label in doc.labels),
-                    ]
-                    for doc in shown.examples
-                ],
-                inputs=[text, gold],
-                outputs=[paths, ranked, tree],
-                fn=answer,
-                run_on_click=True,
-                label="Held-out test documents of the run (click one to classify it)",
-            )
+                paths.render()
+                tree.render()
+                ranked.render()
         if words:
             with gr.Accordion(
                 "How the smoke corpus writes each label (to write a text of your own)", open=False
