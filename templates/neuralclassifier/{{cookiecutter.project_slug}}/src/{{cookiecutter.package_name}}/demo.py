@@ -297,7 +297,7 @@ def build_app(run: Path | None = None) -> Any:
                         examples=[
                             [
                                 " ".join(doc.tokens),
-                                "\n".join(label.replace(SEP, ARROW) for label in doc.labels),
+                                "; ".join(label.replace(SEP, ARROW) for label in doc.labels),
                             ]
                             for doc in shown.examples
                         ],
