@@ -482,3 +482,40 @@ DETECTORS: dict[str, Callable[[], Detector]] = {
     "static-threshold": StaticThresholdRule,
     "union": UnionRule,
 }
+
+
+def _limits(settings: dict[str, Any]) -> StaticThresholds:
+    return StaticThresholds(**{k: float(v) for k, v in settings.items()})
+
+
+def restore(name: str, settings: dict[str, Any]) -> Detector:
+    """A fitted detector again, from its `name` and `settings()` as a run saved them (JSON: an
+    infinite threshold, a view switched off, is saved as null)."""
+    if name in ("scorer", "own_history"):
+
+        def threshold(key: str) -> float:
+            value = settings[key]
+            return math.inf if value is None else float(value)
+
+        return ScoreDetector(
+            use_peers=bool(settings["use_peers"]),
+            window=int(settings["window"]),
+            level_window=int(settings["level_window"]),
+            flat_window=int(settings["flat_window"]),
+            point_z=threshold("point_z"),
+            level_z=threshold("level_z"),
+            flat_ratio=float(settings["flat_ratio"]),
+            load_phase_z=float(settings["load_phase_z"]),
+            name=name,
+        )
+    if name == "static_threshold":
+        return StaticThresholdRule(_limits(settings))
+    if name == "stuck_rule":
+        return StuckRule(float(settings["quanta"]), int(settings["min_run"]))
+    if name == "union":
+        stuck = settings["stuck"]
+        return UnionRule(
+            StaticThresholdRule(_limits(settings["static"])),
+            StuckRule(float(stuck["quanta"]), int(stuck["min_run"])),
+        )
+    raise ValueError(f"unknown detector {name!r} in the run's checkpoint")
