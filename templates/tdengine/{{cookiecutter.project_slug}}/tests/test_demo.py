@@ -161,14 +161,21 @@ def test_the_chart_draws_every_flag_and_every_injected_fault(run, store):
     result = inspect(checkpoint.detector, meter, day_window(day))
     root = ET.fromstring(chart_svg(result))  # well-formed SVG
     dots = [c for c in root.iter(f"{SVG}circle") if c.get("class") == "flag"]
-    assert len(dots) == 2 * result.flagged  # on the current and on the voltage line
+    on = {k: [c for c in dots if c.get("data-channel") == k] for k in ("current", "voltage")}
+    assert len(on["current"]) == result.on_current.sum()
+    assert len(on["voltage"]) == result.on_voltage.sum()
+    # every flag is drawn on a line, and a shift (a voltage fault) only on the voltage line
+    np.testing.assert_array_equal(result.on_current | result.on_voltage, result.flags)
+    shifted = np.asarray(result.meter.label) == SHIFT
+    assert result.on_voltage[shifted].sum() > 0.7 * shifted.sum()
+    assert result.on_current[shifted].sum() < 0.1 * shifted.sum()
     bands = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "fault"]
     label = np.asarray(result.meter.label)
     assert len(bands) == 2 * len(runs_of(label != NORMAL))
     injected = {LABELS[k] for k in set(label.tolist()) - {NORMAL}}
     assert {b.get("data-kind") for b in bands} == injected
     # dots sit where the flagged readings are: left to right in time
-    xs = [float(c.get("cx", "nan")) for c in dots[: result.flagged]]
+    xs = [float(c.get("cx", "nan")) for c in on["voltage"]]
     assert xs == sorted(xs)
 
 
@@ -242,6 +249,8 @@ def test_the_demo_shows_a_meter_and_its_anomalies_in_a_browser(run):
         assert len(dots) > 20
         assert driver.find_elements(By.CSS_SELECTOR, "#chart svg rect.fault[data-kind='shift']")
         assert "off its feeder" in wait_for(driver, "#episodes").text
+        driver.set_window_size(1280, 1500)  # the whole page in the screenshot
+        driver.execute_script("window.scrollTo(0, 0)")
         path = screenshot(driver, "tdengine-demo")
     assert path.stat().st_size > 20_000
 

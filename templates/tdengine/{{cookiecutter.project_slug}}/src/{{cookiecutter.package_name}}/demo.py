@@ -277,6 +277,10 @@ class Inspection:
     meter: MeterSeries
     flags: np.ndarray
     episodes: list[Episode]
+    # Which channel's line each flag belongs on (a flag is on at least one): current for a
+    # current jump, voltage for a voltage jump or a voltage off its feeder, both when frozen.
+    on_current: np.ndarray
+    on_voltage: np.ndarray
 
     @property
     def readings(self) -> int:
@@ -325,23 +329,32 @@ def _crop(m: MeterSeries, keep: np.ndarray) -> MeterSeries:
     )
 
 
-def _reasons(detector: Detector, meter: MeterSeries) -> Any:
-    """A function (start, end) -> why the readings [start, end) were flagged, in words."""
+def _explain(detector: Detector, meter: MeterSeries, flags: np.ndarray) -> tuple[Any, Any, Any]:
+    """(why, on_current, on_voltage): a function (start, end) -> why the readings [start, end)
+    were flagged, in words, and the flags that belong on each channel's line."""
     if not isinstance(detector, ScoreDetector):
-        return lambda a, b: f"{detector.name.replace('_', ' ')} rule"
-    point, level, flat = detector.views(meter)
+        return (lambda a, b: f"{detector.name.replace('_', ' ')} rule"), flags, flags
+    v = detector.channel_views(meter)
+    frozen = v["flat"] <= detector.flat_ratio
+    fired = {
+        "current jump": v["current_point"] >= detector.point_z,
+        "voltage jump": v["voltage_point"] >= detector.point_z,
+        "voltage off its feeder": v["level"] >= detector.level_z,
+    }
 
     def why(a: int, b: int) -> str:
         words = []
-        if point[a:b].max() >= detector.point_z:
-            words.append(f"jump (z {point[a:b].max():.1f})")
-        if level[a:b].max() >= detector.level_z:
-            words.append(f"off its feeder (z {level[a:b].max():.1f})")
-        if flat[a:b].min() <= detector.flat_ratio:
-            words.append(f"frozen ({flat[a:b].min():.2f}x usual change)")
+        for (text, hit), key in zip(fired.items(), ("current_point", "voltage_point", "level"),
+                                    strict=True):  # fmt: skip
+            if hit[a:b].any():
+                words.append(f"{text} (z {v[key][a:b].max():.1f})")
+        if frozen[a:b].any():
+            words.append(f"frozen ({v['flat'][a:b].min():.2f}x its usual change)")
         return ", ".join(words) or "-"
 
-    return why
+    on_current = flags & (fired["current jump"] | frozen)
+    on_voltage = flags & (fired["voltage jump"] | fired["voltage off its feeder"] | frozen)
+    return why, on_current, on_voltage
 
 
 def _kinds(label: np.ndarray | None) -> str:
@@ -356,7 +369,7 @@ def inspect(detector: Detector, meter: MeterSeries, window: tuple[int, int] | No
     window), then keep `window` ([start, end) ms; None: everything): the flags, the flagged
     episodes with the view that fired, and the injected faults left without a flag."""
     flags = np.asarray(detector.flags(meter), dtype=bool)
-    why = _reasons(detector, meter)
+    why, on_current, on_voltage = _explain(detector, meter, flags)
     keep = np.ones(meter.ts.shape[0], dtype=bool)
     if window is not None:
         keep = (meter.ts >= window[0]) & (meter.ts < window[1])
@@ -381,7 +394,7 @@ def inspect(detector: Detector, meter: MeterSeries, window: tuple[int, int] | No
                     Episode(int(shown.ts[a]), int(shown.ts[b - 1]), b - a, "not flagged", kind)
                 )
     episodes.sort(key=lambda e: e.start_ms)
-    return Inspection(shown, shown_flags, episodes)
+    return Inspection(shown, shown_flags, episodes, on_current[keep], on_voltage[keep])
 
 
 def summary(inspection: Inspection, location: str, where: str) -> str:
@@ -473,15 +486,16 @@ def chart_svg(inspection: Inspection) -> str:
             )
     dashed = ' stroke-dasharray="3 2"'
     panels = [
-        ("current (A)", TOP, [(m.current, "#1d4e89", "1.1", "")]),
+        ("current (A)", TOP, [(m.current, "#1d4e89", "1.1", "")], inspection.on_current),
         (
             "voltage (V)",
             TOP + PANEL + GAP,
             [(m.peer_voltage, "#8a8a8a", "1", dashed), (m.voltage, "#1d4e89", "1.1", "")],
+            inspection.on_voltage,
         ),
     ]
     xs = x(m.ts)
-    for title, top, lines in panels:
+    for title, top, lines, on_line in panels:
         values = np.concatenate([v for v, *_ in lines])
         values = values[np.isfinite(values)]
         lo, hi = float(values.min()), float(values.max())
@@ -502,7 +516,7 @@ def chart_svg(inspection: Inspection) -> str:
                 f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" '
                 'stroke="#ececec"/>'
                 f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end" fill="#555">'
-                f"{tick:g}</text>"
+                f"{round(tick, 9) + 0.0:g}</text>"  # + 0.0: never "-0"
             )
         for values_, colour, width, extra in lines:
             finite = np.isfinite(values_)
@@ -513,11 +527,11 @@ def chart_svg(inspection: Inspection) -> str:
                 f'<polyline fill="none" stroke="{colour}" stroke-width="{width}"{extra} '
                 f'points="{points}"/>'
             )
-        main = lines[-1][0]
-        for k in np.flatnonzero(flags):
+        main, channel = lines[-1][0], title.split()[0]
+        for k in np.flatnonzero(on_line):
             out.append(
-                f'<circle class="flag" cx="{xs[k]:.1f}" cy="{float(y(main[k])):.1f}" r="2.2" '
-                'fill="#d62828"/>'
+                f'<circle class="flag" data-channel="{channel}" cx="{xs[k]:.1f}" '
+                f'cy="{float(y(main[k])):.1f}" r="2.2" fill="#d62828"/>'
             )
     # The two strips: what was injected, what the detector flagged.
     flag_y = strips_y + STRIP
@@ -701,6 +715,8 @@ def build_app(run: Path | None = None) -> Any:
             headers=["from (UTC)", "to (UTC)", "readings", "why flagged", "injected fault"],
             label="Episodes: runs of flagged readings, and injected faults left unflagged",
             interactive=False,
+            wrap=True,
+            column_widths=["17%", "17%", "9%", "40%", "17%"],
             elem_id="episodes",
         )
         outputs = [chart, summary_box, episodes]
