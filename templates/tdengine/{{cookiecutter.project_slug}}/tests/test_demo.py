@@ -221,7 +221,7 @@ def test_without_the_demo_group_the_demo_command_says_how_to_install_it(run):
 
 @pytest.mark.browser
 def test_the_demo_shows_a_meter_and_its_anomalies_in_a_browser(run):
-    with demo_server("--run", str(run)) as url, chromium() as driver:
+    with chromium() as driver, demo_server("--run", str(run)) as url:  # skips without the group
         driver.get(url)
         wait_for(driver, "#summary")
         # the page opens on a meter-day: a summary with the counts, and the chart with red dots
