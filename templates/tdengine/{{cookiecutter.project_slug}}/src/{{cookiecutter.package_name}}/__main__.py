@@ -187,6 +187,7 @@ def demo_command(args: argparse.Namespace) -> int:
     from .demo_server import DemoUnavailable, serve
     from .space import SpaceError, build_space
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own requests, one a line
     try:
         run = args.run if args.run is not None else latest_detector_run()
         if args.command == "demo":
