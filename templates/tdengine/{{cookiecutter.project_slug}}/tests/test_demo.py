@@ -66,6 +66,22 @@ def shift_day(run: Path) -> tuple[str, str]:
     return row[1], row[2]
 
 
+def stored(store: FakeStore, device: str):
+    """`device` as the demo reads it: from the fake, with its feeder."""
+    client = store.client_for(device)
+    try:
+        return read_meter(client, store.db, store.fleet, device)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def shift_result(run, store):
+    """The run's detector on the example shift day, as the demo shows it."""
+    device, day = shift_day(run)
+    return inspect(load_checkpoint(run).detector, stored(store, device), day_window(day))
+
+
 def test_the_checkpoint_is_the_detector_the_run_scored(run):
     # Restored from detector.json alone, it scores the run's fleet exactly as the smoke did.
     checkpoint = load_checkpoint(run)
@@ -80,17 +96,13 @@ def test_the_checkpoint_is_the_detector_the_run_scored(run):
 def test_a_meter_read_through_the_fake_is_the_fleet_as_generated(run, store):
     fleet = store.fleet
     device = fleet.devices[5].name
-    client = store.client_for(device)
-    try:
-        stored = read_meter(client, store.db, fleet, device)
-    finally:
-        client.close()
+    meter = stored(store, device)
     local = next(m for m in local_meters(fleet) if m.device == device)
     for name in ("ts", "current", "voltage", "label"):
-        np.testing.assert_array_equal(getattr(stored, name), getattr(local, name), err_msg=name)
+        np.testing.assert_array_equal(getattr(meter, name), getattr(local, name), err_msg=name)
     # the feeder's median comes from the other meters on the feeder, read back too
-    np.testing.assert_allclose(stored.peer_voltage, local.peer_voltage, equal_nan=True)
-    assert np.isfinite(stored.peer_voltage).mean() > 0.9
+    np.testing.assert_allclose(meter.peer_voltage, local.peer_voltage, equal_nan=True)
+    assert np.isfinite(meter.peer_voltage).mean() > 0.9
 
 
 def test_the_feeder_context_is_what_finds_a_shift(run, store):
@@ -98,11 +110,7 @@ def test_the_feeder_context_is_what_finds_a_shift(run, store):
     # feeder peers and the run's detector misses most of what it caught with them.
     device, day = shift_day(run)
     checkpoint = load_checkpoint(run)
-    client = store.client_for(device)
-    try:
-        with_peers = read_meter(client, store.db, store.fleet, device)
-    finally:
-        client.close()
+    with_peers = stored(store, device)
     index = next(i for i, d in enumerate(store.fleet.devices) if d.name == device)
     alone = meter_series(store.fleet, [local_series(store.fleet)[index]])[0]
     assert np.isnan(alone.peer_voltage).all()
@@ -118,15 +126,9 @@ def test_the_feeder_context_is_what_finds_a_shift(run, store):
     assert blind <= found - 0.4, (found, blind)
 
 
-def test_episodes_and_summary_say_what_the_flags_say(run, store):
-    device, day = shift_day(run)
-    checkpoint = load_checkpoint(run)
-    client = store.client_for(device)
-    try:
-        meter = read_meter(client, store.db, store.fleet, device)
-    finally:
-        client.close()
-    result = inspect(checkpoint.detector, meter, day_window(day))
+def test_episodes_and_summary_say_what_the_flags_say(run, shift_result):
+    _, day = shift_day(run)
+    result = shift_result
     lo, hi = day_window(day) or (0, 0)
     assert ((result.meter.ts >= lo) & (result.meter.ts < hi)).all()
     assert result.readings > 1300  # a day of one-minute readings, less lost packets
@@ -149,15 +151,8 @@ def test_episodes_and_summary_say_what_the_flags_say(run, store):
     assert f"shift {int((label == SHIFT).sum())}" in text
 
 
-def test_the_chart_draws_every_flag_and_every_injected_fault(run, store):
-    device, day = shift_day(run)
-    checkpoint = load_checkpoint(run)
-    client = store.client_for(device)
-    try:
-        meter = read_meter(client, store.db, store.fleet, device)
-    finally:
-        client.close()
-    result = inspect(checkpoint.detector, meter, day_window(day))
+def test_the_chart_draws_every_flag_and_every_injected_fault(shift_result):
+    result = shift_result
     root = ET.fromstring(chart_svg(result))  # well-formed SVG
     dots = [c for c in root.iter(f"{SVG}circle") if c.get("class") == "flag"]
     on = {k: [c for c in dots if c.get("data-channel") == k] for k in ("current", "voltage")}
