@@ -42,6 +42,10 @@ REAL_EXAMPLES = (
     "it is not a bad movie at all.",
     "the cast tries hard, but the script is dull and lifeless.",
 )
+HOW_TO_READ = (
+    "Type a sentence: the model labels it, then leaves out each word in turn and labels what "
+    "is left (occlusion). A word whose absence changes the answer moved the decision."
+)
 COLORS = {"POSITIVE": "#2e9e5b", "NEGATIVE": "#d64545"}
 
 
@@ -323,7 +327,7 @@ def build_app(run: Path | None = None) -> Any:
             render=False,
         )
         outputs = [probabilities, words, rows, verdict]
-        gr.Markdown(f"# Sentiment: which words decide?\n{loaded.description}")
+        gr.Markdown(f"# Sentiment: which words decide?\n{loaded.description}\n\n{HOW_TO_READ}")
         with gr.Row():
             with gr.Column(scale=1):
                 sentence = gr.Textbox(
