@@ -23,6 +23,7 @@ from {{ cookiecutter.package_name }}.__main__ import (
 )
 from {{ cookiecutter.package_name }}.demo import (
     MAX_WORDS,
+    REAL_EXAMPLES,
     Classifier,
     explain,
     explain_with_vocabulary,
@@ -152,6 +153,21 @@ def test_the_page_names_the_run_its_accuracy_and_examples_the_model_gets_right(s
         assert text in kinds, text  # a held-out sentence of the grammar, not a training one
         label = data.LABELS[kinds[text].label]
         assert explain(smoke_demo.classifier, text).label == label, text
+
+
+def test_a_fine_tuned_run_is_described_as_one_and_gets_english_examples(
+    untrained_model_dir, tmp_path
+):
+    run = tmp_path / "sst2"
+    run.mkdir()
+    untrained_model_dir.rename(run / "model")  # what `train` writes, with untrained weights
+    config = {"command": "train", "model": "some/encoder", "max_length": 64}
+    (run / "config.json").write_text(json.dumps(config))
+    (run / "report.json").write_text(json.dumps({"metrics": {"accuracy": 0.8765}}))
+    loaded = load_run(run)
+    assert loaded.description.startswith("`some/encoder` fine-tuned on SST-2")
+    assert "run `sst2`, SST-2 validation accuracy 0.877" in loaded.description
+    assert loaded.examples == REAL_EXAMPLES and loaded.classifier.max_length == 64
 
 
 def test_words_the_model_cannot_read_are_named(smoke_demo):
