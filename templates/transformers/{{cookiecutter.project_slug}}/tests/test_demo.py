@@ -163,7 +163,7 @@ def test_a_fine_tuned_run_is_described_as_one_and_gets_english_examples(
     untrained_model_dir.rename(run / "model")  # what `train` writes, with untrained weights
     config = {"command": "train", "model": "some/encoder", "max_length": 64}
     (run / "config.json").write_text(json.dumps(config))
-    (run / "report.json").write_text(json.dumps({"metrics": {"accuracy": 0.8765}}))
+    (run / "report.json").write_text(json.dumps({"metrics": {"accuracy": 0.8766}}))
     loaded = load_run(run)
     assert loaded.description.startswith("`some/encoder` fine-tuned on SST-2")
     assert "run `sst2`, SST-2 validation accuracy 0.877" in loaded.description
