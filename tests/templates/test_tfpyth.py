@@ -58,6 +58,12 @@ EXPECTED_FILES = [
     "src/{pkg}/baselines.py",
     "src/{pkg}/experiment.py",
     "src/{pkg}/targets.py",
+    "src/{pkg}/demo.py",
+    "src/{pkg}/demo_server.py",
+    "src/{pkg}/space.py",
+    "requirements-demo-lock.txt",
+    "tests/browser.py",
+    "tests/test_demo.py",
     "tests/conftest.py",
     "tests/breakages.py",
     "tests/test_smoke.py",
@@ -199,7 +205,11 @@ def test_pins_markers_setup_and_make_targets(cookies):
     # TensorFlow's types come from typeshed's stubs; only these ship none at all
     assert "types-tensorflow==2.18.0.20261009" in pyproject["dependency-groups"]["dev"]
     untyped = [o for o in pyproject["tool"]["mypy"]["overrides"] if o.get("ignore_missing_imports")]
-    assert [o["module"] for o in untyped] == [["keras", "sklearn.*", "tfpyth"]]
+    # and the demo group's, checked as Any whether or not make setup-demo installed them
+    assert [o["module"] for o in untyped] == [
+        ["gradio", "gradio.*", "selenium", "selenium.*"],
+        ["keras", "sklearn.*", "tfpyth"],
+    ]
 
     makefile = (project / "Makefile").read_text(encoding="utf-8")
     assert makefile.startswith("#")
@@ -383,3 +393,22 @@ def test_showcase_and_solution_keep_the_code_and_the_hidden_tests(tmp_path, flav
     assert "self.head(self.extractor(x))" in (pkg / "model.py").read_text()
     assert (project / "tests" / "hidden" / "test_hidden_bridge.py").is_file()
     assert not grader.exists() and not (project / ".github" / "classroom").exists()
+
+
+def test_the_demo_loads_what_smoke_and_train_keep_and_shows_both_bridges(cookies):
+    """make demo serves the run's two checkpoints: the smoke keeps them in its run folder (not
+    a temporary one), train too, with the test digits the page offers; the browser test runs."""
+    project = bake(cookies, {})
+    package = project / "src" / package_of(project)
+    main = (package / "__main__.py").read_text(encoding="utf-8")
+    assert "keep=run.staging" in main
+    assert 'save_examples(split, run.path("examples.npz"))' in main
+    experiment = (package / "experiment.py").read_text(encoding="utf-8")
+    assert 'out_dir=tmp / "dlpack"' in experiment and 'out_dir=tmp / "tfpyth"' in experiment
+    demo = (package / "demo.py").read_text(encoding="utf-8")
+    assert '"dlpack":' in demo and '"tfpyth":' in demo and 'CHECKPOINT = "model.pt"' in demo
+    assert "import gradio" not in demo and "import_gradio()" in demo  # plain functions first
+    tests = (project / "tests" / "test_demo.py").read_text(encoding="utf-8")
+    assert "@pytest.mark.browser" in tests and 'screenshot(driver, "tfpyth-demo")' in tests
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "### Live demo" in readme and "**What the app shows.**" in readme

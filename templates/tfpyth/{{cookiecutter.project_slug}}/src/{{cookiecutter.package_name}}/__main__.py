@@ -5,6 +5,8 @@ python -m {{ cookiecutter.package_name }} train      # real mode: --bridge, --da
 python -m {{ cookiecutter.package_name }} evaluate   # a checkpoint, through the DLPack bridge
 python -m {{ cookiecutter.package_name }} bench      # interop cost, numpy copy vs DLPack
 python -m {{ cookiecutter.package_name }} report     # figures, README Results, MODEL_CARD.md from a run
+python -m {{ cookiecutter.package_name }} demo       # the web demo: draw a digit, both bridges answer
+python -m {{ cookiecutter.package_name }} space      # that demo as a Hugging Face Space (dist/space)
 
 smoke, train and evaluate end with the same report: {"ok", "seconds", "metrics", "targets"}; the
 exit code is 0 when every target is met and 1 otherwise. Each of them, and bench, leaves a run
@@ -63,9 +65,10 @@ def smoke(args: argparse.Namespace) -> int:
                 "bench_sizes": list(SMOKE_BENCH_SIZES), **config.to_dict()}  # fmt: skip
     with RunFolder("smoke", settings) as run:
         curves: dict[str, list[float]] = {}
-        report = experiment.run_smoke(
-            seed=args.seed, epochs=args.epochs, threads=args.threads, curves=curves
-        )
+        report = experiment.run_smoke(  # the run folder keeps the models the demo loads
+            seed=args.seed, epochs=args.epochs, threads=args.threads, curves=curves,
+            keep=run.staging,
+        )  # fmt: skip
         steps_per_epoch = math.ceil(len(curves.get("dlpack", [])) / max(config.epochs, 1))
         for row in experiment.step_history(curves, steps_per_epoch):
             run.log(**row)
@@ -142,6 +145,9 @@ def _train(
     from .train import train_dlpack
 
     split = load_split(args.dataset, seed=args.seed)
+    from .demo import save_examples
+
+    save_examples(split, run.path("examples.npz"))  # the digits `make demo` offers to pick
     results = {}
     if "dlpack" in bridges:
         log.info("training through dlpack on %s", args.dataset)
@@ -301,6 +307,59 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo(args: argparse.Namespace) -> int:
+    """Serve the web demo of a run (default: the newest run with a model) until Ctrl-C."""
+    from .demo import build_app, find_run
+    from .demo_server import DemoUnavailable, serve
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up requests
+    try:
+        run = find_run(args.run)
+        return serve(lambda: build_app(run), args.port)
+    except DemoUnavailable as error:
+        log.error("%s", error)
+        return 1
+
+
+def space(args: argparse.Namespace) -> int:
+    """Write a Hugging Face Space of the demo, with the run's models, into --out."""
+    from .demo import BRIDGES, CHECKPOINT, EXAMPLES, find_run
+    from .demo_server import DemoUnavailable
+    from .runs import REPORT
+    from .space import SpaceError, build_space
+
+    try:
+        run = find_run(args.run)
+        wanted = [REPORT, EXAMPLES, *(f"{bridge}/{CHECKPOINT}" for bridge in BRIDGES)]
+        out = build_space(
+            project_root=_project_root(),
+            package=__package__ or "{{ cookiecutter.package_name }}",
+            run=run,
+            run_files=[name for name in wanted if (run / name).is_file()],
+            out=args.out,
+            title="Two bridges, one digit",
+            description="Draw a digit and see what the same TensorFlow + PyTorch network, "
+            "trained through the DLPack bridge and through tfpyth, predicts.",
+        )
+        # The Space predicts through the DLPack bridge only; pip cannot install tfpyth there
+        # (its metadata asks for TensorFlow 1 and torch 1), so it is left out.
+        requirements = out / "requirements.txt"
+        lines = requirements.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith("tfpyth==")]
+        requirements.write_text("".join(kept), encoding="utf-8")
+    except (DemoUnavailable, SpaceError, OSError) as error:
+        log.error("%s", error)
+        return 1
+    sys.stdout.write(f"{out}\n")
+    return 0
+
+
+def _project_root() -> Path:
+    """The folder of pyproject.toml: above src/ (an editable install), else the current one."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() else Path.cwd()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {__package__}",
@@ -362,6 +421,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--readme", type=Path, default=Path("README.md"))
     p.add_argument("--figures", type=Path, default=Path("figures"))
     p.set_defaults(func=report)
+
+    p = sub.add_parser("demo", help="serve the web demo of a run (make setup-demo first)")
+    p.add_argument("--run", type=Path, default=None, help="runs/<name> (default: latest)")
+    p.add_argument("--port", type=int, default=None, help="default GRADIO_SERVER_PORT, or 7860")
+    p.set_defaults(func=demo)
+
+    p = sub.add_parser("space", help="a Hugging Face Space of the demo (README: Live demo)")
+    p.add_argument("--run", type=Path, default=None, help="runs/<name> (default: latest)")
+    p.add_argument("--out", type=Path, default=Path("dist/space"))
+    p.set_defaults(func=space)
     return parser
 
 

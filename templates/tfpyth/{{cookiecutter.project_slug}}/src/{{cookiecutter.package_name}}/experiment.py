@@ -179,13 +179,16 @@ def run_smoke(
     threads: int = 1,
     config: TrainConfig | None = None,
     curves: dict[str, list[float]] | None = None,
+    keep: Path | None = None,
 ) -> dict[str, Any]:
     """Train the smoke model through both bridges and both baselines; return the report.
 
     ``config`` replaces the smoke's settings (``smoke_config(seed, epochs)``) as a whole: tests
     use it to break the model on purpose through this very code path. ``curves``, when given,
     receives the loss of every training step of each model that trained (``dlpack``,
-    ``tfpyth``, ``frozen_extractor``), for the run folder's history.
+    ``tfpyth``, ``frozen_extractor``), for the run folder's history. ``keep``, when given, is
+    the folder that keeps what the demo loads: each bridge's ``<bridge>/model.pt`` and
+    ``examples.npz`` (test digits); without it they live in a temporary folder.
     """
     started = time.perf_counter()
     from . import legacy
@@ -202,14 +205,19 @@ def run_smoke(
         config.model.head_hidden,
         config.epochs,
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(keep or scratch)
         run = None
         try:  # started first: its TensorFlow start-up overlaps with this process's work
             log.info("tfpyth (TF1 graph mode) starts in a subprocess")
-            run = legacy.start_tfpyth(config, out_dir=Path(tmp) / "tfpyth", threads=threads)
+            run = legacy.start_tfpyth(config, out_dir=tmp / "tfpyth", threads=threads)
         except legacy.TfpythUnavailable as error:
             log.error("tfpyth path: %s", error)
-        metrics, dl, frozen = _smoke_in_process(split, config, threads, Path(tmp))
+        metrics, dl, frozen = _smoke_in_process(split, config, threads, tmp)
+        if keep is not None:
+            from .demo import save_examples
+
+            save_examples(split, tmp / "examples.npz")
         legacy_result = None
         if run is not None:
             try:
