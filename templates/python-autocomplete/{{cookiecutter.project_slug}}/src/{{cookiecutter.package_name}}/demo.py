@@ -1,0 +1,184 @@
+"""The live demo: a code box whose current line the model completes, top-k with probabilities.
+
+`python -m {{ cookiecutter.package_name }} demo [--run RUN]` serves it (``demo_server.serve``) over
+a run's ``model.pt``: the smoke run is enough. The model logic is plain functions
+(``find_run``, ``load_demo``, ``suggest``, ``accept``) that need no Gradio; ``build_app`` lays
+them out in a Gradio page.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .checkpoint import CheckpointError
+from .demo_server import DemoUnavailable, import_gradio
+from .predict import Completer
+from .runs import REPORT, RUNS
+
+CHECKPOINT = "model.pt"
+RUN_FILES = (CHECKPOINT, REPORT)  # what the demo reads from a run; the Space bundles them
+DEFAULT_K = 5
+MAX_K = 10
+# Code before the cursor that shows the model at work, with what each asks of it.
+EXAMPLES = (
+    ("finish a method call", "def read_lines(path):\n    with open(path) as handle:\n        return handle."),
+    ("finish a name being typed", "import os\n\n\ndef config_path(home):\n    return os.pa"),
+    ("the line after a block opener", "class Counter:\n    def __init__(self, start):\n"),
+    ("a loop", "def total(items):\n    result = 0\n    for item in "),
+    ("the main guard", "def main():\n    pass\n\n\nif __name__ == "),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One completion of the current line: ``insert`` goes at the cursor, making ``line``."""
+
+    insert: str
+    line: str
+    probability: float
+
+
+@dataclass
+class DemoModel:
+    """A run's completer and the one line that tells a visitor what it is."""
+
+    completer: Completer
+    run: Path
+    summary: str
+
+
+def find_run(run: Path | None = None, root: Path = RUNS) -> Path:
+    """The run folder to show: ``run``, else the newest finished run under ``root`` that holds a
+    model (an ``evaluate`` run holds only its report). ``DemoUnavailable`` when there is none."""
+    if run is not None:
+        run = Path(run)
+        if not (run / CHECKPOINT).is_file():
+            raise DemoUnavailable(
+                f"{run} holds no {CHECKPOINT}: run make smoke first, or pick a run folder that "
+                "has one (make demo RUN=runs/<name>)"
+            )
+        return run
+    models = [
+        path.parent
+        for path in Path(root).glob(f"*/{CHECKPOINT}")
+        if (path.parent / REPORT).is_file() and not path.parent.name.endswith(".previous")
+    ]
+    if not models:
+        raise DemoUnavailable(f"no run with a {CHECKPOINT} in {root}/: run make smoke first")
+    return max(models, key=lambda folder: (folder / REPORT).stat().st_mtime)
+
+
+def load_demo(run: Path | None = None) -> DemoModel:
+    """The completer of ``run`` (``find_run``) and its summary line."""
+    folder = find_run(run)
+    try:
+        completer = Completer.from_checkpoint(folder / CHECKPOINT)
+    except CheckpointError as error:
+        raise DemoUnavailable(f"{error}: run make smoke first") from None
+    report_path = folder / REPORT
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
+    return DemoModel(completer, folder, summarize(folder.name, report, completer))
+
+
+def summarize(name: str, report: dict[str, Any], completer: Completer) -> str:
+    """What the model is and how good run ``name`` measured it (Markdown, one line)."""
+    metrics = report.get("metrics", {})
+    parameters = sum(p.numel() for p in completer.model.parameters())
+    line = (
+        f"An LSTM language model over Python tokens ({parameters:,} parameters, a vocabulary of "
+        f"{len(completer.vocab):,} tokens), loaded from run `{name}`"
+    )
+    if "top1" in metrics:
+        line += (
+            f": it guessed the next token of held-out {metrics.get('split', 'test')} files "
+            f"{metrics['top1']:.1%} of the time"
+        )
+        if "bigram_top1" in metrics:
+            line += f" (bigram baseline: {metrics['bigram_top1']:.1%})"
+        if "keystrokes_saved" in metrics:
+            line += f" and saved {metrics['keystrokes_saved']:.1%} of keystrokes"
+    return line + "."
+
+
+def suggest(completer: Completer, code: str, k: int = DEFAULT_K) -> list[Suggestion]:
+    """The ``k`` likeliest completions of the line at the end of ``code``, likeliest first
+    (none inside a string or comment, or when no known name starts with what is typed)."""
+    typed = code.rsplit("\n", 1)[-1]
+    return [
+        Suggestion(c.text, typed + c.text, math.exp(c.log_prob))
+        for c in completer.top_k(code, int(k))
+    ]
+
+
+def accept(completer: Completer, code: str) -> str:
+    """``code`` with its current line completed by the top suggestion and a new line begun
+    (unchanged when there is none)."""
+    best = suggest(completer, code, 1)
+    return code + best[0].insert + "\n" if best else code
+
+
+def build_app(run: Path | None = None) -> Any:
+    """The Gradio page over ``run`` (default: the newest run with a model)."""
+    gr = import_gradio()
+    model = load_demo(run)
+
+    def show(code: str, k: float) -> tuple[dict[str, float], str]:
+        suggestions = suggest(model.completer, code or "", int(k))
+        if not suggestions:
+            return {}, "(no suggestion: the cursor is in a string or a comment, or no known name starts so)"
+        shown: dict[str, float] = {}
+        for suggestion in suggestions:  # a line's indentation is not worth a second entry
+            key = suggestion.line.strip()
+            shown[key] = shown.get(key, 0.0) + suggestion.probability
+        return shown, suggestions[0].line
+
+    with gr.Blocks(title="Python line completion") as app:
+        gr.Markdown(
+            "# Python line completion\n"
+            f"{model.summary}\n\n"
+            "Type code; the cursor is at the end of the box. The model suggests the rest of the "
+            "current line. String and number literals show as `<str>` and `<num>`: the model "
+            "predicts *that* one comes, you type it."
+        )
+        with gr.Row():
+            with gr.Column(scale=3):
+                code = gr.Code(
+                    value=EXAMPLES[0][1],
+                    language="python",
+                    lines=9,
+                    label="Code before the cursor",
+                    elem_id="code",
+                )
+                k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Suggestions (k)",
+                              elem_id="k")  # fmt: skip
+                with gr.Row():
+                    complete = gr.Button("Complete the line", variant="primary", elem_id="complete")
+                    take = gr.Button("Accept the top suggestion and go to the next line",
+                                     elem_id="accept")  # fmt: skip
+            with gr.Column(scale=2):
+                best = gr.Textbox(
+                    label="The current line with the top suggestion",
+                    elem_id="best",
+                    interactive=False,
+                )
+                ranked = gr.Label(
+                    label="Top-k completions of the line: the model's probability of each, "
+                    "given the code (together at most 100 %)",
+                    num_top_classes=MAX_K,
+                    elem_id="completions",
+                )
+        gr.Examples(
+            examples=[[text] for _, text in EXAMPLES],
+            example_labels=[label for label, _ in EXAMPLES],
+            inputs=[code],
+            label="Examples: click one, then read the suggestions",
+            elem_id="examples",
+        )
+        for event in (code.change, k.change, complete.click, app.load):
+            event(show, inputs=[code, k], outputs=[ranked, best])
+        take.click(lambda text: accept(model.completer, text or ""), inputs=[code], outputs=[code])
+    return app
