@@ -17,7 +17,8 @@ from typing import Any
 from .checkpoint import CheckpointError
 from .demo_server import DemoUnavailable, import_gradio
 from .predict import Completer
-from .runs import REPORT, RUNS
+from .runs import CONFIG, REPORT, RUNS
+from .tokenizer import NUM, STR
 
 CHECKPOINT = "model.pt"
 RUN_FILES = (CHECKPOINT, REPORT)  # what the demo reads from a run; the Space bundles them
@@ -25,12 +26,12 @@ DEFAULT_K = 5
 MAX_K = 10
 # Code before the cursor that shows the model at work, with what each asks of it.
 EXAMPLES = (
-    ("finish a method call", "def read_lines(path):\n    with open(path) as handle:\n        return handle."),
-    ("finish a name being typed", "import os\n\n\ndef config_path(home):\n    return os.pa"),
-    ("the line after a block opener", "class Counter:\n    def __init__(self, start):\n"),
-    ("a loop", "def total(items):\n    result = 0\n    for item in "),
+    ("close a call", "def check(value):\n    if value < 0:\n        raise ValueError("),
+    ("a signature", "class Config:\n    def __init__(self, *args, **"),
+    ("finish a name", "def first(items):\n    for index, item in enum"),
+    ("after a block opener", "class Counter:\n    def __init__(self, start):\n"),
     ("the main guard", "def main():\n    pass\n\n\nif __name__ == "),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,14 @@ def load_demo(run: Path | None = None) -> DemoModel:
         completer = Completer.from_checkpoint(folder / CHECKPOINT)
     except CheckpointError as error:
         raise DemoUnavailable(f"{error}: run make smoke first") from None
-    report_path = folder / REPORT
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
-    return DemoModel(completer, folder, summarize(folder.name, report, completer))
+    report = _read_json(folder / REPORT)
+    smoke = _read_json(folder / CONFIG).get("command") == "smoke"
+    return DemoModel(completer, folder, summarize(folder.name, report, completer, smoke=smoke))
 
 
-def summarize(name: str, report: dict[str, Any], completer: Completer) -> str:
+def summarize(
+    name: str, report: dict[str, Any], completer: Completer, *, smoke: bool = False
+) -> str:
     """What the model is and how good run ``name`` measured it (Markdown, one line)."""
     metrics = report.get("metrics", {})
     parameters = sum(p.numel() for p in completer.model.parameters())
@@ -101,7 +104,17 @@ def summarize(name: str, report: dict[str, Any], completer: Completer) -> str:
             line += f" (bigram baseline: {metrics['bigram_top1']:.1%})"
         if "keystrokes_saved" in metrics:
             line += f" and saved {metrics['keystrokes_saved']:.1%} of keystrokes"
-    return line + "."
+    line += "."
+    if smoke:
+        line += (
+            " A smoke run trains for seconds, so expect rough guesses: `make run` trains the "
+            "real model."
+        )
+    return line
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}
 
 
 def suggest(completer: Completer, code: str, k: int = DEFAULT_K) -> list[Suggestion]:
@@ -116,9 +129,12 @@ def suggest(completer: Completer, code: str, k: int = DEFAULT_K) -> list[Suggest
 
 def accept(completer: Completer, code: str) -> str:
     """``code`` with its current line completed by the top suggestion and a new line begun
-    (unchanged when there is none)."""
+    (unchanged when there is none). Literals come in as ``''`` and ``0``, for you to fill:
+    valid Python, which the model reads as ``<str>`` and ``<num>`` again."""
     best = suggest(completer, code, 1)
-    return code + best[0].insert + "\n" if best else code
+    if not best:
+        return code
+    return code + best[0].insert.replace(STR, "''").replace(NUM, "0") + "\n"
 
 
 def build_app(run: Path | None = None) -> Any:
@@ -140,45 +156,62 @@ def build_app(run: Path | None = None) -> Any:
         gr.Markdown(
             "# Python line completion\n"
             f"{model.summary}\n\n"
-            "Type code; the cursor is at the end of the box. The model suggests the rest of the "
-            "current line. String and number literals show as `<str>` and `<num>`: the model "
-            "predicts *that* one comes, you type it."
+            "Type or paste code, or click an example: the cursor is at the end of the box, and "
+            "the model suggests the rest of the current line. Each suggestion's percentage is "
+            "the model's probability of that whole line given the code (and the name you are "
+            "typing), so together they make at most 100 %. String and number literals show as "
+            "`<str>` and `<num>`: the model predicts *that* one comes, you type it (an accepted "
+            "line brings them as `''` and `0` to fill in)."
         )
         with gr.Row():
             with gr.Column(scale=3):
-                code = gr.Code(
+                code = _code_box(gr)(
                     value=EXAMPLES[0][1],
                     language="python",
-                    lines=9,
+                    lines=8,
                     label="Code before the cursor",
                     elem_id="code",
                 )
-                k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Suggestions (k)",
-                              elem_id="k")  # fmt: skip
+                gr.Examples(
+                    examples=[[text] for _, text in EXAMPLES],
+                    example_labels=[label for label, _ in EXAMPLES],
+                    inputs=[code],
+                    label="Examples",
+                    elem_id="examples",
+                )
                 with gr.Row():
                     complete = gr.Button("Complete the line", variant="primary", elem_id="complete")
-                    take = gr.Button("Accept the top suggestion and go to the next line",
-                                     elem_id="accept")  # fmt: skip
+                    take = gr.Button("Accept the top line, go to the next", elem_id="accept")
             with gr.Column(scale=2):
                 best = gr.Textbox(
-                    label="The current line with the top suggestion",
+                    label="Top suggestion: the current line, completed",
                     elem_id="best",
                     interactive=False,
                 )
                 ranked = gr.Label(
-                    label="Top-k completions of the line: the model's probability of each, "
-                    "given the code (together at most 100 %)",
+                    label="Top-k completions of the line, with their probability",
                     num_top_classes=MAX_K,
+                    show_heading=False,
                     elem_id="completions",
                 )
-        gr.Examples(
-            examples=[[text] for _, text in EXAMPLES],
-            example_labels=[label for label, _ in EXAMPLES],
-            inputs=[code],
-            label="Examples: click one, then read the suggestions",
-            elem_id="examples",
-        )
+                k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Suggestions (k)",
+                              elem_id="k")  # fmt: skip
         for event in (code.change, k.change, complete.click, app.load):
             event(show, inputs=[code, k], outputs=[ranked, best])
-        take.click(lambda text: accept(model.completer, text or ""), inputs=[code], outputs=[code])
+        take.click(
+            lambda text: accept(model.completer, text or ""), inputs=[code], outputs=[code]
+        ).then(show, inputs=[code, k], outputs=[ranked, best])
     return app
+
+
+def _code_box(gr: Any) -> Any:
+    """Gradio's code box, but keeping the code as given: ``gr.Code`` strips the new line that
+    an example or an accepted line ends with, and where the cursor is matters here."""
+
+    class CodeAsGiven(gr.Code):  # type: ignore[misc]  # gradio is Any to mypy
+        is_template = True  # Gradio's documented way: the frontend of the parent, gr.Code
+
+        def postprocess(self, value: str | None) -> str | None:
+            return value
+
+    return CodeAsGiven
