@@ -5,7 +5,6 @@ and the Space built from a run."""
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys

@@ -24,8 +24,8 @@ import torch
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .criteria import real_run_targets
-from .demo_server import DemoUnavailable
 from .data import DEFAULT_SEED, DEV_FRACTION, TEST_FRACTION, DataError, load_split, read_source
+from .demo_server import DemoUnavailable
 from .evaluate import COMPLETION, completion_example, evaluate_heldout
 from .model import PRESETS, LSTMLanguageModel, ModelConfig
 from .ngram import fit_baselines

@@ -24,6 +24,7 @@ CHECKPOINT = "model.pt"
 RUN_FILES = (CHECKPOINT, REPORT)  # what the demo reads from a run; the Space bundles them
 DEFAULT_K = 5
 MAX_K = 10
+NO_SUGGESTION = "(none: the cursor is in a string or a comment, or no known name starts so)"
 # Code before the cursor that shows the model at work, with what each asks of it.
 EXAMPLES = (
     ("close a call", "def check(value):\n    if value < 0:\n        raise ValueError("),
@@ -145,7 +146,7 @@ def build_app(run: Path | None = None) -> Any:
     def show(code: str, k: float) -> tuple[dict[str, float], str]:
         suggestions = suggest(model.completer, code or "", int(k))
         if not suggestions:
-            return {}, "(no suggestion: the cursor is in a string or a comment, or no known name starts so)"
+            return {}, NO_SUGGESTION
         shown: dict[str, float] = {}
         for suggestion in suggestions:  # a line's indentation is not worth a second entry
             key = suggestion.line.strip()
@@ -165,13 +166,17 @@ def build_app(run: Path | None = None) -> Any:
         )
         with gr.Row():
             with gr.Column(scale=3):
-                code = _code_box(gr)(
+                code = gr.Code(
                     value=EXAMPLES[0][1],
                     language="python",
                     lines=8,
                     label="Code before the cursor",
                     elem_id="code",
                 )
+                # gr.Code strips the new line an example ends with, and here it says where the
+                # cursor is: the examples are shown as given. (A subclass of gr.Code would do
+                # too, but Gradio writes a .pyi file beside any module that defines one.)
+                code.postprocess = _as_given
                 gr.Examples(
                     examples=[[text] for _, text in EXAMPLES],
                     example_labels=[label for label, _ in EXAMPLES],
@@ -199,19 +204,13 @@ def build_app(run: Path | None = None) -> Any:
         for event in (code.change, k.change, complete.click, app.load):
             event(show, inputs=[code, k], outputs=[ranked, best])
         take.click(
-            lambda text: accept(model.completer, text or ""), inputs=[code], outputs=[code]
+            lambda text: accept(model.completer, text or ""),
+            inputs=[code],
+            outputs=[code],
+            postprocess=False,  # the code as given, its new line too (see _as_given)
         ).then(show, inputs=[code, k], outputs=[ranked, best])
     return app
 
 
-def _code_box(gr: Any) -> Any:
-    """Gradio's code box, but keeping the code as given: ``gr.Code`` strips the new line that
-    an example or an accepted line ends with, and where the cursor is matters here."""
-
-    class CodeAsGiven(gr.Code):  # type: ignore[misc]  # gradio is Any to mypy
-        is_template = True  # Gradio's documented way: the frontend of the parent, gr.Code
-
-        def postprocess(self, value: str | None) -> str | None:
-            return value
-
-    return CodeAsGiven
+def _as_given(value: str | None) -> str | None:
+    return value

@@ -134,7 +134,8 @@ class Completer:
             rendered = self._render(prefix, tokens, text)
             if rendered in merged:  # the likelier one's tokens, both lines' probability
                 seen = merged[rendered]
-                merged[rendered] = replace(seen, log_prob=_log_add(seen.log_prob, beam.log_prob - typed))
+                log_prob = _log_add(seen.log_prob, beam.log_prob - typed)
+                merged[rendered] = replace(seen, log_prob=log_prob)
             else:
                 merged[rendered] = Completion(rendered, tuple(tokens), beam.log_prob - typed)
         return sorted(merged.values(), key=lambda completion: -completion.log_prob)[:k]
@@ -186,9 +187,7 @@ class Completer:
         with _one_step_lstm():
             return self._search(start, first_mask, beam_size), allowed
 
-    def _search(
-        self, start: _Beam, first_mask: torch.Tensor | None, beam_size: int
-    ) -> list[_Beam]:
+    def _search(self, start: _Beam, first_mask: torch.Tensor | None, beam_size: int) -> list[_Beam]:
         """Grow lines from ``start`` one token at a time until ``beam_size`` are finished (or
         the token budget is spent: then the unfinished ones)."""
         beams = [start]
