@@ -21,7 +21,8 @@ from .runs import CONFIG, REPORT, RUNS
 from .tokenizer import NUM, STR
 
 CHECKPOINT = "model.pt"
-RUN_FILES = (CHECKPOINT, REPORT)  # what the demo reads from a run; the Space bundles them
+RUN_FILES = (CHECKPOINT, REPORT, CONFIG)  # what the demo reads from a run; a Space bundles them
+SPACE_RUN = "run"  # the folder a Space keeps its run in (space.py)
 DEFAULT_K = 5
 MAX_K = 10
 NO_SUGGESTION = "(none: the cursor is in a string or a comment, or no known name starts so)"
@@ -92,19 +93,20 @@ def summarize(
     """What the model is and how good run ``name`` measured it (Markdown, one line)."""
     metrics = report.get("metrics", {})
     parameters = sum(p.numel() for p in completer.model.parameters())
+    source = f"run `{name}`" if name != SPACE_RUN else "the run this Space bundles"
     line = (
         f"An LSTM language model over Python tokens ({parameters:,} parameters, a vocabulary of "
-        f"{len(completer.vocab):,} tokens), loaded from run `{name}`"
+        f"{len(completer.vocab):,} tokens), loaded from {source}"
     )
     if "top1" in metrics:
         line += (
             f": it guessed the next token of held-out {metrics.get('split', 'test')} files "
-            f"{metrics['top1']:.1%} of the time"
+            f"{_percent(metrics['top1'])} of the time"
         )
         if "bigram_top1" in metrics:
-            line += f" (bigram baseline: {metrics['bigram_top1']:.1%})"
+            line += f" (bigram baseline: {_percent(metrics['bigram_top1'])})"
         if "keystrokes_saved" in metrics:
-            line += f" and saved {metrics['keystrokes_saved']:.1%} of keystrokes"
+            line += f" and saved {_percent(metrics['keystrokes_saved'])} of keystrokes"
     line += "."
     if smoke:
         line += (
@@ -112,6 +114,10 @@ def summarize(
             "real model."
         )
     return line
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.1f}%"  # spelled out: no rendered file holds a percent sign then a brace
 
 
 def _read_json(path: Path) -> dict[str, Any]:
