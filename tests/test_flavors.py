@@ -362,3 +362,17 @@ def test_an_import_only_a_region_used_stays_marked_in_every_form():
     assert "    path,  # noqa: F401 (the TODO needs it)" in lines and "    sep," in lines
     assert "import json  # parsing  # noqa: F401 (the TODO needs it)" in lines
     compile(out, "f.py", "exec")
+
+
+def test_the_classroom_workflow_comes_from_shared_classroom_yml_byte_identical_to_before(flavored):
+    import hashlib
+
+    from mlstarter.flavors import classroom_workflow
+
+    text = classroom_workflow()
+    # the sha256 of the workflow flavors.py built with an f-string before it became a template file
+    before = "49801dc91e13b93d26d6778537c375438c174113fa2e2e778d7fc9e33cdb3a71"
+    assert hashlib.sha256(text.encode()).hexdigest() == before
+    assert 'TESTS_RESULTS: "${{ steps.tests.outputs.result }}"' in text
+    repo = flavored("assignment") / "tiny"
+    assert (repo / ".github" / "workflows" / "classroom.yml").read_text() == text

@@ -447,3 +447,29 @@ def test_git_commits_every_file_whatever_the_users_git_config_says(runner, tmp_p
     )
     assert blob.stdout == (repo / "Makefile").read_bytes() and b"\r\n" not in blob.stdout
     assert not (tmp_path / "elsewhere.git").exists()
+
+
+def test_the_shared_bytecode_cache_still_reaches_cookiecutters_environment(tmp_path):
+    """generate._share_compiled_templates wraps cookiecutter.generate.create_env_with_context;
+    if cookiecutter renames it or stops building its environment there, this fails loudly."""
+    import inspect
+
+    import cookiecutter.generate as cc_generate
+
+    from mlstarter import generate
+    from mlstarter.answers import load_template, resolve_answers
+
+    assert callable(getattr(cc_generate, "create_env_with_context", None)), (
+        "cookiecutter.generate.create_env_with_context is gone: update "
+        "generate._share_compiled_templates"
+    )
+    assert "create_env_with_context(" in inspect.getsource(cc_generate.generate_files), (
+        "cookiecutter's generate_files no longer builds its environment with "
+        "create_env_with_context: update generate._share_compiled_templates"
+    )
+    spec = load_template(TEMPLATES / "tfpyth")
+    generate.render_tree("tfpyth", spec, resolve_answers(spec, {}), tmp_path)
+    assert cc_generate.create_env_with_context.__name__ == "with_cache"
+    env = cc_generate.create_env_with_context({"cookiecutter": {}})
+    assert generate._BYTECODE is not None and env.bytecode_cache is generate._BYTECODE.cache
+    assert generate._BYTECODE.cache.store, "no template was compiled into the shared cache"

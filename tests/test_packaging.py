@@ -78,3 +78,32 @@ def test_installed_mlstarter_finds_and_bakes_every_template_from_another_folder(
         caches = [f for _, dirs, files in os.walk(path) for f in dirs + files
                   if f == "__pycache__" or f.endswith(".pyc")]  # fmt: skip
         assert caches == [], f"{key}: pip's byte-compiled template files leaked: {caches[:3]}"
+
+
+def test_the_installed_package_rebuilds_every_released_version_and_updates_a_repo(
+    installed, tmp_path
+):
+    """`update`'s base comes from the wheel alone: its template history matches its templates."""
+    wheel, site = installed
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "mlstarter/template_history/manifest.json" in names
+    assert "mlstarter/templates/_shared/classroom.yml" in names
+    check = (
+        "from mlstarter import template_versions as tv; from mlstarter.catalog import "
+        "load_catalog, templates_root; root = templates_root(); "
+        "print(tv.stale_templates(root, load_catalog().keys)); "
+        "m = tv.load_manifest(); "
+        "print(all(tv.materialize(k, v, root / k, __import__('pathlib').Path(__import__('tempfile')"
+        ".mkdtemp())) for k in m for v in m[k]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.stdout.splitlines() == ["[]", "True"], done.stderr
+    made = run_installed(site, tmp_path, "new", "tfpyth", "--no-input", "-o", "out", "--json")
+    assert made.returncode == 0, made.stderr
+    repo = json.loads(made.stdout)["path"]
+    updated = run_installed(site, tmp_path, "update", repo, "--no-input", "--json")
+    assert updated.returncode == 0, updated.stderr
+    assert json.loads(updated.stdout)["status"] == "up to date"

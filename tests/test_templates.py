@@ -155,19 +155,29 @@ def test_layout_makefile_and_offline_conftest(baked):
         assert (repo / name).is_file()
 
 
+def switched_on(baked, flag: str) -> tuple[bool, Path, str, str]:
+    """Whether the template sets `flag` (a feature landing starter by starter), the baked repo's
+    package folder, Makefile and README."""
+    key, _, answers, repo = baked
+    template = json.loads((TEMPLATES / key / "cookiecutter.json").read_text(encoding="utf-8"))
+    package = repo / "src" / answers["package_name"]
+    return (
+        bool(template.get(flag)),
+        package,
+        (repo / "Makefile").read_text(),
+        (repo / "README.md").read_text(),
+    )
+
+
 def test_make_report_is_offered_only_by_starters_that_have_a_report_command(baked):
     # issue 14 lands starter by starter: a starter advertises `make report` (Makefile, README
     # Results markers) only once its template says so with `_showcase`, and then really has one
-    key, _, answers, repo = baked
-    template = json.loads((TEMPLATES / key / "cookiecutter.json").read_text(encoding="utf-8"))
-    showcase = bool(template.get("_showcase"))
-    makefile = (repo / "Makefile").read_text()
-    readme = (repo / "README.md").read_text()
+    showcase, package, makefile, readme = switched_on(baked, "_showcase")
     assert ("\nreport:" in makefile) == showcase
     assert ("make report" in readme) == showcase
     assert ("<!-- results:begin" in readme) == showcase
     if showcase:
-        main = (repo / "src" / answers["package_name"] / "__main__.py").read_text()
+        main = (package / "__main__.py").read_text()
         assert re.search(r"[\"']report[\"']", main), "make report calls a command that is missing"
 
 
@@ -175,11 +185,8 @@ def test_a_demo_is_offered_only_with_the_app_its_browser_tests_and_its_lock(bake
     # issue 16 lands starter by starter: `_demo` in the template turns on `make setup-demo`,
     # `make demo` and `make space`, the demo group and the README's Live demo section; a starter
     # that sets it has the app, the shared server and Space builder, browser tests and a lock
-    key, _, answers, repo = baked
-    template = json.loads((TEMPLATES / key / "cookiecutter.json").read_text(encoding="utf-8"))
-    demo = bool(template.get("_demo"))
-    makefile = (repo / "Makefile").read_text()
-    readme = (repo / "README.md").read_text()
+    demo, package, makefile, readme = switched_on(baked, "_demo")
+    repo = package.parents[1]
     pyproject = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
     assert ("\nsetup-demo:" in makefile) == ("\nspace:" in makefile) == demo
     assert ("### Live demo" in readme) == demo
@@ -187,7 +194,6 @@ def test_a_demo_is_offered_only_with_the_app_its_browser_tests_and_its_lock(bake
     if not demo:
         return
     assert "-m $(PACKAGE) demo" in makefile.split("\ndemo:")[1].split("\n\n")[0]
-    package = repo / "src" / answers["package_name"]
     for name in ("demo.py", "demo_server.py", "space.py"):
         assert (package / name).is_file(), name
     for shared in ("demo_server.py", "space.py"):

@@ -296,9 +296,17 @@ def read_answers_and_flavor(path: Path, template_key: str) -> tuple[dict[str, ob
 
 
 def render_record(
-    template_key: str, spec: TemplateSpec, answers: Mapping[str, object], flavor: str = "showcase"
+    template_key: str,
+    spec: TemplateSpec,
+    answers: Mapping[str, object],
+    flavor: str = "showcase",
+    files: Mapping[str, str] | None = None,
 ) -> str:
-    """The text of `.mlstarter.yml`: how the repo was made, enough to make it again."""
+    """The text of `.mlstarter.yml`: how the repo was made, enough to make it again.
+
+    `files` (path: sha256 of what the template generated) lets `mlstarter update` tell the files
+    the user never touched from the ones they changed.
+    """
     private = spec.origin == "private"
     key = "--template <the template folder>" if private else template_key
     again = f"mlstarter new {key} --answers {RECORD_FILE} --no-input"
@@ -320,4 +328,22 @@ def render_record(
     if private:
         record["template_origin"] = "private"
     record.update(flavor=flavor, answers=dict(answers))
+    if files is not None:
+        record["files"] = dict(sorted(files.items()))
     return header + yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def same_origin(record_text: str | None, other_text: str) -> bool:
+    """Whether two records say the same template, version, flavor and answers (file hashes and
+    comments aside)."""
+    if record_text is None:
+        return False
+    try:
+        one, two = yaml.safe_load(record_text), yaml.safe_load(other_text)
+    except yaml.YAMLError:
+        return False
+    if not isinstance(one, dict) or not isinstance(two, dict):
+        return False
+    one.pop("files", None)
+    two.pop("files", None)
+    return bool(one == two)

@@ -7,6 +7,10 @@ interrupted (SIGINT/SIGTERM: not started, or rolled back, or generated but not p
 summary is always written, atomically. Bakes run in worker processes (cookiecutter changes the
 working directory while it renders, so threads would race). The same roster, flavor and mlstarter
 version give the same bytes. One batch at a time writes to an output folder.
+
+`--update` runs `mlstarter update` on every row's existing repo instead (each row: updated,
+conflicts, up to date, failed or interrupted), in the flavor each repo records; an assignment
+project's grader folder is written again from the current template (the old one to a backup).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from mlstarter.answers import (
     load_template,
     read_answers_and_flavor,
     resolve_answers,
+    same_origin,
 )
 from mlstarter.catalog import Catalog
 from mlstarter.errors import AnswerError, MlstarterError, TargetExistsError, UsageError
@@ -48,6 +53,7 @@ GRADER_DIR = "_grader"
 MAX_ROWS = 10_000
 MAX_WORKERS = 64
 STATUSES = ("generated", "regenerated", "finished", "skipped", "failed", "interrupted")
+UPDATE_STATUSES = ("updated", "conflicts", "up to date", "failed", "interrupted")
 
 Stop = Callable[[], "int | None"]
 
@@ -174,6 +180,7 @@ class Job:
     git: bool
     remote: str | None
     seed: int
+    update: str | None = None  # `--update`: the conflicts mode (refuse | markers); None: bake
 
 
 def plan_rows(
@@ -306,7 +313,10 @@ def run_job(job: Job, stop: Stop | None = None) -> RowOutcome:
         return _not_started(outcome, signum)
     stage: list[str] = []  # "exists" (made by an earlier run) or "generated" (by this one)
     try:
-        _bake_row(job, outcome, stop, stage)
+        if job.update is not None:
+            _update_row(job, outcome)
+        else:
+            _bake_row(job, outcome, stop, stage)
     except Interrupted as exc:
         if "generated" in stage:
             outcome.reason = "generated completely; the push was interrupted (a re-run pushes it)"
@@ -350,7 +360,7 @@ def _bake_row(job: Job, outcome: RowOutcome, stop: Stop, stage: list[str]) -> No
     outcome.path = target.name
     record = render_record(job.project, spec, job.answers, job.flavor)
     if generate.target_state(target.parent, target.name) == "occupied" and not job.force:
-        if _existing_record(target) != record:
+        if not same_origin(_existing_record(target), record):
             raise TargetExistsError(
                 f"{target.name} exists and was made from other answers (or is not an mlstarter "
                 "repo); --force regenerates it (the old one to a backup)"
@@ -375,6 +385,58 @@ def _bake_row(job: Job, outcome: RowOutcome, stop: Stop, stage: list[str]) -> No
     if job.remote:
         outcome.extra["remote"] = redact_secrets(job.remote)
         _push(target, job.remote, stop)
+
+
+def _update_row(job: Job, outcome: RowOutcome) -> None:
+    """`batch --update`: bring one student's repo to the current template (update.update)."""
+    from mlstarter import update
+
+    target = Path(job.target)
+    outcome.path = target.name
+    if not (target / RECORD_FILE).is_file():
+        raise update.UpdateRefusedError(
+            f"{target.name}: no repo made by mlstarter there to update (run the batch without "
+            "--update first)"
+        )
+    template = Path(job.template_dir) if job.project not in _bundled_keys() else None
+    assert job.update is not None
+    result = update.update(target, template=template, conflicts=job.update)
+    outcome.extra.update(from_version=result.old_version, to_version=result.new_version)
+    if result.conflicts:
+        outcome.status, outcome.exit_code = "conflicts", update.CONFLICTS_EXIT
+        written = "marked in" if result.written else "nothing written; conflicts in"
+        outcome.reason = f"{written} {', '.join(result.conflicts)}"
+    elif result.status == "up to date":
+        outcome.status, outcome.reason = "up to date", f"at {result.new_version} already"
+    else:
+        outcome.status = "updated"
+        outcome.reason = (
+            f"{result.old_version} -> {result.new_version}, {len(result.changes)} file(s)"
+        )
+
+
+def _bundled_keys() -> list[str]:
+    from mlstarter.catalog import load_catalog
+
+    return load_catalog().keys
+
+
+def with_recorded_flavors(jobs: list[Job], conflicts: str) -> list[Job]:
+    """The update jobs of `batch --update`: each in the flavor its repo records (so assignment
+    projects get their grader folder rewritten)."""
+    from dataclasses import replace
+
+    from mlstarter.update import read_record
+
+    planned = []
+    for job in jobs:
+        flavor = job.flavor
+        try:
+            flavor = str(read_record(Path(job.target)).get("flavor", flavor))
+        except MlstarterError:
+            pass  # no repo there: the row fails when it runs, saying so
+        planned.append(replace(job, flavor=flavor, update=conflicts))
+    return planned
 
 
 def _finish(job: Job, spec: Any, target: Path, outcome: RowOutcome, stop: Stop) -> list[str]:
@@ -592,8 +654,10 @@ def write_summary(
 
 
 def count(outcomes: list[RowOutcome]) -> dict[str, int]:
-    """How many rows ended in each status."""
-    return {status: sum(o.status == status for o in outcomes) for status in STATUSES}
+    """How many rows ended in each status (an update's statuses when any row was an update)."""
+    updating = any(o.status in ("updated", "conflicts", "up to date") for o in outcomes)
+    statuses = UPDATE_STATUSES if updating else STATUSES
+    return {status: sum(o.status == status for o in outcomes) for status in statuses}
 
 
 def _write_atomically(path: Path, text: str) -> None:

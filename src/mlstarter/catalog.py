@@ -73,6 +73,11 @@ def templates_root() -> Path:
     In an installed wheel the templates ship inside the package; in a source checkout (editable
     install, tests) they are the repository's top-level `templates/`.
     """
+    return bundled_root()
+
+
+def bundled_root() -> Path:
+    """mlstarter's own templates folder (`templates_root` unless a test points that elsewhere)."""
     packaged = Path(__file__).resolve().parent / "templates"
     if (packaged / CATALOG_FILE).is_file():
         return packaged

@@ -1,8 +1,9 @@
 """The command line: flags in, exit codes out. The only module that prints.
 
-A command's result goes to stdout: the tables of `list` and `info`, the summary of `new`, `batch`
-and `verify` (`--json`: exactly one JSON object instead, also for every usage error, the argument
-parser's included). Prompts, progress, notes and errors go to stderr. An error is one line, with
+A command's result goes to stdout: the tables of `list` and `info`, the summary of `new`, `batch`,
+`update` (its unified diff under `--dry-run`; the summary then goes to stderr) and `verify`
+(`--json`: exactly one JSON object instead, also for every usage error, the argument parser's
+included). Prompts, progress, notes and errors go to stderr. An error is one line, with
 the traceback only under `--verbose`. Everything shown that came from the user or a child process
 has its control characters escaped and the credentials of its URLs hidden.
 
@@ -395,42 +396,18 @@ def new(
                 "stdin is not a terminal, so nothing can be asked: add --no-input "
                 "(answers then come from --answers, --set and the template defaults)"
             )
-        catalog = load_catalog()
-        if template is not None:
-            from mlstarter.catalog import private_template
-
-            if key is not None:
-                raise UsageError("give a project KEY or --template PATH, not both")
-            project = private_template(template, catalog)
-            key = project.key
-        else:
-            if key is None:
-                if not interactive:
-                    raise MissingAnswerError(
-                        f"no project given: name one of {', '.join(catalog.keys)}"
-                    )
-                key = _ask_project(catalog)
-            project = catalog.get(key)
-        spec = answers_mod.load_template(project.template_dir)
-        given: dict[str, object] = {}
-        recorded_flavor = None
-        if answers_file is not None:
-            from_file, recorded_flavor = answers_mod.read_answers_and_flavor(
-                answers_file, project.key
-            )
-            answers_mod.check_names(spec, from_file, f"--answers {answers_file}")
-            given.update(from_file)
-        from_set = answers_mod.parse_set_options(set_values or [])
-        answers_mod.check_names(spec, from_set, "--set")
-        given.update(from_set)
-        flavor = check_flavor(flavor or recorded_flavor or "showcase")
-        out = generate.check_output_dir(output_dir, project.template_dir)
-
-        def ask(question: Any, default: object) -> object:
-            return _ask_question(spec, question, default)
-
-        answers = answers_mod.resolve_answers(spec, given, ask if interactive else None)
-        slug = str(answers["project_slug"])
+        plan = generate.plan_bake(
+            key,
+            template=template,
+            answers_file=answers_file,
+            set_values=answers_mod.parse_set_options(set_values or []),
+            flavor=flavor,
+            output_dir=output_dir,
+            pick_project=_ask_project if interactive else None,
+            ask=_ask_question if interactive else None,
+        )
+        project, spec, answers, flavor = plan.project, plan.spec, plan.answers, plan.flavor
+        out, slug = plan.output_dir, plan.target.name
         payload: dict[str, object] = {
             "ok": True,
             "project": project.key,
@@ -449,9 +426,8 @@ def new(
             else:
                 _print_dry_run(out / slug, files, state)
             return
-        grader = out / f"{slug}-grader" if flavor == "assignment" else None
         result = generate.bake(
-            project.key, spec, answers, out, force=force, git=git, flavor=flavor, grader=grader
+            project.key, spec, answers, out, force=force, git=git, flavor=flavor, grader=plan.grader
         )
         run.interrupted_says = f"{result.path} was created completely before it stopped"
         run.extra = {"path": str(result.path)}
@@ -527,6 +503,20 @@ def batch(
             help="Push each repo to URL; {student_id} is replaced. Implies --git.",
         ),
     ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Update every row's existing repo to the current template (mlstarter update); "
+            "assignment projects get their grader folder rewritten.",
+        ),
+    ] = False,
+    conflicts: Annotated[
+        str,
+        typer.Option(
+            "--conflicts", metavar="refuse|markers", help="With --update: as for `update`."
+        ),
+    ] = "refuse",
     template: TemplateOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -536,8 +526,15 @@ def batch(
         from mlstarter import answers as answers_mod
         from mlstarter import batch as batch_mod
         from mlstarter import generate, gitrepo
+        from mlstarter.flavors import check_flavor
 
         check_flavor(flavor)
+        if update and (force or git or remote):
+            raise UsageError(
+                "--update merges into the existing repos: not with --force, --git or --remote"
+            )
+        if conflicts not in ("refuse", "markers"):
+            raise UsageError(f"--conflicts '{conflicts}': choose one of refuse, markers")
         if remote is not None:
             if "{student_id}" not in remote:
                 raise UsageError(
@@ -567,6 +564,8 @@ def batch(
         planned, failed = batch_mod.plan_rows(
             rows, catalog, out, project, base, flavor, force, git, remote
         )
+        if update:
+            planned = batch_mod.with_recorded_flavors(planned, conflicts)
         interrupts.check()  # interrupted while reading and checking: nothing was written
         with interrupts.deferred():
             created = generate.make_output_dir(out)
@@ -640,6 +639,8 @@ def _report_batch(
         code, message = 8, summary_error
     elif bad:
         code = bad[0].exit_code
+    elif any(o.status == "conflicts" for o in outcomes):
+        code = next(o.exit_code for o in outcomes if o.status == "conflicts")
     summary = None if summary_error else str(paths[0])
     if as_json:
         _emit_json({
@@ -685,11 +686,128 @@ def _print_batch_summary(
     for column in ("line", "student", "project", "status", "reason / path"):
         table.add_column(column)
     for o in outcomes:
-        style = {"failed": "red", "interrupted": "yellow", "skipped": "dim"}.get(o.status, "green")
+        style = {"failed": "red", "interrupted": "yellow", "conflicts": "yellow",
+                 "skipped": "dim", "up to date": "dim"}.get(o.status, "green")  # fmt: skip
         table.add_row(str(o.line), _text(o.student_id), _text(o.project), _text(o.status, style),
                       _text(o.reason or o.path))  # fmt: skip
     where = f"summary: {paths[0]} and {paths[1]}" if written else "no summary written"
     _print_result(table, _text(f"{said}; {where}"))
+
+
+@app.command()
+def update(
+    path: Annotated[
+        Path, typer.Argument(help="The generated repo to update (default: this folder).")
+    ] = Path("."),
+    no_input: Annotated[
+        bool,
+        typer.Option(
+            "--no-input",
+            help="Ask nothing: a question new in this version takes its default (or --set).",
+        ),
+    ] = False,
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="NAME=VALUE", help="Change one answer (repeatable)."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the unified diff of the update; write nothing."),
+    ] = False,
+    conflicts: Annotated[
+        str,
+        typer.Option(
+            "--conflicts",
+            metavar="refuse|markers",
+            help="refuse (default): when a file has conflicts, write nothing and list them; "
+            "markers: write every file, conflicts marked <<<<<<< ... >>>>>>> in them.",
+        ),
+    ] = "refuse",
+    allow_dirty: Annotated[
+        bool, typer.Option("--allow-dirty", help="Update a git repo with uncommitted changes.")
+    ] = False,
+    template: TemplateOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Bring a generated repo to its template's current version, three-way, keeping your edits.
+
+    Exit codes: 0 updated or up to date, 10 conflicts (nothing written unless --conflicts
+    markers), 11 refused (not an mlstarter repo, uncommitted changes); the others as for new.
+    """
+    with _reported(as_json, verbose) as run:
+        from mlstarter import update as update_mod
+        from mlstarter.answers import parse_set_options
+
+        run.interrupted_says = f"{path} is exactly as it was"
+        result = update_mod.update(
+            path,
+            template=template,
+            set_values=parse_set_options(set_values or []),
+            ask=_asker(no_input),
+            dry_run=dry_run,
+            conflicts=conflicts,
+            allow_dirty=allow_dirty,
+        )
+        if result.written:
+            run.interrupted_says = f"{result.repo} was updated completely before it stopped"
+        interrupts.check()
+        _report_update(result, dry_run, as_json)
+
+
+def _asker(no_input: bool) -> Any:
+    """How `update` asks a question new in this version: on the terminal, or not at all."""
+    if no_input:
+        return None
+
+    def ask(spec: Any, question: Any, default: object) -> object:
+        if not stdin_is_terminal():
+            raise MissingAnswerError(
+                f"'{question.name}' is new in this template version and stdin is not a "
+                f"terminal: add --no-input (it takes its default) or --set {question.name}=..."
+            )
+        return _ask_question(spec, question, default)
+
+    return ask
+
+
+def _report_update(result: Any, dry_run: bool, as_json: bool) -> None:
+    from mlstarter.update import CONFLICTS_EXIT
+
+    code = CONFLICTS_EXIT if result.conflicts else 0
+    head = (
+        f"{result.repo}: {result.template} {result.old_version or '?'} -> {result.new_version}"
+        f" ({result.flavor}; base: {result.base}): {result.status}"
+    )
+    if as_json:
+        payload = {"ok": code == 0, "dry_run": dry_run, **result.as_dict()}
+        if dry_run:
+            payload["diff"] = result.diff
+        if code:
+            payload.update(exit_code=code, error=_conflicts_line(result, dry_run))
+        _emit_json(payload)
+    else:
+        lines = [head, *(f"  {c.action:<9} {c.path}" + (f"  ({c.note})" if c.note else "")
+                         for c in result.changes)]  # fmt: skip
+        if dry_run:
+            sys.stdout.write(result.diff)
+            sys.stdout.flush()
+            lines.append("Nothing was written (--dry-run).")
+            sys.stderr.write("".join(shown(line) + "\n" for line in lines))
+        else:
+            sys.stdout.write("".join(shown(line) + "\n" for line in lines))
+    if code:
+        sys.stderr.write(f"error: {shown(_conflicts_line(result, dry_run))}\n")
+        raise typer.Exit(code)
+
+
+def _conflicts_line(result: Any, dry_run: bool) -> str:
+    files = ", ".join(result.conflicts)
+    if result.written:
+        return f"conflicts marked in {files}: resolve them, then commit"
+    if dry_run:
+        return f"conflicts in {files}"
+    return f"conflicts in {files}; nothing was written (--conflicts markers writes them marked)"
 
 
 @app.command()
@@ -964,15 +1082,6 @@ def _print_grades(grades: Any, written: dict[str, Any]) -> None:
         f"network while grading: {grades.network}",
     ]
     _print_result(table, *(_text(line) for line in lines))
-
-
-def check_flavor(flavor: str) -> str:
-    """The flavor, or a usage error listing the allowed ones."""
-    from mlstarter.flavors import FLAVORS
-
-    if flavor not in FLAVORS:
-        raise UsageError(f"--flavor '{flavor}': choose one of {', '.join(FLAVORS)}")
-    return flavor
 
 
 def _print_dry_run(target: Path, files: list[str], state: str) -> None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from mlstarter.errors import TreeCheckError
+from mlstarter.errors import TreeCheckError, UsageError
 
 FLAVORS = ("showcase", "assignment", "solution")
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# >>> assignment:\s*(?P<hint>.*?)\s*$")
@@ -63,6 +63,13 @@ class FlavorResult:
     def region_files(self) -> list[str]:
         """The files that hold a marked region (the student's files in an assignment)."""
         return sorted({todo.file for todo in self.todos})
+
+
+def check_flavor(flavor: str) -> str:
+    """The flavor, or a usage error listing the allowed ones."""
+    if flavor not in FLAVORS:
+        raise UsageError(f"--flavor '{flavor}': choose one of {', '.join(FLAVORS)}")
+    return flavor
 
 
 def apply_flavor(project: Path, flavor: str, grader: Path | None = None) -> FlavorResult:
@@ -328,66 +335,26 @@ def write_autograding(project: Path, todos: list[Todo]) -> None:
     (project / CLASSROOM_RUNNER_PATH).write_text(runner.read_text("utf-8"), encoding="utf-8")
     workflow = project / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True, exist_ok=True)
-    workflow.write_text(CLASSROOM_WORKFLOW, encoding="utf-8")
+    workflow.write_text(classroom_workflow(), encoding="utf-8")
 
 
-CLASSROOM_WORKFLOW = """\
-# GitHub Classroom autograding: feedback points for the visible tests that exercise your TODOs
-# (a skipped test scores nothing). Your instructor grades with `mlstarter grade`
-# (README.md, Your assignment).
-#
-# `make setup` installs with pip into a virtual environment (the starter's Makefile refuses to
-# pip-install outside one); the Makefile picks the versions and where torch comes from (its
-# TORCH_INDEX: PyTorch's CPU wheels). Actions are pinned to commit SHAs, the comment names the tag.
-name: Autograding Tests
+CLASSROOM_WORKFLOW = "classroom.yml"  # in templates/_shared, beside the CI workflow
 
-on:
-  push:
-  workflow_dispatch:
 
-permissions:
-  checks: write
-  actions: read
-  contents: read
+def classroom_workflow() -> str:
+    """The Classroom workflow of an assignment: `templates/_shared/classroom.yml`, rendered with
+    Jinja as a template's `ci.yml` is (it takes no variables; `${{` sits in `{% raw %}`)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-jobs:
-  autograding:
-    name: Autograding Tests
-    runs-on: ubuntu-latest
-    timeout-minutes: 30
-    if: github.actor != 'github-classroom[bot]'
-    env:
-      HF_HUB_OFFLINE: "1"
-      TRANSFORMERS_OFFLINE: "1"
-    steps:
-      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7.0.1
-        with:
-          persist-credentials: false
-      - uses: actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97  # v7.0.0
-        with:
-          python-version: "3.11"
-      - name: Virtual environment
-        run: |
-          python -m venv .venv
-          echo "VIRTUAL_ENV=$PWD/.venv" >> "$GITHUB_ENV"
-          echo "$PWD/.venv/bin" >> "$GITHUB_PATH"
-      - name: Install (pip, the locked versions)
-        run: |
-          if grep -q '^setup:' Makefile 2>/dev/null; then
-            make setup INSTALLER=pip
-          else
-            python -m pip install -e ".[dev]"
-          fi
-      - name: Tests that exercise your TODOs
-        id: tests
-        run: .venv/bin/python .github/classroom/graded_tests.py
-      - name: Report
-        uses: classroom-resources/autograding-grading-reporter@d13b5912daf5042ac1b71bc38bdb4a6bcd61d8ca  # v1
-        env:
-          TESTS_RESULTS: "${{ steps.tests.outputs.result }}"
-        with:
-          runners: tests
-"""  # noqa: E501 (a pinned action's line)
+    from mlstarter.catalog import bundled_root
+
+    env = Environment(
+        loader=FileSystemLoader(bundled_root() / "_shared"),
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+        autoescape=False,
+    )
+    return env.get_template(CLASSROOM_WORKFLOW).render()
 
 
 def check_flavor_markers(project: Path) -> int:

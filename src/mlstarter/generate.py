@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,9 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from mlstarter import gitrepo, interrupts
-from mlstarter.answers import RECORD_FILE, TemplateSpec, render_record
-from mlstarter.errors import SystemRefusedError, TargetExistsError, TreeCheckError, UsageError
-from mlstarter.flavors import FlavorResult, apply_flavor
+from mlstarter.answers import RECORD_FILE, Question, TemplateSpec, render_record
+from mlstarter.catalog import Catalog, Project
+from mlstarter.errors import (
+    MissingAnswerError,
+    SystemRefusedError,
+    TargetExistsError,
+    TreeCheckError,
+    UsageError,
+)
+from mlstarter.flavors import FlavorResult, apply_flavor, check_flavor
 
 LEFTOVER_MARKERS = ("{{ cookiecutter.", "{{cookiecutter.")
 STAGING_PREFIX = ".mlstarter-staging-"
@@ -66,6 +74,81 @@ def refused(exc: OSError, doing: str) -> SystemRefusedError:
     return SystemRefusedError(f"{doing}: {exc.strerror or exc}{where}; nothing partial was left")
 
 
+@dataclass(frozen=True)
+class BakePlan:
+    """A bake, resolved and validated: the template, every answer, the flavor and where it goes."""
+
+    project: Project
+    spec: TemplateSpec
+    answers: dict[str, object]
+    flavor: str
+    output_dir: Path
+
+    @property
+    def target(self) -> Path:
+        return self.output_dir / str(self.answers["project_slug"])
+
+    @property
+    def grader(self) -> Path | None:
+        """Where an assignment's hidden tests go: a folder beside the repo."""
+        if self.flavor != "assignment":
+            return None
+        return self.output_dir / f"{self.answers['project_slug']}-grader"
+
+
+# asks one template question: (spec, question, default) -> a valid answer
+Asker = Callable[[TemplateSpec, Question, object], object]
+
+
+def plan_bake(
+    key: str | None,
+    *,
+    template: Path | None = None,
+    answers_file: Path | None = None,
+    set_values: Mapping[str, str] | None = None,
+    flavor: str | None = None,
+    output_dir: Path = Path("."),
+    pick_project: Callable[[Catalog], str] | None = None,
+    ask: Asker | None = None,
+) -> BakePlan:
+    """Resolve what `new` was asked: the project (a key, a private `template`, or picked), the
+    answers (defaults < `answers_file` < `set_values` < `ask`), the flavor (given, else the
+    answers file's record, else showcase) and the checked output folder. Nothing is written."""
+    from mlstarter import answers as answers_mod
+    from mlstarter.catalog import load_catalog, private_template
+
+    catalog = load_catalog()
+    if template is not None:
+        if key is not None:
+            raise UsageError("give a project KEY or --template PATH, not both")
+        project = private_template(template, catalog)
+    else:
+        if key is None:
+            if pick_project is None:
+                raise MissingAnswerError(f"no project given: name one of {', '.join(catalog.keys)}")
+            key = pick_project(catalog)
+        project = catalog.get(key)
+    spec = answers_mod.load_template(project.template_dir)
+    given: dict[str, object] = {}
+    recorded_flavor = None
+    if answers_file is not None:
+        from_file, recorded_flavor = answers_mod.read_answers_and_flavor(answers_file, project.key)
+        answers_mod.check_names(spec, from_file, f"--answers {answers_file}")
+        given.update(from_file)
+    answers_mod.check_names(spec, set_values or {}, "--set")
+    given.update(set_values or {})
+    chosen = check_flavor(flavor or recorded_flavor or "showcase")
+    out = check_output_dir(output_dir, project.template_dir)
+    asker = ask
+
+    def ask_one(question: Question, default: object) -> object:
+        assert asker is not None
+        return asker(spec, question, default)
+
+    answers = answers_mod.resolve_answers(spec, given, ask_one if ask is not None else None)
+    return BakePlan(project, spec, answers, chosen, out)
+
+
 def bake(
     template_key: str,
     spec: TemplateSpec,
@@ -93,7 +176,7 @@ def bake(
         created = make_output_dir(output_dir)
         with _removing_created_on_error(created, f"cannot write {target}"):
             cleaned = clean_stale_staging(output_dir)
-            with _staging(output_dir, created) as staging:
+            with staging_folder(output_dir, created) as staging:
                 staged_grader = staging / ".grader" if grader is not None else None
                 with interrupts.interruptible():
                     project = render_tree(
@@ -128,7 +211,7 @@ def bake_grader(
     with interrupts.deferred():
         created = make_output_dir(parent)
         with _removing_created_on_error(created, f"cannot write {grader}"):
-            with _staging(parent, created) as staging:
+            with staging_folder(parent, created) as staging:
                 staged_grader = staging / ".grader"
                 with interrupts.interruptible():
                     render_tree(template_key, spec, answers, staging, "assignment", staged_grader)
@@ -158,7 +241,7 @@ def finish_git(
     """
     with interrupts.deferred():
         try:
-            with _staging(target.parent) as staging:
+            with staging_folder(target.parent) as staging:
                 with interrupts.interruptible():
                     project = render_tree(template_key, spec, answers, staging, flavor)
                     if tree_bytes(project) != tree_bytes(target):
@@ -272,7 +355,9 @@ def render_flavored(
             f"template '{template_key}' marks no region ('# >>> assignment: hint' ... "
             "'# <<< assignment'): its assignment would be the solution"
         )
-    record = render_record(template_key, spec, answers, flavor)
+    hashes = {path: hashlib.sha256(data).hexdigest()
+              for path, data in tree_bytes(project).items() if data is not None}  # fmt: skip
+    record = render_record(template_key, spec, answers, flavor, hashes)
     (project / RECORD_FILE).write_text(record, encoding="utf-8")
     return project, flavored
 
@@ -511,7 +596,7 @@ def _alive(pid: int | None) -> bool:
 
 
 @contextmanager
-def _staging(output_dir: Path, created: list[Path] | None = None) -> Iterator[Path]:
+def staging_folder(output_dir: Path, created: list[Path] | None = None) -> Iterator[Path]:
     """A staging folder beside the target, locked by this process while it exists.
 
     If a failing run removed the (then empty) output folder it had made just before this run

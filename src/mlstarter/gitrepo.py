@@ -180,3 +180,50 @@ def is_pushed(repo: Path, remote: str) -> bool:
     except GitError:
         return False
     return recorded == f"{_remote_id(remote)} {head}"
+
+
+def _git_bytes(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    """One local git command with its raw output (blobs, merges), in the neutral setup."""
+    if shutil.which("git") is None:
+        raise GitError("git is not on PATH")
+    return subprocess.run(
+        ["git", *NEUTRAL, *args], cwd=cwd, env=_env(False), stdin=subprocess.DEVNULL,
+        capture_output=True, timeout=LOCAL_TIMEOUT, check=False,
+    )  # fmt: skip
+
+
+def is_dirty(repo: Path) -> list[str]:
+    """The paths `git status` reports as changed or untracked in `repo` (empty: clean)."""
+    out = run_git(["status", "--porcelain", "--untracked-files=all"], repo)
+    return [line[2:].strip() for line in out.splitlines() if line.strip()]
+
+
+def last_commit_of(repo: Path, path: str) -> str | None:
+    """The newest commit that changed `path` (None: not a git repo, or never committed)."""
+    if not has_commit(repo):
+        return None
+    rev = run_git(["log", "-n", "1", "--format=%H", "--", path], repo)
+    return rev or None
+
+
+def blob_at(repo: Path, rev: str, path: str) -> bytes | None:
+    """The bytes of `path` at commit `rev`, or None when it has no such file."""
+    done = _git_bytes(["cat-file", "blob", f"{rev}:{path}"], repo)
+    return done.stdout if done.returncode == 0 else None
+
+
+def merge_file(ours: Path, base: Path, theirs: Path, labels: tuple[str, str, str],
+               favor: str | None = None) -> tuple[bytes, int]:  # fmt: skip
+    """`git merge-file -p`: the merged bytes and how many conflicts are left marked in them.
+
+    `favor` ('ours' or 'theirs') resolves conflicting hunks to that side instead of marking them.
+    """
+    args = ["merge-file", "-p"]
+    if favor is not None:
+        args.append(f"--{favor}")
+    for label in labels:
+        args += ["-L", label]
+    done = _git_bytes([*args, str(ours), str(base), str(theirs)], ours.parent)
+    if done.returncode < 0:
+        raise GitError(f"git merge-file failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout, done.returncode

@@ -49,12 +49,15 @@ def port_from(option: int | None) -> int:
 def import_gradio() -> Any:
     """Gradio, imported offline; a clear error when the demo group is not installed."""
     os.environ.update(OFFLINE_ENV)
+    missing = "the demo needs its dependency group: make setup-demo (make setup WITH=demo)"
     try:
         import gradio
     except ImportError:
-        raise DemoUnavailable(
-            "the demo needs its dependency group: make setup-demo (make setup WITH=demo)"
-        ) from None
+        raise DemoUnavailable(missing) from None
+    # An uninstalled Gradio leaves the files it wrote at run time (hash_seed.txt) behind: the
+    # folder then imports as an empty namespace package.
+    if getattr(gradio, "__file__", None) is None:
+        raise DemoUnavailable(missing)
     return gradio
 
 

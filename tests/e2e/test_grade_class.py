@@ -21,27 +21,11 @@ from pathlib import Path
 import pytest
 
 from ..conftest import REPO
+from ..test_grade import CHEAT_CONFTEST, GIT_ENV
 
 pytestmark = pytest.mark.e2e
 KEY = "tdengine"
 TIMINGS = REPO / "bench" / "out" / "grade-timings.jsonl"
-CHEAT_CONFTEST = """import pytest
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        item.add_marker(pytest.mark.skip(reason="nothing to see"))
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    report.outcome = "passed"
-    return report
-"""
-GIT_ENV = {"GIT_AUTHOR_NAME": "S", "GIT_AUTHOR_EMAIL": "s@uni.example",
-           "GIT_COMMITTER_NAME": "S", "GIT_COMMITTER_EMAIL": "s@uni.example",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}  # fmt: skip
 
 
 def commit(repo: Path) -> None:

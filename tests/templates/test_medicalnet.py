@@ -36,11 +36,13 @@ ANSWER_SETS = {
         "license": "none",
     },
 }
-MODULES = ["__init__", "__main__", "config", "data", "errors", "evaluate", "model", "report",
-           "runs", "showcase", "smoke", "targets", "train", "weights"]  # fmt: skip
-TEST_FILES = ["conftest.py", "test_cli.py", "test_data.py", "test_evaluate.py", "test_model.py",
+MODULES = ["__init__", "__main__", "config", "data", "demo", "demo_server", "errors", "evaluate",
+           "model", "report", "runs", "showcase", "smoke", "space", "targets", "train",
+           "weights"]  # fmt: skip
+TEST_FILES = ["browser.py", "conftest.py", "test_cli.py", "test_data.py", "test_demo.py",
+              "test_demo_server.py", "test_evaluate.py", "test_model.py",
               "test_pipeline.py", "test_real.py", "test_rehearsal.py", "test_report.py",
-              "test_runs.py", "test_showcase.py",
+              "test_runs.py", "test_showcase.py", "test_space.py",
               "test_targets.py", "test_train.py", "test_weights.py"]  # fmt: skip
 README_SECTIONS = ["The problem", "Success criteria", "Quickstart", "Real run", "Milestones",
                    "Stretch goals", "Project layout", "Results", "References", "License"]  # fmt: skip
@@ -152,14 +154,14 @@ def test_pyproject_pins_monai_and_torch_and_registers_markers(cookies, name):
                                     "numpy==2.4.6"]  # fmt: skip
     assert set(meta["optional-dependencies"]) == {"dev"}  # groups now: make setup WITH=real
     groups = pyproject["dependency-groups"]
-    assert set(groups) == {"dev", "real"}
+    assert set(groups) == {"dev", "real", "demo"}  # the live demo: make setup-demo
     assert {"mypy==2.4.1", "pytest==9.2.0", "ruff==0.17.6"} <= set(groups["dev"])
     assert "matplotlib==3.11.2" in groups["dev"]  # the curves of compare --plot (make run)
     assert all("==" in dep for group in groups.values() for dep in group)
     assert {dep.split("==")[0] for dep in groups["real"]} == {"huggingface_hub", "requests", "tqdm"}
     assert not any("torchvision" in dep for group in groups.values() for dep in group)
     markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
-    assert {marker.split(":")[0] for marker in markers} == {"real", "gpu", "rehearsal"}
+    assert {marker.split(":")[0] for marker in markers} == {"real", "gpu", "rehearsal", "browser"}
     package = ANSWER_SETS[name].get("package_name") or project.name.replace("-", "_")
     assert meta["scripts"] == {project.name: f"{package}.__main__:main"}
 

@@ -64,6 +64,12 @@ EXPECTED_FILES = [
     "src/{pkg}/targets.py",
     "src/{pkg}/fake_server.py",
     "src/{pkg}/pipeline.py",
+    "src/{pkg}/demo.py",
+    "src/{pkg}/demo_server.py",
+    "src/{pkg}/space.py",
+    "requirements-demo-lock.txt",
+    "tests/browser.py",
+    "tests/test_demo.py",
     "tests/conftest.py",
     "tests/test_server.py",
     "tests/test_fake_server.py",
@@ -232,7 +238,9 @@ def test_pins_markers_and_make_targets(cookies):
     untyped = [
         o["module"] for o in data["tool"]["mypy"]["overrides"] if "ignore_missing_imports" in o
     ]
-    assert untyped == [["taos", "taosrest", "taosws"]]  # the connectors ship no type information
+    assert ["taos", "taosrest", "taosws"] in untyped  # the connectors ship no type information
+    assert ["gradio", "gradio.*", "selenium", "selenium.*"] in untyped  # the demo group (as Any)
+    assert len(untyped) == 2
     assert '"server: needs a running TDengine' in pyproject
     assert '"rehearsal: the real-mode commands end to end' in pyproject  # issue 17
     rehearsal = (project / "tests" / "test_rehearsal.py").read_text(encoding="utf-8")
@@ -254,6 +262,27 @@ def test_pins_markers_and_make_targets(cookies):
     ):
         assert f"\n{target}" in makefile
     assert "$(PYTHON) -m $(PACKAGE) bench" in makefile
+
+
+def test_the_demo_group_installs_beside_taospys_typing_extensions_cap(cookies):
+    # Issue 16: taospy 2.8.10 declares typing-extensions<4.15; the demo group's selenium 4.51
+    # and gradio's anyio (4.15+ works with pytest 9.2) need more. uv overrides the cap with one
+    # pin; pip installs the lock and `make setup`'s pip check forgives that one line only.
+    project = bake(cookies, {})
+    data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["tool"]["uv"]["override-dependencies"] == ["typing-extensions==4.16.0"]
+    demo_lock = (project / "requirements-demo-lock.txt").read_text(encoding="utf-8")
+    base_lock = (project / "requirements-lock.txt").read_text(encoding="utf-8")
+    assert "\ngradio==6.31.0 " in demo_lock and "\nselenium==4.51.0 " in demo_lock
+    assert not re.search(r"\nanyio==4\.1[0-4]\.", demo_lock)  # its pytest plugin: pytest 9.2
+    assert "\ntyping-extensions==4.16.0 " in base_lock
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    check = makefile.split("-m pip check", 1)[1].split("\n", 1)[0]
+    assert check == ' | grep -v "^taospy 2.8.10 has requirement typing-extensions" | { ! grep . ; }'
+    assert "\nsetup-demo:" in makefile
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "**What it shows.**" in readme.split("### Live demo")[1].split("\n## ")[0]
+    assert "detector.json" in readme
 
 
 def test_native_connector_is_imported_lazily(cookies):

@@ -87,6 +87,9 @@ def test_default_bake_has_the_starter_layout(cookies):
         "showcase",
         "history",
         "report",
+        "demo",
+        "demo_server",
+        "space",
     ):
         assert (package / f"{name}.py").is_file(), name
     for name in (
@@ -107,6 +110,10 @@ def test_default_bake_has_the_starter_layout(cookies):
         "test_runs",
         "test_showcase",
         "test_report",
+        "test_demo",
+        "browser",
+        "test_demo_server",
+        "test_space",
     ):
         assert (project / "tests" / f"{name}.py").is_file(), name
     for name in (
@@ -163,8 +170,10 @@ def test_pins_are_exact_and_datasets_is_installed_by_default(cookies):
     assert set(pyproject["project"]["optional-dependencies"]) == {"dev"}
     groups = pyproject["dependency-groups"]
     # datasets is a dependency, not a group: the real run and its rehearsal in `make test`
-    # (which mlstarter's e2e tier runs after a plain `make setup`) both need it.
-    assert set(groups) == {"dev"}
+    # (which mlstarter's e2e tier runs after a plain `make setup`) both need it. The live demo's
+    # Gradio and Selenium are a group of their own (make setup-demo).
+    assert set(groups) == {"dev", "demo"}
+    assert [dep.split("==")[0] for dep in groups["demo"]] == ["gradio", "selenium"]
     assert {"mypy==2.4.1", "pytest==9.2.0", "ruff==0.17.6"} <= set(groups["dev"])
     everything = " ".join(pyproject["project"]["dependencies"] + groups["dev"])
     assert "torchvision" not in everything
@@ -173,12 +182,19 @@ def test_pins_are_exact_and_datasets_is_installed_by_default(cookies):
         "real",
         "rehearsal",
         "gpu",
+        "browser",
     }
     assert pytest_config["filterwarnings"] == ["error"]  # no warning of the libraries ignored
-    # datasets ships no type information; nothing else is exempt from mypy.
+    # datasets ships no type information, and the optional demo group is checked as Any;
+    # nothing else is exempt from mypy.
     untyped = [o for o in pyproject["tool"]["mypy"]["overrides"] if o.get("ignore_missing_imports")]
-    assert [o["module"] for o in untyped] == [["datasets"]]
+    assert [o["module"] for o in untyped] == [
+        ["gradio", "gradio.*", "selenium", "selenium.*"],
+        ["datasets"],
+    ]
     assert not (project / "requirements-real-lock.txt").exists()
+    demo_lock = (project / "requirements-demo-lock.txt").read_text()
+    assert "\ngradio==6.31.0 " in demo_lock and "\nselenium==4.51.0 " in demo_lock
     assert "\ndatasets==5.2.0 " in (project / "requirements-lock.txt").read_text()
 
 

@@ -31,6 +31,25 @@ def runs_elsewhere(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def smoke_folder(tmp_path_factory):
+    """Where the smoke run of ``smoke_run`` keeps its curves and MedicalNet checkpoint."""
+    return tmp_path_factory.mktemp("smoke")
+
+
+@pytest.fixture(scope="session")
+def smoke_run(smoke_folder, tmp_path_factory):
+    """The smoke run as `make smoke` leaves it: its report and its finished run folder (made
+    once per test session: the training tests and the demo's read it)."""
+    from {{ cookiecutter.package_name }}.config import DEFAULT_SEED
+    from {{ cookiecutter.package_name }}.runs import RunFolder
+    from {{ cookiecutter.package_name }}.smoke import run_smoke
+
+    with RunFolder("smoke", {"seed": DEFAULT_SEED}, root=tmp_path_factory.mktemp("runs")) as run:
+        report = run_smoke(out_dir=smoke_folder, run=run)
+        return report, run.finish(report)
+
+
+@pytest.fixture(scope="session")
 def small_scans():
     """Six 24^3 synthetic scans of the smoke run's task (a ``SyntheticScans``)."""
     from {{ cookiecutter.package_name }}.data import make_context_scans

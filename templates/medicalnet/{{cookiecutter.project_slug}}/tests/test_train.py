@@ -18,24 +18,10 @@ from {{ cookiecutter.package_name }}.model import (
     smoke_unet,
 )
 from {{ cookiecutter.package_name }}.report import make_report
-from {{ cookiecutter.package_name }}.runs import RunFolder
 from {{ cookiecutter.package_name }}.showcase import RESULTS_BEGIN, RESULTS_END, parse_results
 from {{ cookiecutter.package_name }}.smoke import MARGIN, run_smoke
 from {{ cookiecutter.package_name }}.train import build_segmentation_model, fit_segmentation
 from {{ cookiecutter.package_name }}.weights import save_medicalnet_checkpoint
-
-
-@pytest.fixture(scope="module")
-def smoke_folder(tmp_path_factory):
-    return tmp_path_factory.mktemp("smoke")
-
-
-@pytest.fixture(scope="module")
-def smoke_run(smoke_folder, tmp_path_factory):
-    """The smoke run as `make smoke` leaves it: its report and its finished run folder."""
-    with RunFolder("smoke", {"seed": DEFAULT_SEED}, root=tmp_path_factory.mktemp("runs")) as run:
-        report = run_smoke(out_dir=smoke_folder, run=run)
-        return report, run.finish(report)
 
 
 @pytest.fixture(scope="module")

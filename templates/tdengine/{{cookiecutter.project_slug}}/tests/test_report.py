@@ -54,6 +54,7 @@ def test_the_smoke_leaves_a_run_folder(project: Path) -> None:
         "config.json",
         "environment.json",
         "meter.npz",
+        "detector.json",
     }
     assert json.loads((run / "config.json").read_text("utf-8"))["seed"] == 3
     assert json.loads((run / "environment.json").read_text("utf-8"))["packages"]["numpy"]

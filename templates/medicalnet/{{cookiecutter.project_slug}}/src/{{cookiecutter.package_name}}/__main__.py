@@ -1,12 +1,15 @@
-"""The command line, with the subcommands smoke, weights, train, evaluate, compare and report:
+"""The command line, with the subcommands smoke, weights, train, evaluate, compare, report,
+demo (a web page over a smoke run; ``make setup-demo``) and space (that page as a Hugging Face
+Space):
 
     python -m {{ cookiecutter.package_name }} smoke
 
 Progress goes to stderr; every command ends its stdout with one JSON report line
 ``{"ok", "seconds", "metrics", "targets"}`` (``targets.py``). Exit codes: 0 every target met,
 1 a target missed, 2 a bad command line, 3 a problem the message explains (file, download,
-weights). Every command but ``report`` leaves a run folder ``runs/<name>/`` (``runs.py``);
-``report`` draws it (``report.py``).
+weights, a missing demo group). Every command but ``report``, ``demo`` and ``space`` leaves a
+run folder ``runs/<name>/`` (``runs.py``); ``report`` draws it (``report.py``), ``demo`` serves
+it (``demo.py``).
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from .config import (
     MIN_SEEDS,
     RealRunConfig,
 )
+from .demo_server import DemoUnavailable
 from .errors import Med3DError
 from .runs import RunFolder
+from .space import SpaceError
 from .targets import describe, emit
 
 EXIT_TARGET_MISSED = 1
@@ -133,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--readme", type=Path, default=Path("README.md"))
     report.add_argument("--figures", type=Path, default=Path("figures"))
     report.add_argument("--model-card", type=Path, default=Path("MODEL_CARD.md"))
+
+    demo = sub.add_parser("demo", help="serve the web demo of a smoke run (make setup-demo)")
+    demo.add_argument("--run", type=Path, help="a smoke run folder (default: the latest run)")
+    demo.add_argument("--port", type=int, help="default: GRADIO_SERVER_PORT, else 7860")
+
+    space = sub.add_parser("space", help="a Hugging Face Space folder of the demo, from a run")
+    space.add_argument("--run", type=Path, help="a smoke run folder (default: the latest run)")
+    space.add_argument("--out", type=Path, default=Path("dist/space"))
     return parser
 
 
@@ -334,6 +347,36 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import build_app, find_run
+    from .demo_server import serve
+
+    run = find_run(args.run, RUNS_DIR)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request Gradio makes
+    return serve(lambda: build_app(run), args.port)
+
+
+def cmd_space(args: argparse.Namespace) -> int:
+    from .demo import RUN_FILES, find_run
+    from .space import build_space
+
+    run = find_run(args.run, RUNS_DIR)
+    root = Path(__file__).resolve().parents[2]
+    out = build_space(
+        project_root=root if (root / "pyproject.toml").is_file() else Path.cwd(),
+        package=Path(__file__).resolve().parent.name,
+        run=run,
+        run_files=RUN_FILES,
+        out=args.out,
+        title="MedicalNet U-Net: 3D segmentation",
+        description="Pick a held-out synthetic 3D scan and scroll its slices: a U-Net with a "
+        "MedicalNet ResNet-10 encoder (pretrained, and from scratch) segments the target, next "
+        "to an intensity-threshold baseline, with each one's Dice.",
+    )
+    print(f"wrote {out} (run {run.name}): push it to a Gradio Space (README: Live demo)")
+    return 0
+
+
 COMMANDS = {
     "smoke": cmd_smoke,
     "weights": cmd_weights,
@@ -341,6 +384,8 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "compare": cmd_compare,
     "report": cmd_report,
+    "demo": cmd_demo,
+    "space": cmd_space,
 }
 
 
@@ -354,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return COMMANDS[args.command](args)
-    except Med3DError as err:
+    except (Med3DError, DemoUnavailable, SpaceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_ERROR
 

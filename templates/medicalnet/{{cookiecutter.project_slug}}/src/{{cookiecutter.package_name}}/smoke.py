@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 
 #: How far each fine-tuned network's test Dice must beat the threshold baseline's.
 MARGIN = 0.1
+#: The run file the live demo (``demo.py``) shows: the first test scans, their labels and the
+#: threshold baseline's windows; and how many scans it keeps.
+DEMO_SCANS = "demo_scans.npz"
+DEMO_SCAN_COUNT = 8
 
 ModelFactory = Callable[[int], MedicalNetUNet]
 
@@ -185,6 +189,7 @@ def run_smoke(
     metrics["settings"] = asdict(s)
     if run is not None:
         record_smoke(run, histories, cases)
+        write_demo_scans(run.staging / DEMO_SCANS, test, baseline.windows)
     return build_report(metrics, smoke_targets(metrics), started)
 
 
@@ -231,3 +236,21 @@ def write_cases(folder: Path, cases: dict[str, CaseScores]) -> None:
     }
     arrays.update({f"pred_{arm}": np.stack(c.preds).astype(np.uint8) for arm, c in cases.items()})
     np.savez_compressed(folder / "cases.npz", **arrays)
+
+
+def write_demo_scans(
+    path: Path,
+    scans: SyntheticScans,
+    windows: tuple[tuple[float, float], ...],
+    count: int = DEMO_SCAN_COUNT,
+) -> Path:
+    """Keep the first ``count`` test scans, their labels and the threshold baseline's intensity
+    windows in ``path``: what ``make demo`` segments again and shows. The scans are as the run
+    scored them (its MONAI steps z-score the in-memory scans in place)."""
+    np.savez_compressed(
+        path,
+        image=scans.images[:count].numpy(),
+        label=scans.labels[:count].numpy(),
+        threshold_windows=np.asarray(windows, dtype=np.float64),
+    )
+    return path

@@ -1,7 +1,8 @@
 """Command line: ``python -m <package> <command>``; ``--help`` lists the commands.
 
 Offline: ``smoke``, ``synth``, ``validate``, ``convert``, ``train``, ``evaluate``, ``predict``,
-``baseline``, ``ablation``, ``report``. Every command that computes keeps a run folder
+``baseline``, ``ablation``, ``report``, ``demo`` (a web page over a run; ``make setup-demo``),
+``space`` (that page as a Hugging Face Space). Every command that computes keeps a run folder
 ``runs/<name>/`` (report, per-epoch history, config with the seed, environment). With
 NeuralClassifier (needs git and the network once): ``upstream clone|config|train|eval|predict``.
 Progress goes to stderr, results to stdout.
@@ -22,10 +23,13 @@ from typing import Any
 from . import DEFAULT_SEED, upstream
 from .convert import ConvertError, ConvertOptions, convert_csv
 from .data import Document, FormatError, read_corpus, tokenize, validate_file
+from .demo import DemoError
+from .demo_server import DemoUnavailable
 from .evaluate import label_style, majority_baseline, score_metrics
 from .published import rcv1_targets
 from .report import NODE_SCORES, make_report, node_scores
 from .runs import RunFolder, write_json
+from .space import SpaceError
 from .synthetic import write_synthetic
 from .targets import beats_baseline, build_report, describe, emit
 from .taxonomy import Taxonomy, TaxonomyError
@@ -428,6 +432,34 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import build_app
+    from .demo_server import serve
+
+    return serve(lambda: build_app(args.run), args.port)
+
+
+def cmd_space(args: argparse.Namespace) -> int:
+    from .demo import EXAMPLES_FILE, RUN_FILES, find_run
+    from .space import build_space
+
+    run = args.run if args.run is not None else find_run()
+    files = [*RUN_FILES, *([EXAMPLES_FILE] if (run / EXAMPLES_FILE).is_file() else [])]
+    root = Path(__file__).resolve().parents[2]
+    out = build_space(
+        project_root=root if (root / "pyproject.toml").is_file() else Path.cwd(),
+        package=Path(__file__).resolve().parent.name,
+        run=run,
+        run_files=files,
+        out=args.out,
+        title="Hierarchical text classifier",
+        description="A text in; its label paths through the label tree out, each node with "
+        "its score, from a TextCNN trained with this project.",
+    )
+    print(f"wrote {out} (run {run.name}): push it to a Gradio Space (README: Live demo)")
+    return 0
+
+
 def _add_train_args(p: argparse.ArgumentParser) -> None:
     d = TrainConfig()
     p.add_argument("--epochs", type=int, default=d.epochs)
@@ -590,6 +622,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", type=Path, default=Path("figures"))
     p.add_argument("--card", type=Path, default=Path("MODEL_CARD.md"))
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("demo", help="serve the web demo of a run (needs make setup-demo)")
+    p.add_argument(
+        "--run", type=Path, help="a run folder with a model.pt (default: the newest such run)"
+    )
+    p.add_argument("--port", type=int, help="default: GRADIO_SERVER_PORT, else 7860")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("space", help="a Hugging Face Space folder of the demo, from a run")
+    p.add_argument(
+        "--run", type=Path, help="a run folder with a model.pt (default: the newest such run)"
+    )
+    p.add_argument("--out", type=Path, default=Path("dist/space"))
+    p.set_defaults(func=cmd_space)
     return parser
 
 
@@ -613,6 +659,9 @@ def main(argv: list[str] | None = None) -> int:
         ConvertError,
         upstream.ConfigError,
         upstream.UpstreamError,
+        DemoError,
+        DemoUnavailable,
+        SpaceError,
     ) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

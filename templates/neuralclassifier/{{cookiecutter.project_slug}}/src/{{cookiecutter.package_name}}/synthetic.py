@@ -196,3 +196,24 @@ def write_synthetic(
         write_corpus(out / f"{name}.json", docs)
     synthetic_taxonomy().write(out / "taxonomy.tsv")
     return out
+
+
+def node_words(seed: int = DEFAULT_SEED, spec: SyntheticSpec | None = None) -> dict[str, str]:
+    """How the corpus of ``seed`` writes each label path, for a person writing a text of their own.
+
+    A top node: any of its topic words; a middle node: its actor before its sibling's actor, one
+    word between; a leaf: its aspect word, with its sibling's aspect negated (``not <word> x``).
+    """
+    lex = _lexicon(random.Random(seed), spec or SyntheticSpec())  # make_corpus draws it first
+    out: dict[str, str] = {}
+    for top, mids in TREE.items():
+        out[top] = "any of " + ", ".join(lex.topic[top])
+        for mid, leaves in mids.items():
+            other = next(lex.actor[m] for m in mids if m != mid)
+            out[SEP.join((top, mid))] = f"{lex.actor[mid]} <word> {other}"
+            for leaf in leaves:
+                wrong = next(x for x in leaves if x != leaf)
+                out[SEP.join((top, mid, leaf))] = (
+                    f"{lex.aspect[leaf]}, and {NEGATION} <word> {lex.aspect[wrong]}"
+                )
+    return out

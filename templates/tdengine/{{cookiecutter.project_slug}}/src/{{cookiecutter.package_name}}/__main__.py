@@ -1,12 +1,14 @@
 """Command line: smoke (offline), ping / ingest / query / detect / forecast / bench (need
-TDengine), and report (figures and the README's Results from a run folder).
+TDengine), report (figures and the README's Results from a run folder), demo (the web app over a
+run's detector) and space (that app as a Hugging Face Space folder).
 
 Every command logs to stderr and prints one JSON report as the last line of stdout (the shape of
 `targets.py`); it exits 0 when its targets are met, 1 when not (or a statement failed), 2 when no
 server or connector is available (one line on stderr saying how to start one). Each but `ping`
 leaves its run folder `runs/<command>` (`runs/<command>-<db>` for the database commands):
 report, history, config with the seed, environment, and what `report` draws (see
-`evidence.py`). A command that fails leaves none.
+`evidence.py`). A command that fails leaves none. `report`, `demo` and `space` write no run
+folder; they exit 1 with one line on stderr when the run (or the demo's group) is missing.
 """
 
 from __future__ import annotations
@@ -167,7 +169,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", nargs="?", type=Path, default=None, help="runs/<name> (default: latest)")
     p.add_argument("--readme", type=Path, default=Path("README.md"))
     p.add_argument("--figures", type=Path, default=Path("figures"))
+
+    run_help = "runs/<name> with a detector.json (default: the latest such run)"
+    p = sub.add_parser("demo", help="serve the web demo of a run's detector (make setup-demo)")
+    p.add_argument("--run", type=Path, default=None, help=run_help)
+    p.add_argument("--port", type=int, default=None, help="default: GRADIO_SERVER_PORT, else 7860")
+
+    p = sub.add_parser("space", help="the demo as a Hugging Face Space folder")
+    p.add_argument("--run", type=Path, default=None, help=run_help)
+    p.add_argument("--out", type=Path, default=Path("dist/space"))
     return parser
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    """`demo`: serve the app until Ctrl-C; `space`: write the Space folder and print its path."""
+    from .demo import SPACE_FILES, build_app, latest_detector_run, load_checkpoint
+    from .demo_server import DemoUnavailable, serve
+    from .space import SpaceError, build_space
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own requests, one a line
+    try:
+        run = args.run if args.run is not None else latest_detector_run()
+        if args.command == "demo":
+            return serve(lambda: build_app(run), args.port)
+        load_checkpoint(run)  # the same check as the demo's, before anything is written
+        out = build_space(
+            project_root=Path.cwd(),
+            package="{{ cookiecutter.package_name }}",
+            run=run,
+            run_files=[name for name in SPACE_FILES if (run / name).exists()],
+            out=args.out,
+            title="{{ cookiecutter.project_slug }}: meter anomalies",
+            description="A smart-meter fault detector on TDengine data: pick a meter and a day, "
+            "see the readings it flags against the faults the simulator injected.",
+        )
+    except (DemoUnavailable, SpaceError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
 
 
 def _bench_dsns() -> list[str]:
@@ -252,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code (0 targets met, 1 missed or failed, 2 no server)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if args.command in ("demo", "space"):
+        return demo_command(args)
     if args.command == "report":
         from .report import make_report
 

@@ -222,6 +222,13 @@ class ScoreDetector:
 
     def views(self, m: MeterSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(point z, level z, flat ratio) for every reading of `m`."""
+        parts = self.channel_views(m)
+        point = np.maximum(parts["current_point"], parts["voltage_point"])
+        return point, parts["level"], parts["flat"]
+
+    def channel_views(self, m: MeterSeries) -> dict[str, np.ndarray]:
+        """The views with the point view split by channel (which one jumped: the demo draws
+        a flag on that channel's line): current_point, voltage_point, level, flat."""
         current = np.asarray(m.current, dtype=np.float64)
         voltage = np.asarray(m.voltage, dtype=np.float64)
         log_current = np.log(np.clip(current, 1e-3, None))
@@ -240,12 +247,16 @@ class ScoreDetector:
         current_z = _signed_z(log_current, self.window)
         phase_z = _signed_z(np.asarray(m.phase, dtype=np.float64), self.window)
         load = (current_z > 0) & (phase_z <= -self.load_phase_z)
-        point = np.maximum(np.where(load, 0.0, np.abs(current_z)), robust_z(residual, self.window))
         level = np.abs(rolling_median(residual, self.level_window)) / mad_sigma(residual)
         flat = np.maximum(
             _flat_ratio(log_current, self.flat_window), _flat_ratio(voltage, self.flat_window)
         )
-        return point, level, flat
+        return {
+            "current_point": np.where(load, 0.0, np.abs(current_z)),
+            "voltage_point": robust_z(residual, self.window),
+            "level": level,
+            "flat": flat,
+        }
 
     def _mask(self, views: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
         point, level, flat = views
@@ -482,3 +493,40 @@ DETECTORS: dict[str, Callable[[], Detector]] = {
     "static-threshold": StaticThresholdRule,
     "union": UnionRule,
 }
+
+
+def _limits(settings: dict[str, Any]) -> StaticThresholds:
+    return StaticThresholds(**{k: float(v) for k, v in settings.items()})
+
+
+def restore(name: str, settings: dict[str, Any]) -> Detector:
+    """A fitted detector again, from its `name` and `settings()` as a run saved them (JSON: an
+    infinite threshold, a view switched off, is saved as null)."""
+    if name in ("scorer", "own_history"):
+
+        def threshold(key: str) -> float:
+            value = settings[key]
+            return math.inf if value is None else float(value)
+
+        return ScoreDetector(
+            use_peers=bool(settings["use_peers"]),
+            window=int(settings["window"]),
+            level_window=int(settings["level_window"]),
+            flat_window=int(settings["flat_window"]),
+            point_z=threshold("point_z"),
+            level_z=threshold("level_z"),
+            flat_ratio=float(settings["flat_ratio"]),
+            load_phase_z=float(settings["load_phase_z"]),
+            name=name,
+        )
+    if name == "static_threshold":
+        return StaticThresholdRule(_limits(settings))
+    if name == "stuck_rule":
+        return StuckRule(float(settings["quanta"]), int(settings["min_run"]))
+    if name == "union":
+        stuck = settings["stuck"]
+        return UnionRule(
+            StaticThresholdRule(_limits(settings["static"])),
+            StuckRule(float(stuck["quanta"]), int(stuck["min_run"])),
+        )
+    raise ValueError(f"unknown detector {name!r} in the run's checkpoint")

@@ -1,4 +1,5 @@
-"""What a run keeps for `make report` besides its report: the detection over time and one meter.
+"""What a run keeps besides its report: the detection over time and one meter for `make report`,
+and the fitted detector for `make demo`.
 
 - history.jsonl (`RunFolder.log`): one row per hour of the scored fleet, with the true and
   flagged anomalous readings of that hour and the cumulative precision, recall and F1 of the
@@ -6,22 +7,27 @@
   once, watched as the days go by);
 - meter.npz: the meter with the most kinds of fault, as read back from the store (1-minute
   current and voltage, its feeder peers' median voltage, the truth, the detector's flags), and
-  its 15-minute INTERVAL averages with the next-day forecast and seasonal naive's.
+  its 15-minute INTERVAL averages with the next-day forecast and seasonal naive's;
+- detector.json: the checkpoint of the fitted detector (its name and the settings it chose on
+  the dev fleets) and the config of the fleet it scored, from which the demo regenerates that
+  fleet and its truth (a few hundred bytes: the detector has no weights, only thresholds).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
 from .data import LABELS, NORMAL
 from .detect import MeterSeries
-from .runs import RunFolder
+from .runs import RunFolder, write_json
 
 HOUR_MS = 3_600_000
 METER = "meter.npz"
+DETECTOR = "detector.json"
 # The detectors the history follows: the model first, then the baselines it must beat.
 FOLLOWED = ("model", "union", "own_history", "static_threshold", "stuck_rule")
 
@@ -82,8 +88,9 @@ def save(
     detection: Mapping[str, Any] | None = None,
     forecast: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write the history and meter.npz from what `detection_study` / `forecast_study` left in
-    their `evidence` dicts (either may be missing: `forecast` keeps no per-reading series)."""
+    """Write the history, meter.npz and detector.json from what `detection_study` /
+    `forecast_study` left in their `evidence` dicts (either may be missing: `forecast` keeps no
+    per-reading series)."""
     arrays: dict[str, Any] = {"labels": np.array(LABELS)}
     device: str | None = None
     if detection:
@@ -93,6 +100,16 @@ def save(
         k = showcase_meter(meters)
         m = meters[k]
         device = m.device
+        if "model" in detection:
+            model = detection["model"]
+            write_json(
+                folder.path(DETECTOR),
+                {
+                    "detector": model.name,
+                    "settings": model.settings(),
+                    "fleet": asdict(detection["fleet"]),
+                },
+            )
         arrays.update(
             ts=m.ts,
             current=m.current.astype(np.float32),

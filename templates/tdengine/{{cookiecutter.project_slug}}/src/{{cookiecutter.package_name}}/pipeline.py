@@ -142,7 +142,8 @@ def detection_study(
 ) -> tuple[dict[str, Any], dict[str, Claim]]:
     """Fit the model and the baselines on the dev fleets (default: `dev_fleets(fleet)`), then
     score the stored `series` of `fleet` against its truth. Returns (metrics, targets); with
-    `evidence` (a dict), also leaves the scored meters and every detector's flags in it."""
+    `evidence` (a dict), also leaves the scored meters, every detector's flags, the fitted model
+    and the fleet's config in it."""
     t0 = time.perf_counter()
     dev = dev_fleets(fleet) if dev is None else dev
     dev_meters = [m for d in dev for m in local_meters(d)]
@@ -173,7 +174,7 @@ def detection_study(
             "name": det.name,
         }
     if evidence is not None:
-        evidence.update(meters=test, flags=per_meter)
+        evidence.update(meters=test, flags=per_meter, model=model, fleet=fleet.config)
     m = results["model"]
     metrics = {
         "detector": model.name,

@@ -1,8 +1,9 @@
-"""Command line: `python -m <package> {smoke,download,train,evaluate,predict,report}`.
+"""Command line: `python -m <package> {smoke,download,train,evaluate,predict,report,demo,space}`.
 
 Progress goes to stderr; the result is JSON on stdout (one object as the last line; `predict`
-prints one line per text). Exit status: 0 done and every target met, 1 a target missed,
-2 a problem to fix first (bad arguments, missing package, missing model, no network).
+prints one line per text; `demo` prints its URL and serves until Ctrl-C). Exit status: 0 done
+and every target met, 1 a target missed, 2 a problem to fix first (bad arguments, missing
+package, missing model, no network, no demo group).
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from .data import SST2_DATASET, SST2_ENV
+from .demo_server import DemoUnavailable
 from .errors import StarterError
 from .settings import CPU_TRAIN_EXAMPLES, DEFAULT_LEARNING_RATE, DEFAULT_MODEL, DEFAULT_SEED
+from .space import SpaceError
 from .targets import describe, emit
 
 PROG = f"python -m {__package__}"
@@ -23,6 +27,8 @@ DATA_HELP = (
     f"SST-2: a hub dataset id or a local folder in its layout (default: ${SST2_ENV}, "
     f"else {SST2_DATASET})"
 )
+
+RUN_HELP = "runs/<name> with a model/ (default: the latest run)"
 
 
 def _log(message: str) -> None:
@@ -88,6 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="figures, README Results and MODEL_CARD.md from a run folder"
     )
     report.add_argument("run", nargs="?", default=None, help="runs/<name> (default: the latest)")
+
+    demo = commands.add_parser(
+        "demo", help="serve the web demo of a run: label, probabilities, the deciding words"
+    )
+    demo.add_argument("--run", default=None, help=RUN_HELP)
+    demo.add_argument(
+        "--port", type=_positive_int, default=None, help="default: $GRADIO_SERVER_PORT, else 7860"
+    )
+
+    space = commands.add_parser("space", help="a Hugging Face Space of the demo, from a run")
+    space.add_argument("--run", default=None, help=RUN_HELP)
+    space.add_argument("--out", default="dist/space", help="the Space folder it writes")
     return parser
 
 
@@ -99,6 +117,19 @@ def run(args: argparse.Namespace) -> int:
     from .train import TrainConfig
 
     report: dict[str, Any]
+    if args.command == "demo":
+        from .demo import build_app
+        from .demo_server import serve
+
+        chosen = None if args.run is None else Path(args.run)
+        return serve(lambda: build_app(chosen), args.port)
+    if args.command == "space":
+        from .demo import build_demo_space
+
+        out = build_demo_space(args.run, args.out)
+        _log(f"upload it: hf upload <you>/<space> {out} . --repo-type space")
+        print(json.dumps({"ok": True, "space": str(out)}))
+        return 0
     if args.command == "report":
         from .report import make_report
 
@@ -152,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
-    except (StarterError, ValueError, FileNotFoundError) as err:
+    except (StarterError, DemoUnavailable, SpaceError, ValueError, FileNotFoundError) as err:
         print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
         return 2
 

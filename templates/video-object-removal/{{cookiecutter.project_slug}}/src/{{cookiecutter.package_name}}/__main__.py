@@ -3,6 +3,8 @@
     smoke          the whole pipeline offline on synthetic scenes, against same-run baselines
     report         figures and the README's Results section from a run folder (make report)
     synth          write a synthetic clip as an mp4 (and print its first box) to try `remove`
+    demo           serve the web demo over a run (make demo): upload a clip, give a box
+    space          a Hugging Face Space of the demo in dist/space (make space)
     remove         erase an object from a video (mp4 or a folder of frames) given one box
     fetch-davis    download and unpack DAVIS 2017 (480p) into data/DAVIS, whole or not at all
     bench-track    DAVIS 2017 semi-supervised VOS, J and F (Perazzi et al. 2016), boxes as masks
@@ -22,6 +24,7 @@ import json
 import logging
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,7 @@ from .config import (
     DEFAULT_SEED,
     DEFAULT_TRACKER,
 )
+from .demo_server import DemoUnavailable
 from .download import DAVIS_DEST, DAVIS_URL, DownloadError
 from .inpaint import METHODS
 from .runs import RunFolder
@@ -43,6 +47,7 @@ from .runs import RunFolder
 from .sam2_masks import MissingGroupError
 {%- endif %}
 from .smoke import N_FRAMES, N_SCENES
+from .space import SpaceError
 from .track import TRACKERS, GuiUnavailableError, select_box
 
 log = logging.getLogger(__package__)
@@ -55,11 +60,20 @@ USER_ERRORS = (
     GuiUnavailableError,
     MissingGroupError,
     DownloadError,
+    DemoUnavailable,
+    SpaceError,
 )
 {%- else %}
 MASK_SOURCES = ("tracker",)
 # Errors that are the user's to fix: reported in one line, exit code 2.
-USER_ERRORS = (ValueError, FileNotFoundError, GuiUnavailableError, DownloadError)
+USER_ERRORS = (
+    ValueError,
+    FileNotFoundError,
+    GuiUnavailableError,
+    DownloadError,
+    DemoUnavailable,
+    SpaceError,
+)
 {%- endif %}
 
 
@@ -98,6 +112,8 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         "frames": args.frames,
         "tracker": "csrt",
         "masks": f"boxes dilated {DEFAULT_DILATE_PX} px",
+        "dilate_px": DEFAULT_DILATE_PX,
+        "radius": DEFAULT_RADIUS,
         "method": "temporal-median",
     }
     with _run_folder(args.out, config) as run:
@@ -137,6 +153,39 @@ def cmd_synth(args: argparse.Namespace) -> int:
     _emit(
         {"video": str(path), "first_mask": str(mask_path), "frames": len(clip.frames), "bbox": bbox}
     )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import build_app
+    from .demo_server import serve
+
+    run = Path(args.run) if args.run else None
+    return serve(lambda: build_app(run), args.port)
+
+
+def cmd_space(args: argparse.Namespace) -> int:
+    from .demo import RUN_FILES, load_settings
+    from .runs import latest_run
+    from .space import build_space
+
+    run = Path(args.run) if args.run else latest_run()
+    load_settings(run)  # the run the Space would load: refused here, not on the Space
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "pyproject.toml").is_file():  # installed, not from the source tree
+        root = Path.cwd()
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    out = build_space(
+        project_root=root,
+        package=str(__package__),
+        run=run,
+        run_files=RUN_FILES,
+        out=Path(args.out),
+        title=f"{project['name']}: remove an object from a video",
+        description=project.get("description", ""),
+    )
+    log.info("push %s to a Gradio Space (README: Live demo)", out)
+    _emit({"space": str(out), "run": str(run), "files": sorted(p.name for p in out.iterdir())})
     return 0
 
 
@@ -351,6 +400,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scene", type=int, default=0, help="which scene of the seed")
     p.add_argument("--frames", type=int, default=N_FRAMES)
     p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("demo", help="serve the web demo over a run (make setup-demo first)")
+    p.add_argument("--run", help="the run folder whose settings it uses (default: the latest)")
+    p.add_argument(
+        "--port", type=int, help="default: GRADIO_SERVER_PORT, else 7860 (on 127.0.0.1 only)"
+    )
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("space", help="a Hugging Face Space of the demo, from a run")
+    p.add_argument("--run", help="the run folder it bundles (default: the latest)")
+    p.add_argument("--out", default="dist/space", help="the folder to write (default: %(default)s)")
+    p.set_defaults(func=cmd_space)
 
     p = sub.add_parser("remove", help="erase an object from a video")
     p.add_argument(

@@ -57,8 +57,11 @@ def read_video(path: str | Path, max_frames: int | None = None) -> tuple[np.ndar
     return np.stack(frames), float(fps)
 
 
-def write_video(path: str | Path, frames: np.ndarray, fps: float = DEFAULT_FPS) -> Path:
-    """Write ``frames`` (``(T, H, W, 3)`` uint8 BGR) as an MPEG-4 Part 2 (``mp4v``) file.
+def write_video(
+    path: str | Path, frames: np.ndarray, fps: float = DEFAULT_FPS, codec: str = "mp4v"
+) -> Path:
+    """Write ``frames`` (``(T, H, W, 3)`` uint8 BGR) as an MPEG-4 Part 2 (``mp4v``) file, or
+    with another OpenCV ``codec`` (``"VP80"`` for a ``.webm`` file: VP8, which browsers play).
 
     Creates the parent folder. Raises ``ValueError`` for an empty or wrongly shaped clip and
     ``RuntimeError`` when OpenCV cannot open a writer for the path.
@@ -69,11 +72,9 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = DEFAULT_FPS) 
         raise ValueError(f"want (T, H, W, 3) uint8 frames; got {frames.shape} {frames.dtype}")
     path.parent.mkdir(parents=True, exist_ok=True)
     height, width = frames.shape[1:3]
-    writer = cv2.VideoWriter(
-        str(path), cv2.VideoWriter.fourcc(*"mp4v"), float(fps), (width, height)
-    )
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*codec), float(fps), (width, height))
     if not writer.isOpened():
-        raise RuntimeError(f"OpenCV cannot write an mp4v video to {path}")
+        raise RuntimeError(f"OpenCV cannot write an {codec} video to {path}")
     try:
         for frame in frames:
             writer.write(np.ascontiguousarray(frame))
