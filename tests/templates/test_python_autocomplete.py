@@ -24,6 +24,8 @@ MODULES = [
     "checkpoint",
     "criteria",
     "data",
+    "demo",
+    "demo_server",
     "evaluate",
     "model",
     "ngram",
@@ -32,6 +34,7 @@ MODULES = [
     "runs",
     "showcase",
     "smoke",
+    "space",
     "targets",
     "tokenizer",
     "train",
@@ -39,12 +42,15 @@ MODULES = [
 ]
 TEST_FILES = [
     "breakages.py",
+    "browser.py",
     "conftest.py",
     "samples.py",
     "test_checkpoint.py",
     "test_cli.py",
     "test_criteria.py",
     "test_data.py",
+    "test_demo.py",
+    "test_demo_server.py",
     "test_evaluate.py",
     "test_model.py",
     "test_ngram.py",
@@ -54,6 +60,7 @@ TEST_FILES = [
     "test_runs.py",
     "test_showcase.py",
     "test_smoke.py",
+    "test_space.py",
     "test_targets.py",
     "test_tokenizer.py",
     "test_train.py",
@@ -215,7 +222,8 @@ def test_pyproject_pins_cpu_friendly_dependencies_and_registers_markers(cookies)
         assert meta["dependencies"] == ["torch==2.13.0", "numpy==2.4.6"]
         assert set(meta["optional-dependencies"]) == {"dev"}  # the dev group again, for pip
         groups = pyproject["dependency-groups"]
-        assert set(groups) == {"dev"}
+        assert set(groups) == {"dev", "demo"}  # the live demo's group: make setup-demo
+        assert groups["demo"] == ["gradio==6.31.0", "selenium==4.51.0"]
         assert {"mypy==2.4.1", "pytest==9.2.0", "ruff==0.17.6"} <= set(groups["dev"])
         assert "matplotlib==3.11.2" in groups["dev"]  # make report draws the run's figures
         assert all("==" in dep for dep in groups["dev"])
@@ -224,7 +232,9 @@ def test_pyproject_pins_cpu_friendly_dependencies_and_registers_markers(cookies)
             "description", "An LSTM that completes Python code, trained on real source files."
         )
         markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
-        assert {marker.split(":")[0] for marker in markers} == {"real", "gpu", "rehearsal"}
+        assert {marker.split(":")[0] for marker in markers} == {
+            "real", "gpu", "rehearsal", "browser"
+        }
         assert meta["scripts"] == {project.name: f"{package_of(project)}.__main__:main"}
 
 

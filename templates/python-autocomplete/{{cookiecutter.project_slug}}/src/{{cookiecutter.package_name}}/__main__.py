@@ -1,10 +1,11 @@
 """The command line: ``python -m {{ cookiecutter.package_name }} COMMAND``, one of smoke, train,
-evaluate, report, predict.
+evaluate, report, predict, demo, space.
 
 Progress goes to stderr; results go to stdout: smoke, train and evaluate end with one JSON
 report (``targets.py``: metrics, and each target with its threshold and source), predict
-prints the completion. Exit codes: 0 done and every target met, 1 a target missed, 2 bad
-input (a missing path, no ``.py`` files, no checkpoint).
+prints the completion, demo serves the web demo until Ctrl-C. Exit codes: 0 done and every
+target met, 1 a target missed, 2 bad input (a missing path, no ``.py`` files, no checkpoint, no
+demo group).
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ import torch
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .criteria import real_run_targets
 from .data import DEFAULT_SEED, DEV_FRACTION, TEST_FRACTION, DataError, load_split, read_source
+from .demo_server import DemoUnavailable
 from .evaluate import COMPLETION, completion_example, evaluate_heldout
 from .model import PRESETS, LSTMLanguageModel, ModelConfig
 from .ngram import fit_baselines
 from .predict import Completer
 from .runs import RunFolder, atomic_file, write_json
 from .smoke import SmokeSettings, run_smoke
+from .space import SpaceError
 from .targets import build_report, describe, emit
 from .train import TrainConfig, TrainResult, seed_everything, train, write_history
 from .vocab import Vocabulary
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         command: Callable[[argparse.Namespace], int] = args.command
         return command(args)
-    except (DataError, CheckpointError) as error:
+    except (DataError, CheckpointError, DemoUnavailable, SpaceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -130,6 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
     prediction.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
     prediction.add_argument("--device", default="cpu")
     prediction.set_defaults(command=predict_command)
+
+    demo = commands.add_parser(
+        "demo", help="serve the web demo of a run: top-k line completions (make setup-demo)"
+    )
+    demo.add_argument("--run", type=Path, help="a run folder with model.pt (default: the newest)")
+    demo.add_argument("--port", type=int, help="default: GRADIO_SERVER_PORT, else 7860")
+    demo.set_defaults(command=demo_command)
+
+    space = commands.add_parser("space", help="a Hugging Face Space of the demo, from a run")
+    space.add_argument("--run", type=Path, help="a run folder with model.pt (default: the newest)")
+    space.add_argument("--out", type=Path, default=Path("dist/space"), help="the Space folder")
+    space.set_defaults(command=space_command)
     return parser
 
 
@@ -359,6 +374,35 @@ def predict_command(args: argparse.Namespace) -> int:
         text = args.prefix
     completer = Completer.from_checkpoint(args.checkpoint, device=args.device)
     print(completer.complete(text, beam_size=args.beam))
+    return 0
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    """Serve the demo (``demo.build_app``) over a run until Ctrl-C (``demo_server.serve``)."""
+    from .demo import build_app
+    from .demo_server import serve
+
+    return serve(lambda: build_app(args.run), args.port)
+
+
+def space_command(args: argparse.Namespace) -> int:
+    """Write a Hugging Face Space of the demo: the app, the source and the run's model."""
+    from .demo import RUN_FILES, find_run, load_demo
+    from .space import build_space
+
+    if not Path("pyproject.toml").is_file():
+        raise SpaceError("run it in the project's folder, where pyproject.toml is (make space)")
+    run = find_run(args.run)
+    out = build_space(
+        project_root=Path.cwd(),
+        package=__package__ or "{{ cookiecutter.package_name }}",
+        run=run,
+        run_files=RUN_FILES,
+        out=args.out,
+        title="Python line completion",
+        description=load_demo(run).summary,
+    )
+    print(f"wrote {out}: upload it to a Gradio Space (README: Live demo)", file=sys.stderr)
     return 0
 
 

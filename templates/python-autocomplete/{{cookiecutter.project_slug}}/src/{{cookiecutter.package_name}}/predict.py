@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -107,7 +108,38 @@ class Completer:
         rendered = self._render(prefix, tokens, text)
         return Completion(rendered, tuple(tokens), log_prob)
 
-    @torch.no_grad()
+    def top_k(self, text: str, k: int = 5) -> list[Completion]:
+        """The ``k`` likeliest completions of the line the cursor is on, likeliest first.
+
+        A beam search of width ``k`` (``complete``'s rules: a typed name is finished first,
+        brackets balance, none inside a string or comment). Each ``log_prob`` is the model's
+        log-probability of that whole line given the code and what is typed of the first
+        token, so the probabilities of the ``k`` lines sum to at most 1. Lines that render the
+        same text are one suggestion, their probabilities added.
+        """
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        prefix = tokenize_prefix(text)
+        if prefix.in_literal:
+            return []
+        context = [token.text for token in prefix.tokens]
+        lines, typed = self._lines(
+            context, partial=prefix.partial, at_line_start=prefix.at_line_start, beam_size=k
+        )
+        merged: dict[str, Completion] = {}
+        for beam in sorted(lines, key=lambda beam: -beam.log_prob):
+            if not beam.tokens:
+                continue
+            tokens = self.vocab.decode(beam.tokens)
+            rendered = self._render(prefix, tokens, text)
+            if rendered in merged:  # the likelier one's tokens, both lines' probability
+                seen = merged[rendered]
+                log_prob = _log_add(seen.log_prob, beam.log_prob - typed)
+                merged[rendered] = replace(seen, log_prob=log_prob)
+            else:
+                merged[rendered] = Completion(rendered, tuple(tokens), beam.log_prob - typed)
+        return sorted(merged.values(), key=lambda completion: -completion.log_prob)[:k]
+
     def complete_tokens(
         self,
         context: Sequence[str],
@@ -123,22 +155,41 @@ class Completer:
         Beam search keeps ``beam_size`` candidate lines and returns the finished one with the
         best log-probability per token (``beam_size=1`` is greedy).
         """
+        lines, _ = self._lines(
+            context, partial=partial, at_line_start=at_line_start, beam_size=beam_size
+        )
+        if not lines:
+            return [], 0.0  # nothing in the vocabulary starts with what was typed
+        best = max(lines, key=lambda beam: beam.log_prob / (len(beam.tokens) + 1))
+        return self.vocab.decode(best.tokens), best.log_prob
+
+    @torch.no_grad()
+    def _lines(
+        self, context: Sequence[str], *, partial: str, at_line_start: bool, beam_size: int
+    ) -> tuple[list[_Beam], float]:
+        """The candidate lines of a beam search from ``context`` (none when no token starts
+        with ``partial``), and the log-probability that the first token is one allowed."""
         if beam_size < 1:
             raise ValueError(f"beam_size must be at least 1, got {beam_size}")
         first_mask = self._first_mask(partial)
         if first_mask is not None and bool(first_mask.all()):
-            return [], 0.0  # nothing in the vocabulary starts with what was typed
+            return [], 0.0
         ids = self.vocab.encode(context[-self.max_context :]) or [self.vocab.id(NEWLINE)]
         hidden, state = self.model.encode(torch.tensor([ids], device=self.device))
+        logits = self.model.logits(hidden[0, -1])
         depth = _open_brackets(context)
-        start = _Beam([], 0.0, state, self.model.logits(hidden[0, -1]), at_line_start, depth)
+        start = _Beam([], 0.0, state, logits, at_line_start, depth)
+        excluded = self._excluded[depth > 0, at_line_start]
+        if first_mask is not None:
+            excluded = excluded | first_mask
+        log_probs = torch.log_softmax(logits.float(), dim=-1).masked_fill(excluded, -torch.inf)
+        allowed = float(torch.logsumexp(log_probs, dim=-1))
         with _one_step_lstm():
-            return self._search(start, first_mask, beam_size)
+            return self._search(start, first_mask, beam_size), allowed
 
-    def _search(
-        self, start: _Beam, first_mask: torch.Tensor | None, beam_size: int
-    ) -> tuple[list[str], float]:
-        """Grow lines from ``start`` one token at a time until the best one is finished."""
+    def _search(self, start: _Beam, first_mask: torch.Tensor | None, beam_size: int) -> list[_Beam]:
+        """Grow lines from ``start`` one token at a time until ``beam_size`` are finished (or
+        the token budget is spent: then the unfinished ones)."""
         beams = [start]
         finished: list[_Beam] = []
         for step in range(self.max_tokens):
@@ -164,8 +215,7 @@ class Completer:
             if not alive or len(finished) >= beam_size:
                 break
             beams = self._advance(beams, alive)
-        best = max(finished or beams, key=lambda beam: beam.log_prob / (len(beam.tokens) + 1))
-        return self.vocab.decode(best.tokens), best.log_prob
+        return finished or beams
 
     def _first_mask(self, partial: str) -> torch.Tensor | None:
         """Tokens excluded at the first step by the name being typed (None: no name typed)."""
@@ -249,6 +299,12 @@ def _open_brackets(context: Sequence[str]) -> int:
             break
         depth += (text in OPENERS) - (text in CLOSERS)
     return max(depth, 0)
+
+
+def _log_add(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)), without overflow."""
+    high, low = max(a, b), min(a, b)
+    return high + math.log1p(math.exp(low - high))
 
 
 @contextmanager

@@ -1,0 +1,1 @@
+{% include "test_demo_server.py.j2" %}
