@@ -52,6 +52,8 @@ def test_release_bumps_records_and_archives_so_the_previous_version_rebuilds(tmp
     key = "tfpyth"
     folder = root / "templates" / key
     before = tv.template_files(folder)
+    history = root / "src" / "mlstarter" / "template_history"
+    earlier = set(tv.read_archive(key, history))  # the versions released before this one
     makefile = next(p for p in folder.rglob("Makefile") if p.is_file())
     makefile.write_text(makefile.read_text() + "\n# changed\n")
     (folder / "NEW.txt").write_text("new\n")
@@ -61,13 +63,20 @@ def test_release_bumps_records_and_archives_so_the_previous_version_rebuilds(tmp
     new = ".".join([old.split(".")[0], str(int(old.split(".")[1]) + 1), "0"])
     assert done.stdout.splitlines()[0] == f"{key}: {old} -> {new} (its files changed)"
     assert json.loads((folder / "cookiecutter.json").read_text())["_template_version"] == new
-    history = root / "src" / "mlstarter" / "template_history"
-    assert set(tv.read_archive(key, history)) == {
-        tv.sha256(before[name])
-        for name in ("cookiecutter.json", makefile.relative_to(folder).as_posix())
-    }
+    archived = set(tv.read_archive(key, history))
+    assert earlier <= archived
+    assert (
+        archived - earlier
+        == {
+            tv.sha256(before[name])
+            for name in ("cookiecutter.json", makefile.relative_to(folder).as_posix())
+        }
+        - earlier
+    )
     rebuilt = tv.materialize(key, old, folder, tmp_path / "old", history)
     assert rebuilt is not None and tv.template_files(rebuilt) == before
+    for version in tv.load_manifest(history)[key]:  # and every earlier release still rebuilds
+        assert tv.materialize(key, version, folder, tmp_path / version, history) is not None
     check = subprocess.run([*TOOL, "check", "--repo", str(root)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     again = subprocess.run([*TOOL, "release", "--repo", str(root)], capture_output=True, text=True)

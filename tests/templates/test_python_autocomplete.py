@@ -233,7 +233,10 @@ def test_pyproject_pins_cpu_friendly_dependencies_and_registers_markers(cookies)
         )
         markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
         assert {marker.split(":")[0] for marker in markers} == {
-            "real", "gpu", "rehearsal", "browser"
+            "real",
+            "gpu",
+            "rehearsal",
+            "browser",
         }
         assert meta["scripts"] == {project.name: f"{package_of(project)}.__main__:main"}
 
