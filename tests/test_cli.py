@@ -644,3 +644,20 @@ def test_a_signal_just_after_the_json_result_never_adds_a_second_object(
     (line,) = result.stdout.splitlines()
     assert json.loads(line)["ok"] is True
     assert f"{tmp_path / KEY} was created completely" in one_line_error(result)
+
+
+@pytest.mark.parametrize("command", ["verify", "update", "grade"])
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_repo_or_class_argument_that_is_no_folder_is_a_usage_error(
+    runner, tmp_path, command, kind
+):
+    """verify, update and grade say in one line whether the path is missing or is a file."""
+    path = tmp_path / "there"
+    if kind == "file":
+        path.write_text("not a repo\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = runner.invoke(app, [command, str(path)])
+    assert result.exit_code == 2, result.output
+    expected = "is a file, not a folder" if kind == "file" else "no such folder"
+    assert expected in one_line_error(result)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -32,7 +32,7 @@ from typer.core import TyperGroup
 
 from mlstarter import __version__, interrupts
 from mlstarter.catalog import HARDWARE, Catalog, Project, load_catalog
-from mlstarter.errors import MissingAnswerError, MlstarterError, UsageError
+from mlstarter.errors import MissingAnswerError, MlstarterError, UsageError, require_folder
 from mlstarter.interrupts import Interrupted
 from mlstarter.sanitize import escape_controls, redact_secrets
 
@@ -840,8 +840,7 @@ def verify(
 ) -> None:
     """Prove a generated repo works: fresh venv, install, lint, its tests offline, its smoke run."""
     with _reported(as_json, verbose) as run:
-        if not path.is_dir():
-            raise UsageError(f"{path}: no such folder")
+        require_folder(path)
         run.interrupted_says = "verification stopped; its processes were ended"
         report = _run_verify(path, venv, as_json, timeout, installer)
         if as_json:
@@ -976,8 +975,7 @@ def grade(
         from mlstarter import gradereport
         from mlstarter.verify import choose_installer
 
-        if not class_dir.is_dir():
-            raise UsageError(f"{class_dir}: no such folder")
+        require_folder(class_dir)
         choose_installer(installer, os.environ.get("PATH", ""))
         options = grade_mod.Options(
             class_dir.resolve(), grader, jobs, seed, timeout, template, venv, smoke, installer

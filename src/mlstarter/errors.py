@@ -6,6 +6,8 @@ code. Anything else that escapes is a bug and exits 1.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class MlstarterError(Exception):
     """A problem the user can act on; its message is one line."""
@@ -64,3 +66,14 @@ class SystemRefusedError(MlstarterError):
 
 class GitError(SystemRefusedError):
     """git is missing, or refused to commit or push."""
+
+
+def require_folder(path: Path, label: str = "") -> None:
+    """Raise UsageError unless `path` is a folder: one line that tells a missing path from a file.
+    `label` names the option it came from ("--grader")."""
+    where = f"{label} {path}" if label else str(path)
+    if path.is_dir():
+        return
+    if path.exists():
+        raise UsageError(f"{where}: is a file, not a folder")
+    raise UsageError(f"{where}: no such folder")

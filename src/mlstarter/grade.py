@@ -36,7 +36,7 @@ from typing import Any
 from mlstarter import interrupts
 from mlstarter.answers import RECORD_FILE, TemplateSpec, load_template, resolve_answers
 from mlstarter.catalog import Catalog, Project, private_template
-from mlstarter.errors import MlstarterError, UsageError, VerificationError
+from mlstarter.errors import MlstarterError, UsageError, VerificationError, require_folder
 from mlstarter.gradeenv import GradeEnv
 from mlstarter.gradespec import DEFAULT_TIMEOUT, GradingSpec, load_spec
 from mlstarter.interrupts import Interrupted
@@ -251,8 +251,7 @@ def find_grader(options: Options, key: str, one_project: bool) -> Path | None:
     CLASS_DIR/_grader/<project>; None when there is none (the template's hidden tests are used)."""
     if options.grader is not None:
         base = options.grader.expanduser()
-        if not base.is_dir():
-            raise UsageError(f"--grader {options.grader}: no such folder")
+        require_folder(base, "--grader")
         if (base / key).is_dir():
             return base / key
         if one_project or (base / HIDDEN).is_dir():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mlstarter import gitrepo
 from mlstarter.answers import RECORD_FILE
-from mlstarter.errors import GitError, UsageError
+from mlstarter.errors import GitError, UsageError, require_folder
 
 MAX_FILES = 5000
 MAX_BYTES = 64 * 1024 * 1024
@@ -36,8 +36,7 @@ class Snapshot:
 
 def take(repo: Path, package: str) -> Snapshot:
     """The committed files of `repo` under `src/<package>/`, and its record."""
-    if not repo.is_dir():
-        raise UsageError(f"{repo}: no such folder")
+    require_folder(repo)
     if gitrepo.has_commit(repo):
         return _from_git(repo, package)
     snap = Snapshot("files", None)

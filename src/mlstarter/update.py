@@ -57,7 +57,7 @@ from mlstarter.answers import (
     resolve_answers,
 )
 from mlstarter.catalog import Project, load_catalog, private_template
-from mlstarter.errors import MlstarterError, UsageError
+from mlstarter.errors import MlstarterError, UsageError, require_folder
 from mlstarter.flavors import FLAVORS
 
 CONFLICT_MODES = ("refuse", "markers")
@@ -165,8 +165,7 @@ def update(
     if conflicts not in CONFLICT_MODES:
         raise UsageError(f"--conflicts '{conflicts}': choose one of {', '.join(CONFLICT_MODES)}")
     repo = repo.expanduser().resolve()
-    if not repo.is_dir():
-        raise UsageError(f"{repo}: no such folder")
+    require_folder(repo)
     record = read_record(repo)
     project = find_template(record, template)
     spec = load_template(project.template_dir)
