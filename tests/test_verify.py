@@ -443,3 +443,64 @@ def test_setup_is_told_the_installer_and_a_failing_lint_fails_verification(
     report = json.loads(result.stdout.splitlines()[-1])
     assert report["steps"][-1]["name"] == "lint" and not report["steps"][-1]["ok"]
     assert "bad type" in result.stderr
+
+
+GROUPS_PYPROJECT = '\n[dependency-groups]\nextra = ["pytest"]\nother = []\n'
+NEEDS_EXTRA = """
+
+def test_that_needs_the_extra_group():
+    import pathlib
+
+    import pytest
+
+    if "extra" not in pathlib.Path("installed-with.txt").read_text():
+        pytest.skip("the extra group is not installed: make setup WITH=extra")
+"""
+RECORDING_MAKEFILE = """\
+PYTHON ?= python
+setup:
+\techo "with=$(WITH)" > installed-with.txt
+\t$(PYTHON) -m pip install -q -e ".[dev]"
+"""
+
+
+def test_with_a_group_installs_it_and_the_report_lists_what_was_skipped(
+    runner, tmp_path, shared_venv
+):
+    """--with passes the groups to `make setup`; a test that needs one skips without it, and the
+    report (JSON and table) names every skipped test with its reason."""
+    repo = make_tiny_repo(tmp_path)
+    (repo / "pyproject.toml").write_text(TINY_PYPROJECT + GROUPS_PYPROJECT)
+    (repo / "Makefile").write_text(RECORDING_MAKEFILE)
+    with (repo / "tests" / "test_tiny.py").open("a") as tests:
+        tests.write(NEEDS_EXTRA)
+    args = ["verify", str(repo), "--venv", str(shared_venv), "--installer", "pip"]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["groups"] == []
+    (skip,) = report["skipped"]
+    assert skip["count"] == 1 and skip["where"].startswith("tests/test_tiny.py:")
+    assert skip["reason"] == "the extra group is not installed: make setup WITH=extra"
+
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "tests skipped: 1" in result.stdout and "make setup WITH=extra" in result.stdout
+
+    result = runner.invoke(app, [*args, "--with", "extra", "--with", "extra", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (repo / "installed-with.txt").read_text().strip() == "with=extra"
+    assert report["groups"] == ["extra"] and report["skipped"] == []
+
+
+def test_with_a_group_the_repo_lacks_is_a_usage_error_before_anything_runs(runner, tmp_path):
+    repo = make_tiny_repo(tmp_path)
+    (repo / "pyproject.toml").write_text(TINY_PYPROJECT + GROUPS_PYPROJECT)
+    venv = tmp_path / "venv"
+    result = runner.invoke(app, ["verify", str(repo), "--venv", str(venv), "--with", "demo"])
+    assert result.exit_code == 2, result.output
+    assert "--with demo: the repo has no such dependency group (has: extra, other)" in (
+        result.stderr
+    )
+    assert not venv.exists()

@@ -835,6 +835,15 @@ def verify(
             help="What `make setup` installs with; auto takes uv when it is on PATH.",
         ),
     ] = "auto",
+    groups: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--with",
+            metavar="GROUP",
+            help="Also install this dependency group (repeatable): --with demo runs the demo's "
+            "tests too, its browser tests where Chromium is installed.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -842,7 +851,7 @@ def verify(
     with _reported(as_json, verbose) as run:
         require_folder(path)
         run.interrupted_says = "verification stopped; its processes were ended"
-        report = _run_verify(path, venv, as_json, timeout, installer)
+        report = _run_verify(path, venv, as_json, timeout, installer, groups or [])
         if as_json:
             payload = report.as_dict()
             if not report.ok:
@@ -853,7 +862,12 @@ def verify(
 
 
 def _run_verify(
-    path: Path, venv: Path | None, as_json: bool, timeout: float = 1800, installer: str = "auto"
+    path: Path,
+    venv: Path | None,
+    as_json: bool,
+    timeout: float = 1800,
+    installer: str = "auto",
+    groups: Sequence[str] = (),
 ) -> Any:
     """Verify with a live display on stderr; print the summary unless --json; return the report."""
     from rich.markup import escape
@@ -882,7 +896,9 @@ def _run_verify(
 
     console.print(_text(f"Verifying {path.resolve()}"))
     with progress:
-        report = verify_mod.verify(path, venv, on_event, timeout=timeout, installer=installer)
+        report = verify_mod.verify(
+            path, venv, on_event, timeout=timeout, installer=installer, groups=groups
+        )
     if not as_json:
         _print_verify_summary(report)
     failed = report.failed_step
@@ -896,7 +912,8 @@ def _run_verify(
 def _print_verify_summary(report: Any) -> None:
     from rich.table import Table
 
-    title = f"verification (installed with {report.installer})"
+    title = f"verification (installed with {report.installer}"
+    title += f", with {' '.join(report.groups)})" if report.groups else ")"
     table = Table(title=title, box=None, header_style="bold", title_justify="left")
     table.add_column("step")
     table.add_column("result")
@@ -905,6 +922,15 @@ def _print_verify_summary(report: Any) -> None:
         result = _text("pass", "green") if step.ok else _text(f"fail ({step.reason})", "red")
         table.add_row(step.name, result, f"{step.seconds:.1f}")
     parts: list[Any] = [table]
+    if report.skipped:
+        total = sum(int(skip["count"]) for skip in report.skipped)
+        skips = Table(title=f"tests skipped: {total}", box=None, header_style="bold",
+                      title_justify="left")  # fmt: skip
+        for column in ("tests", "where", "why"):
+            skips.add_column(column, justify="right" if column == "tests" else "left")
+        for skip in report.skipped:
+            skips.add_row(_text(skip["count"]), _text(skip["where"]), _text(skip["reason"]))
+        parts.append(skips)
     if report.targets:
         targets = Table(title="smoke targets", box=None, header_style="bold", title_justify="left")
         for column in ("target", "value", "op", "threshold", "met", "source"):

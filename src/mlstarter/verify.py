@@ -27,8 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ from mlstarter.errors import UsageError, VerificationError
 from mlstarter.userfiles import MAX_ANSWERS_BYTES, load_data_file
 
 TAIL_LINES = 25
+# a line of pytest's short summary (-ra, on in every starter): "SKIPPED [2] tests/x.py:12: why"
+SKIP_LINE = re.compile(r"SKIPPED \[(\d+)\] (\S+?): (.*)")
 TAIL_WIDTH = 2000
 MAX_LINE_BYTES = 1024 * 1024
 DEFAULT_STEP_TIMEOUT = 1800.0
@@ -81,6 +84,8 @@ class VerifyReport:
     smoke: dict[str, object] | None = None
     targets: list[dict[str, object]] = field(default_factory=list)
     installer: str = "pip"  # what `make setup` installed with: uv or pip
+    groups: list[str] = field(default_factory=list)  # dependency groups installed beside dev
+    skipped: list[dict[str, object]] = field(default_factory=list)  # pytest's skip summary
 
     @property
     def ok(self) -> bool:
@@ -99,6 +104,8 @@ class VerifyReport:
             "smoke": self.smoke,
             "targets": self.targets,
             "installer": self.installer,
+            "groups": self.groups,
+            "skipped": self.skipped,
         }
 
 
@@ -155,25 +162,54 @@ def choose_installer(wanted: str, path: str) -> str:
     return wanted
 
 
-def plan(repo: Path, python: Path, installer: str = "pip") -> list[tuple[str, list[str]]]:
-    """The steps after the venv, as commands run from the repo: setup (with `installer`), lint
-    (when the Makefile has a lint rule: ruff, formatting, types, as the repo's CI runs them),
-    tests, smoke."""
+def declared_groups(repo: Path) -> list[str]:
+    """The names of the repo's `[dependency-groups]` (PEP 735); [] when it has none."""
+    try:
+        data = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise VerificationError(f"{repo / 'pyproject.toml'}: unreadable ({exc})") from None
+    groups = data.get("dependency-groups")
+    return sorted(str(name) for name in groups) if isinstance(groups, dict) else []
+
+
+def check_groups(repo: Path, groups: Sequence[str]) -> list[str]:
+    """`groups` without repeats, each a dependency group of the repo, else a UsageError."""
+    wanted = list(dict.fromkeys(groups))
+    if not wanted:
+        return []
+    declared = declared_groups(repo)
+    unknown = [name for name in wanted if name not in declared]
+    if unknown:
+        has = ", ".join(declared) if declared else "none"
+        raise UsageError(f"--with {unknown[0]}: the repo has no such dependency group (has: {has})")
+    return wanted
+
+
+def plan(
+    repo: Path, python: Path, installer: str = "pip", groups: Sequence[str] = ()
+) -> list[tuple[str, list[str]]]:
+    """The steps after the venv, as commands run from the repo: setup (with `installer`, and the
+    dependency `groups` beside the dev tools), lint (when the Makefile has a lint rule: ruff,
+    formatting, types, as the repo's CI runs them), tests, smoke."""
     package = find_package(repo)
     make = shutil.which("make")
     makefile = repo / "Makefile"
+    with_groups = [arg for name in groups for arg in ("--group", name)]
     if make and has_target(makefile, "setup"):
         setup = [make, "setup", f"PYTHON={python}", f"INSTALLER={installer}"]
+        if groups:
+            setup.append(f"WITH={' '.join(groups)}")
     elif installer == "uv":
-        setup = ["uv", "pip", "install", "--python", str(python), "-e", ".[dev]"]
+        setup = ["uv", "pip", "install", "--python", str(python), "-e", ".[dev]", *with_groups]
     else:
-        setup = [str(python), "-m", "pip", "install", "-e", ".[dev]"]
+        setup = [str(python), "-m", "pip", "install", "-e", ".[dev]", *with_groups]
     steps = [("setup", setup)]
     if make and has_target(makefile, "lint"):
         steps.append(("lint", [make, "lint", f"PYTHON={python}"]))
     return [
         *steps,
-        ("test", [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
+        # -ra: the short summary names every skipped test and why (the report's "skipped")
+        ("test", [str(python), "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider"]),
         ("smoke", [str(python), "-m", package, "smoke"]),
     ]
 
@@ -185,28 +221,39 @@ def verify(
     base_python: str = sys.executable,
     timeout: float = DEFAULT_STEP_TIMEOUT,
     installer: str = "auto",
+    groups: Sequence[str] = (),
 ) -> VerifyReport:
     """Run every step in order, stopping at the first failure; return the report.
 
     Without `venv`, a temporary venv is made and removed afterwards; with it, the venv is made
     when missing and reused when present. Each step may take at most `timeout` seconds.
     `installer` (auto, uv or pip) is what `make setup` installs with; auto takes uv when present.
+    `groups` are dependency groups installed too (the demo's: its tests then run instead of
+    skipping); the report lists every test pytest skipped, and why.
     """
     repo = repo.resolve()
     if not (repo / "pyproject.toml").is_file():
         raise UsageError(f"{repo}: not a generated repo (no pyproject.toml)")
-    notify = on_event or (lambda kind, name, text: None)
+    wanted_groups = check_groups(repo, groups)
+    listener = on_event or (lambda kind, name, text: None)
     temporary = venv is None
     if venv is None:
         venv = Path(tempfile.mkdtemp(prefix="mlstarter-verify-")) / "venv"
     venv_dir = venv.resolve()
     python = venv_dir / "bin" / "python"
     steps: list[StepResult] = []
-    report = VerifyReport(str(repo), str(venv_dir), steps)
+    report = VerifyReport(str(repo), str(venv_dir), steps, groups=wanted_groups)
     env = _child_env(venv_dir)
     report.installer = choose_installer(installer, env["PATH"])
+
+    def notify(kind: str, name: str, text: str) -> None:
+        if kind == "line" and name == "test" and (skip := SKIP_LINE.match(text)):
+            count, where, why = skip.groups()
+            report.skipped.append({"count": int(count), "where": where, "reason": why})
+        listener(kind, name, text)
+
     try:
-        after_venv = plan(repo, python, report.installer)
+        after_venv = plan(repo, python, report.installer, wanted_groups)
         make_venv = [base_python, "-m", "venv", str(venv_dir)]
         if report.installer == "uv":  # uv makes a venv in a fraction of the time; pip seeded,
             # so the venv also serves a later `--installer pip` run
