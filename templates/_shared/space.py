@@ -69,18 +69,28 @@ class SpaceError(RuntimeError):
     """The Space cannot be made: a run file or the project's metadata is missing."""
 
 
+def project_folder() -> Path:
+    """The project's root: the folder above src/ when this package runs from its checkout (an
+    editable install), else the current folder (a copy installed into site-packages)."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() else Path.cwd()
+
+
 def build_space(
     *,
-    project_root: Path,
-    package: str,
     run: Path,
     run_files: Sequence[str],
     out: Path,
     title: str,
     description: str,
+    project_root: Path | None = None,
+    package: str | None = None,
 ) -> Path:
-    """Write the Space folder `out` from `run` (only `run_files` of it); return `out`."""
+    """Write the Space folder `out` from `run` (only `run_files` of it); return `out`. The project
+    and its package are this file's own unless given (tests give a made-up one)."""
     run = Path(run)
+    project_root = project_root if project_root is not None else project_folder()
+    package = package if package is not None else Path(__file__).resolve().parent.name
     missing = [name for name in run_files if not (run / name).exists()]
     if missing:
         raise SpaceError(

@@ -361,10 +361,7 @@ def cmd_space(args: argparse.Namespace) -> int:
     from .space import build_space
 
     run = find_run(args.run, RUNS_DIR)
-    root = Path(__file__).resolve().parents[2]
     out = build_space(
-        project_root=root if (root / "pyproject.toml").is_file() else Path.cwd(),
-        package=Path(__file__).resolve().parent.name,
         run=run,
         run_files=RUN_FILES,
         out=args.out,

@@ -445,10 +445,7 @@ def cmd_space(args: argparse.Namespace) -> int:
 
     run = args.run if args.run is not None else find_run()
     files = [*RUN_FILES, *([EXAMPLES_FILE] if (run / EXAMPLES_FILE).is_file() else [])]
-    root = Path(__file__).resolve().parents[2]
     out = build_space(
-        project_root=root if (root / "pyproject.toml").is_file() else Path.cwd(),
-        package=Path(__file__).resolve().parent.name,
         run=run,
         run_files=files,
         out=args.out,

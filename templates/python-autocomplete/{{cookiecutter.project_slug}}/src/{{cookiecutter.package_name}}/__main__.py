@@ -394,8 +394,6 @@ def space_command(args: argparse.Namespace) -> int:
         raise SpaceError("run it in the project's folder, where pyproject.toml is (make space)")
     run = find_run(args.run)
     out = build_space(
-        project_root=Path.cwd(),
-        package=__package__ or "{{ cookiecutter.package_name }}",
         run=run,
         run_files=RUN_FILES,
         out=args.out,

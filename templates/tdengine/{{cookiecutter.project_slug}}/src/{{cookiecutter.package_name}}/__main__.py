@@ -194,8 +194,6 @@ def demo_command(args: argparse.Namespace) -> int:
             return serve(lambda: build_app(run), args.port)
         load_checkpoint(run)  # the same check as the demo's, before anything is written
         out = build_space(
-            project_root=Path.cwd(),
-            package="{{ cookiecutter.package_name }}",
             run=run,
             run_files=[name for name in SPACE_FILES if (run / name).exists()],
             out=args.out,

@@ -332,8 +332,6 @@ def space(args: argparse.Namespace) -> int:
         run = find_run(args.run)
         wanted = [REPORT, EXAMPLES, *(f"{bridge}/{CHECKPOINT}" for bridge in BRIDGES)]
         out = build_space(
-            project_root=_project_root(),
-            package=__package__ or "{{ cookiecutter.package_name }}",
             run=run,
             run_files=[name for name in wanted if (run / name).is_file()],
             out=args.out,
@@ -352,12 +350,6 @@ def space(args: argparse.Namespace) -> int:
         return 1
     sys.stdout.write(f"{out}\n")
     return 0
-
-
-def _project_root() -> Path:
-    """The folder of pyproject.toml: above src/ (an editable install), else the current one."""
-    root = Path(__file__).resolve().parents[2]
-    return root if (root / "pyproject.toml").is_file() else Path.cwd()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,7 +26,7 @@ from .errors import StarterError
 from .evaluate import predict_logits
 from .model import load_classifier
 from .runs import CONFIG, REPORT, latest_run
-from .space import build_space
+from .space import build_space, project_folder
 
 # What the demo loads from a run folder, and so what its Space carries.
 MODEL_DIR = "model"
@@ -360,13 +360,9 @@ def build_app(run: Path | None = None) -> Any:
 def build_demo_space(run: Path | str | None, out: Path | str) -> Path:
     """A Hugging Face Space of the demo over `run` (default: the latest) in `out`."""
     folder = load_run(run).run  # the same checks as the demo: a run, with a model
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "pyproject.toml").is_file():  # an installed copy: use the project folder
-        root = Path.cwd()
-    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pyproject = project_folder() / "pyproject.toml"
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     return build_space(
-        project_root=root,
-        package=__package__ or __name__.rpartition(".")[0],
         run=folder,
         run_files=RUN_FILES,
         out=Path(out),

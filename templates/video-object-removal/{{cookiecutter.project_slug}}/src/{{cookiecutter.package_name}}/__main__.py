@@ -167,17 +167,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_space(args: argparse.Namespace) -> int:
     from .demo import RUN_FILES, load_settings
     from .runs import latest_run
-    from .space import build_space
+    from .space import build_space, project_folder
 
     run = Path(args.run) if args.run else latest_run()
     load_settings(run)  # the run the Space would load: refused here, not on the Space
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "pyproject.toml").is_file():  # installed, not from the source tree
-        root = Path.cwd()
-    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pyproject = project_folder() / "pyproject.toml"
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     out = build_space(
-        project_root=root,
-        package=str(__package__),
         run=run,
         run_files=RUN_FILES,
         out=Path(args.out),
