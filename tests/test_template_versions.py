@@ -85,3 +85,34 @@ def test_release_bumps_records_and_archives_so_the_previous_version_rebuilds(tmp
 
 def test_an_unknown_version_cannot_be_rebuilt(tmp_path):
     assert tv.materialize("tfpyth", "0.0.1", TEMPLATES / "tfpyth", tmp_path) is None
+
+
+def test_a_release_edited_again_before_its_commit_is_recorded_again_not_bumped_twice(tmp_path):
+    """release, another edit, release: one version up (the first was never published), and the
+    archive holds no file of the version in between; once committed, the next change bumps."""
+    root = copy_of_the_repo(tmp_path)
+    key = "tfpyth"
+    folder = root / "templates" / key
+    history = root / "src" / "mlstarter" / "template_history"
+    makefile = next(p for p in folder.rglob("Makefile") if p.is_file())
+    old = tv.template_version(folder)
+    makefile.write_text(makefile.read_text() + "\n# first edit\n")
+    first = subprocess.run([*TOOL, "release", "--repo", str(root), "--part", "patch"],
+                           capture_output=True, text=True)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    new = tv.template_version(folder)
+    assert new != old
+    between = makefile.read_bytes()
+    makefile.write_text(makefile.read_text() + "# second edit\n")
+    second = subprocess.run([*TOOL, "release", "--repo", str(root), "--part", "patch"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    assert f"{key}: {new} recorded again (not in HEAD yet, so never published)" in second.stdout
+    assert tv.template_version(folder) == new
+    assert tv.sha256(between) not in tv.read_archive(key, history)
+    assert tv.load_manifest(history)[key][new] == tv.tree_hashes(tv.template_files(folder))
+    commit_all(root, "release")
+    makefile.write_text(makefile.read_text() + "# after the commit\n")
+    third = subprocess.run([*TOOL, "release", "--repo", str(root), "--part", "patch"],
+                           capture_output=True, text=True)  # fmt: skip
+    assert f"{key}: {new} -> " in third.stdout, third.stdout + third.stderr

@@ -5,7 +5,9 @@ commit that still has the previous versions):
 1. finds every template whose files (its shared includes too) differ from what its current
    `_template_version` recorded in `src/mlstarter/template_history/manifest.json`;
 2. bumps that `_template_version` (minor by default; `--part major|patch`) in its
-   `cookiecutter.json`, and records the new version's file hashes;
+   `cookiecutter.json`, and records the new version's file hashes; a version HEAD does not have
+   yet (released here, then edited again before the commit) is recorded anew, not bumped twice:
+   nobody can have a repo made from it;
 3. rewrites `src/mlstarter/template_history/<key>.tar.gz`: every file of a recorded past version
    that the current tree no longer has, taken from git (`REV`, default HEAD) or the archive.
 
@@ -16,6 +18,7 @@ Both are idempotent: a second `release` changes nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -70,12 +73,22 @@ def git_blobs(repo: Path, rev: str) -> dict[str, bytes]:
     return blobs
 
 
+def released_at(repo: Path, rev: str = "HEAD") -> dict[str, dict[str, object]]:
+    """The manifest as committed at `rev` (empty when `rev` has none)."""
+    shown = subprocess.run(
+        ["git", "show", f"{rev}:src/mlstarter/template_history/{tv.MANIFEST}"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return json.loads(shown.stdout) if shown.returncode == 0 else {}
+
+
 def release(repo: Path, rev: str, part: str, dry_run: bool = False) -> list[str]:
     """Record and archive every changed template; return what was done, one line each."""
     templates_dir = repo / "templates"
     history = repo / "src" / "mlstarter" / "template_history"
     keys = load_catalog(templates_dir).keys
     manifest = tv.load_manifest(history)
+    committed = released_at(repo)  # published: in HEAD, whatever --from names
     said: list[str] = []
     from_git: dict[str, bytes] | None = None
     for key in keys:
@@ -85,6 +98,8 @@ def release(repo: Path, rev: str, part: str, dry_run: bool = False) -> list[str]
         recorded = manifest.setdefault(key, {})
         if recorded.get(version) == tv.tree_hashes(files):
             pass
+        elif version in recorded and version not in committed.get(key, {}):
+            said.append(f"{key}: {version} recorded again (not in HEAD yet, so never published)")
         elif version in recorded:
             new = bump(version, part)
             config = folder / "cookiecutter.json"
