@@ -26,10 +26,17 @@ def main() -> None:
             record = json.loads(line)
             newest[record["key"]] = record
     machines = sorted({r["machine"] for r in newest.values()})
+    workers = sorted({int(r.get("workers", 1)) for r in newest.values()})
+    at_once = (
+        "one starter at a time"
+        if workers == [1]
+        else f"{' or '.join(map(str, workers))} tests of the tier at once (pytest-xdist), so each "
+        "starter's seconds are under that load"
+    )
     lines = [
-        f"Machine: {'; '.join(machines)}. Seconds per step of `mlstarter verify` on a freshly",
-        "generated repo (new venv; installer as `verify` chose it, caches warm), from the e2e tier",
-        "(`pytest -m e2e`).",
+        f"Machine: {'; '.join(machines)}. Seconds per step of `mlstarter verify --with demo` on a",
+        "freshly generated repo (new venv; installer as `verify` chose it, caches warm), from the",
+        f"e2e tier (`pytest -m e2e`), {at_once}.",
         "",
         "| starter | venv | install (make setup) | lint | tests | smoke | total | ok | when (UTC) |"
         "",

@@ -65,6 +65,7 @@ def test_starter_generates_installs_passes_its_tests_and_smokes(key, tmp_path):
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
                        f"{platform.python_version()}",
             "when": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+            "workers": int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")),
         }  # fmt: skip
         out.write(json.dumps(record) + "\n")
     assert done.returncode == 0, done.stderr[-4000:]
