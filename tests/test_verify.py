@@ -504,3 +504,6 @@ def test_with_a_group_the_repo_lacks_is_a_usage_error_before_anything_runs(runne
         result.stderr
     )
     assert not venv.exists()
+    result = runner.invoke(app, ["verify", str(repo), "--venv", str(venv), "--with", "$(shell id)"])
+    assert result.exit_code == 2 and "not a dependency group name" in result.stderr
+    assert not venv.exists()

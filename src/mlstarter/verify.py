@@ -41,6 +41,7 @@ from mlstarter.userfiles import MAX_ANSWERS_BYTES, load_data_file
 TAIL_LINES = 25
 # a line of pytest's short summary (-ra, on in every starter): "SKIPPED [2] tests/x.py:12: why"
 SKIP_LINE = re.compile(r"SKIPPED \[(\d+)\] (\S+?): (.*)")
+GROUP_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 TAIL_WIDTH = 2000
 MAX_LINE_BYTES = 1024 * 1024
 DEFAULT_STEP_TIMEOUT = 1800.0
@@ -177,6 +178,9 @@ def check_groups(repo: Path, groups: Sequence[str]) -> list[str]:
     wanted = list(dict.fromkeys(groups))
     if not wanted:
         return []
+    for name in wanted:  # a PEP 735 name: it goes on make's command line as WITH=...
+        if not GROUP_NAME.fullmatch(name):
+            raise UsageError(f"--with {name!r}: not a dependency group name (letters, digits, .-_)")
     declared = declared_groups(repo)
     unknown = [name for name in wanted if name not in declared]
     if unknown:
