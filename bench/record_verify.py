@@ -9,6 +9,7 @@ is shown. Run it after the tier; .ci/run does.
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 from common import write_section
@@ -34,9 +35,12 @@ def main() -> None:
         "starter's seconds are under that load"
     )
     lines = [
-        f"Machine: {'; '.join(machines)}. Seconds per step of `mlstarter verify --with demo` on a",
-        "freshly generated repo (new venv; installer as `verify` chose it, caches warm), from the",
-        f"e2e tier (`pytest -m e2e`), {at_once}.",
+        *textwrap.wrap(
+            f"Machine: {'; '.join(machines)}. Seconds per step of `mlstarter verify --with demo` "
+            "on a freshly generated repo (new venv; installer as `verify` chose it, caches warm), "
+            f"from the e2e tier (`pytest -m e2e`), {at_once}.",
+            width=100,
+        ),
         "",
         "| starter | venv | install (make setup) | lint | tests | smoke | total | ok | when (UTC) |"
         "",
