@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -507,3 +508,17 @@ def test_with_a_group_the_repo_lacks_is_a_usage_error_before_anything_runs(runne
     result = runner.invoke(app, ["verify", str(repo), "--venv", str(venv), "--with", "$(shell id)"])
     assert result.exit_code == 2 and "not a dependency group name" in result.stderr
     assert not venv.exists()
+
+
+def test_a_refused_installer_leaves_no_temporary_folder(runner, tmp_path, monkeypatch):
+    """verify without --venv makes a temporary folder; a usage error after it removes it too."""
+    repo = make_tiny_repo(tmp_path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    result = runner.invoke(app, ["verify", str(repo), "--installer", "uv"],
+                           env={"PATH": str(empty)})  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert list(scratch.iterdir()) == []

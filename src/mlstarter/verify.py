@@ -248,7 +248,6 @@ def verify(
     steps: list[StepResult] = []
     report = VerifyReport(str(repo), str(venv_dir), steps, groups=wanted_groups)
     env = _child_env(venv_dir)
-    report.installer = choose_installer(installer, env["PATH"])
 
     def notify(kind: str, name: str, text: str) -> None:
         if kind == "line" and name == "test" and (skip := SKIP_LINE.match(text)):
@@ -256,7 +255,8 @@ def verify(
             report.skipped.append({"count": int(count), "where": where, "reason": why})
         listener(kind, name, text)
 
-    try:
+    try:  # from here on the temporary folder goes whatever happens, a refused installer included
+        report.installer = choose_installer(installer, env["PATH"])
         after_venv = plan(repo, python, report.installer, wanted_groups)
         make_venv = [base_python, "-m", "venv", str(venv_dir)]
         if report.installer == "uv":  # uv makes a venv in a fraction of the time; pip seeded,
